@@ -1,0 +1,1 @@
+//! app crate (being built).

@@ -1,0 +1,619 @@
+//! Cases (requests, complaints, petitions, disputes …) as append-only event logs, and the pure state machine that
+//! derives a case's current state from its log.
+//!
+//! A case is never updated in place: every action appends a [`CaseEvent`], and [`CaseStatus::replay`] folds the log.
+//! An illegal transition is rejected with an error naming the case, the state and the event, before anything is stored.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::territory::UnitCode;
+
+/// What a resident brings. The kind decides which clocks run (see `clock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    Enquiry,
+    ServiceRequest,
+    Complaint,
+    Report,
+    Suggestion,
+    /// Letters and visits (信访), governed by the 2022 Regulations on Letters and Visits Work.
+    Petition,
+    Dispute,
+    /// Found by a grid worker on patrol.
+    PatrolEvent,
+}
+
+impl CaseKind {
+    pub const ALL: [CaseKind; 8] = [
+        CaseKind::Enquiry,
+        CaseKind::ServiceRequest,
+        CaseKind::Complaint,
+        CaseKind::Report,
+        CaseKind::Suggestion,
+        CaseKind::Petition,
+        CaseKind::Dispute,
+        CaseKind::PatrolEvent,
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Api,
+    Open311,
+    Hotline,
+    Letter,
+    Visit,
+    Patrol,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 7] = [
+        Channel::Web,
+        Channel::Api,
+        Channel::Open311,
+        Channel::Hotline,
+        Channel::Letter,
+        Channel::Visit,
+        Channel::Patrol,
+    ];
+}
+
+macro_rules! snake_names {
+    ($ty:ty) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                let index = Self::ALL.iter().position(|v| *v == self);
+                index.map(|i| Self::NAMES[i]).unwrap_or("unknown")
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL
+                    .into_iter()
+                    .zip(Self::NAMES)
+                    .find(|(_, n)| *n == s)
+                    .map(|(v, _)| v)
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+impl CaseKind {
+    const NAMES: [&'static str; 8] = [
+        "enquiry",
+        "service_request",
+        "complaint",
+        "report",
+        "suggestion",
+        "petition",
+        "dispute",
+        "patrol_event",
+    ];
+}
+impl Channel {
+    const NAMES: [&'static str; 7] = [
+        "web", "api", "open311", "hotline", "letter", "visit", "patrol",
+    ];
+}
+snake_names!(CaseKind);
+snake_names!(Channel);
+
+pub type CaseId = i64;
+
+/// A location: a point, a unit, or both (a point is resolved to its unit by the grid index at intake).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub unit: UnitCode,
+    pub grid: Option<String>,
+}
+
+/// The reporter's identity, stored apart from the case so that it can be shielded from the staff of the unit the
+/// case complains about (2022 Regulations Art. 47 forbid disclosing a petitioner's identity).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reporter {
+    pub name: String,
+    pub contact: String,
+}
+
+/// Everything known about a case when it is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewCase {
+    pub kind: CaseKind,
+    pub channel: Channel,
+    pub category: String,
+    pub description: String,
+    pub location: Location,
+    pub reporter: Option<Reporter>,
+    /// Number of co-signers (a joint petition); 0 for one person.
+    #[serde(default)]
+    pub co_signers: u32,
+}
+
+/// A resident's rating of a reply (the three answers of Beijing's 12345 assessment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Satisfied,
+    BasicallySatisfied,
+    Unsatisfied,
+}
+
+/// Where a failed mediation goes next (2022 Regulations Art. 31: matters for litigation, arbitration or
+/// administrative review go through those channels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnwardRoute {
+    Litigation,
+    Arbitration,
+    AdministrativeReview,
+    Handling,
+}
+
+/// One entry of a case's log. The variants are the verbs of the workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Created {
+        office: String,
+    },
+    /// An enquiry answered on the spot at intake.
+    AnsweredAtIntake {
+        answer: String,
+    },
+    Accepted {
+        office: String,
+    },
+    NotAccepted {
+        reason: String,
+    },
+    Assigned {
+        office: String,
+        staff: Option<String>,
+    },
+    /// The receiving office disputes a wrong dispatch (Art. 23 §3) and the dispatcher re-routes it.
+    Rerouted {
+        from_office: String,
+        to_office: String,
+        reason: String,
+    },
+    /// A higher office returns a matter that a lower office accepted and is still handling in time (Art. 19).
+    Returned {
+        to_office: String,
+        reason: String,
+    },
+    Extended {
+        days: u32,
+        reason: String,
+        approver: String,
+    },
+    MediationStarted {
+        team: String,
+    },
+    MediationSession {
+        notes: String,
+        attendees: Vec<String>,
+    },
+    MediationSettled {
+        agreement: String,
+        parties: Vec<String>,
+    },
+    MediationFailed {
+        route: OnwardRoute,
+        reason: String,
+    },
+    Replied {
+        text: String,
+    },
+    Rated {
+        rating: Rating,
+        by: String,
+    },
+    Reopened {
+        reason: String,
+    },
+    Closed,
+    ReviewRequested,
+    ReviewDecided {
+        text: String,
+    },
+    ReexaminationRequested,
+    ReexaminationDecided {
+        text: String,
+    },
+    /// A deadline is near (`overdue == false`) or has passed; recorded by the escalation guard.
+    DeadlineAlert {
+        clock: String,
+        due: i64,
+        overdue: bool,
+        notified: Vec<String>,
+    },
+    /// A township summons county departments (街乡吹哨、部门报到).
+    Whistle {
+        offices: Vec<String>,
+        due: i64,
+        reason: String,
+    },
+    /// A summoned department reports (acknowledges and acts).
+    DepartmentReported {
+        office: String,
+        text: String,
+    },
+    /// A callback to the resident after a deadline passed.
+    Callback {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Created { .. } => "created",
+            EventKind::AnsweredAtIntake { .. } => "answered_at_intake",
+            EventKind::Accepted { .. } => "accepted",
+            EventKind::NotAccepted { .. } => "not_accepted",
+            EventKind::Assigned { .. } => "assigned",
+            EventKind::Rerouted { .. } => "rerouted",
+            EventKind::Returned { .. } => "returned",
+            EventKind::Extended { .. } => "extended",
+            EventKind::MediationStarted { .. } => "mediation_started",
+            EventKind::MediationSession { .. } => "mediation_session",
+            EventKind::MediationSettled { .. } => "mediation_settled",
+            EventKind::MediationFailed { .. } => "mediation_failed",
+            EventKind::Replied { .. } => "replied",
+            EventKind::Rated { .. } => "rated",
+            EventKind::Reopened { .. } => "reopened",
+            EventKind::Closed => "closed",
+            EventKind::ReviewRequested => "review_requested",
+            EventKind::ReviewDecided { .. } => "review_decided",
+            EventKind::ReexaminationRequested => "reexamination_requested",
+            EventKind::ReexaminationDecided { .. } => "reexamination_decided",
+            EventKind::DeadlineAlert { .. } => "deadline_alert",
+            EventKind::Whistle { .. } => "whistle",
+            EventKind::DepartmentReported { .. } => "department_reported",
+            EventKind::Callback { .. } => "callback",
+            EventKind::Note { .. } => "note",
+        }
+    }
+}
+
+/// An event with its actor and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    Submitted,
+    Accepted,
+    InProgress,
+    InMediation,
+    Replied,
+    Closed,
+    NotAccepted,
+    UnderReview,
+    UnderReexamination,
+    /// After re-examination the matter is final: the same facts are not accepted again (Art. 36).
+    Final,
+}
+
+impl CaseState {
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            CaseState::Closed | CaseState::NotAccepted | CaseState::Final
+        )
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseState::Submitted => "submitted",
+            CaseState::Accepted => "accepted",
+            CaseState::InProgress => "in_progress",
+            CaseState::InMediation => "in_mediation",
+            CaseState::Replied => "replied",
+            CaseState::Closed => "closed",
+            CaseState::NotAccepted => "not_accepted",
+            CaseState::UnderReview => "under_review",
+            CaseState::UnderReexamination => "under_reexamination",
+            CaseState::Final => "final",
+        }
+    }
+}
+
+impl fmt::Display for CaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TransitionError {
+    #[error("case {case}: event `{event}` is not allowed in state `{state}`")]
+    Illegal {
+        case: CaseId,
+        state: CaseState,
+        event: &'static str,
+    },
+    #[error("case {case}: the log must start with `created`")]
+    NotCreated { case: CaseId },
+    #[error("case {case}: event `{event}` at {at} is earlier than the event before it")]
+    OutOfOrder {
+        case: CaseId,
+        event: &'static str,
+        at: OffsetDateTime,
+    },
+}
+
+/// The state of a case derived from its log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseStatus {
+    pub case: CaseId,
+    pub state: CaseState,
+    /// The office that holds the case now.
+    pub office: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub accepted_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub first_reply_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub replied_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub closed_at: Option<OffsetDateTime>,
+    pub extended_days: u32,
+    pub extensions: u32,
+    pub rating: Option<Rating>,
+    pub reopened: u32,
+    pub settled_by_mediation: bool,
+    pub reviewed: bool,
+    pub reexamined: bool,
+    pub overdue_alerts: u32,
+    pub whistled_offices: Vec<String>,
+    pub reported_offices: Vec<String>,
+}
+
+impl CaseStatus {
+    /// Folds a whole log. The first event must be `created`.
+    pub fn replay(case: CaseId, events: &[CaseEvent]) -> Result<CaseStatus, TransitionError> {
+        let (first, rest) = events
+            .split_first()
+            .ok_or(TransitionError::NotCreated { case })?;
+        let EventKind::Created { office } = &first.kind else {
+            return Err(TransitionError::NotCreated { case });
+        };
+        let mut status = CaseStatus {
+            case,
+            state: CaseState::Submitted,
+            office: office.clone(),
+            created_at: first.at,
+            accepted_at: None,
+            first_reply_at: None,
+            replied_at: None,
+            closed_at: None,
+            extended_days: 0,
+            extensions: 0,
+            rating: None,
+            reopened: 0,
+            settled_by_mediation: false,
+            reviewed: false,
+            reexamined: false,
+            overdue_alerts: 0,
+            whistled_offices: Vec::new(),
+            reported_offices: Vec::new(),
+        };
+        let mut last_at = first.at;
+        for event in rest {
+            if event.at < last_at {
+                return Err(TransitionError::OutOfOrder {
+                    case,
+                    event: event.kind.name(),
+                    at: event.at,
+                });
+            }
+            last_at = event.at;
+            status.apply(event)?;
+        }
+        Ok(status)
+    }
+
+    /// Applies one event, or explains why it is not allowed. On error `self` is unchanged.
+    pub fn apply(&mut self, event: &CaseEvent) -> Result<(), TransitionError> {
+        use CaseState as S;
+        use EventKind as E;
+        let state = self.state;
+        let illegal = || TransitionError::Illegal {
+            case: self.case,
+            state,
+            event: event.kind.name(),
+        };
+        let next = match (&event.kind, state) {
+            (E::Created { .. }, _) => return Err(illegal()),
+            (E::AnsweredAtIntake { .. }, S::Submitted) => S::Closed,
+            (E::Accepted { .. }, S::Submitted) => S::Accepted,
+            (E::NotAccepted { .. }, S::Submitted) => S::NotAccepted,
+            (E::Assigned { .. }, S::Accepted | S::InProgress) => S::InProgress,
+            (E::Rerouted { .. }, S::Submitted | S::Accepted | S::InProgress) => S::Submitted,
+            (E::Returned { .. }, S::Submitted | S::Accepted | S::InProgress) => S::Submitted,
+            (E::Extended { .. }, S::Accepted | S::InProgress | S::InMediation) => state,
+            (E::MediationStarted { .. }, S::Accepted | S::InProgress) => S::InMediation,
+            (E::MediationSession { .. }, S::InMediation) => S::InMediation,
+            (E::MediationSettled { .. }, S::InMediation) => S::Replied,
+            (
+                E::MediationFailed {
+                    route: OnwardRoute::Handling,
+                    ..
+                },
+                S::InMediation,
+            ) => S::InProgress,
+            (E::MediationFailed { .. }, S::InMediation) => S::Closed,
+            (E::Replied { .. }, S::Accepted | S::InProgress) => S::Replied,
+            (E::Replied { .. }, S::UnderReview | S::UnderReexamination) => return Err(illegal()),
+            (E::Rated { .. }, S::Replied | S::Closed) => state,
+            (E::Reopened { .. }, S::Replied | S::Closed) if !self.reviewed => S::InProgress,
+            (E::Closed, S::Replied) => S::Closed,
+            (E::ReviewRequested, S::Replied | S::Closed) if !self.reviewed => S::UnderReview,
+            (E::ReviewDecided { .. }, S::UnderReview) => S::Closed,
+            (E::ReexaminationRequested, S::Closed) if self.reviewed && !self.reexamined => {
+                S::UnderReexamination
+            }
+            (E::ReexaminationDecided { .. }, S::UnderReexamination) => S::Final,
+            (E::DeadlineAlert { .. } | E::Callback { .. } | E::Note { .. }, _) => state,
+            (E::Whistle { .. } | E::DepartmentReported { .. }, s) if s.is_open() => state,
+            _ => return Err(illegal()),
+        };
+        match &event.kind {
+            E::Accepted { office } | E::Assigned { office, .. } => {
+                self.office = office.clone();
+                self.accepted_at.get_or_insert(event.at);
+            }
+            E::Rerouted { to_office, .. } | E::Returned { to_office, .. } => {
+                self.office = to_office.clone();
+                self.accepted_at = None;
+            }
+            E::Extended { days, .. } => {
+                self.extended_days += days;
+                self.extensions += 1;
+            }
+            E::AnsweredAtIntake { .. } => {
+                self.first_reply_at.get_or_insert(event.at);
+                self.replied_at = Some(event.at);
+            }
+            E::MediationSettled { .. } => {
+                self.settled_by_mediation = true;
+                self.first_reply_at.get_or_insert(event.at);
+                self.replied_at = Some(event.at);
+            }
+            E::Replied { .. } => {
+                self.first_reply_at.get_or_insert(event.at);
+                self.replied_at = Some(event.at);
+            }
+            E::Rated { rating, .. } => self.rating = Some(*rating),
+            E::Reopened { .. } => {
+                self.reopened += 1;
+                self.rating = None;
+                self.closed_at = None;
+            }
+            E::ReviewDecided { .. } => self.reviewed = true,
+            E::ReexaminationDecided { .. } => self.reexamined = true,
+            E::DeadlineAlert { overdue: true, .. } => self.overdue_alerts += 1,
+            E::Whistle { offices, .. } => self.whistled_offices.extend(offices.iter().cloned()),
+            E::DepartmentReported { office, .. } => self.reported_offices.push(office.clone()),
+            _ => {}
+        }
+        if next.is_open() {
+            self.closed_at = None;
+        } else if state.is_open() {
+            self.closed_at = Some(event.at);
+        }
+        self.state = next;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn ev(day: u8, kind: EventKind) -> CaseEvent {
+        CaseEvent {
+            at: datetime!(2025-03-01 09:00 UTC)
+                .replace_day(day)
+                .unwrap_or(datetime!(2025-03-01 09:00 UTC)),
+            actor: "t".into(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_petition_runs_from_intake_to_final() {
+        let log = vec![
+            ev(
+                1,
+                EventKind::Created {
+                    office: "330502001:office".into(),
+                },
+            ),
+            ev(
+                2,
+                EventKind::Accepted {
+                    office: "330502001:office".into(),
+                },
+            ),
+            ev(
+                3,
+                EventKind::Replied {
+                    text: "done".into(),
+                },
+            ),
+            ev(4, EventKind::ReviewRequested),
+            ev(
+                5,
+                EventKind::ReviewDecided {
+                    text: "upheld".into(),
+                },
+            ),
+            ev(6, EventKind::ReexaminationRequested),
+            ev(
+                7,
+                EventKind::ReexaminationDecided {
+                    text: "upheld".into(),
+                },
+            ),
+        ];
+        let status = CaseStatus::replay(9, &log).unwrap();
+        assert_eq!(status.state, CaseState::Final);
+        assert!(status.closed_at.is_some());
+    }
+
+    #[test]
+    fn an_illegal_event_names_case_state_and_event() {
+        let log = vec![
+            ev(1, EventKind::Created { office: "o".into() }),
+            ev(2, EventKind::Closed),
+        ];
+        let err = CaseStatus::replay(7, &log).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "case 7: event `closed` is not allowed in state `submitted`"
+        );
+    }
+
+    #[test]
+    fn a_final_matter_cannot_be_reopened() {
+        let mut log = vec![
+            ev(1, EventKind::Created { office: "o".into() }),
+            ev(2, EventKind::Accepted { office: "o".into() }),
+            ev(3, EventKind::Replied { text: "r".into() }),
+            ev(4, EventKind::ReviewRequested),
+            ev(5, EventKind::ReviewDecided { text: "d".into() }),
+        ];
+        log.push(ev(
+            6,
+            EventKind::Reopened {
+                reason: "again".into(),
+            },
+        ));
+        assert!(CaseStatus::replay(1, &log).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! The domain of grassroots: territory, grids, cases and their lifecycle, clocks, policy layers and pilots.
+//!
+//! This crate is pure: no IO, no clock, no randomness. Callers pass in time and data; everything here is a function of
+//! its inputs, so the simulator, the store and the server all run the same rules.
+
+pub mod case;
+pub mod grid;
+pub mod territory;
+
+pub use case::{
+    CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, Rating,
+};
+pub use territory::{Level, Territory, Unit, UnitCode};
