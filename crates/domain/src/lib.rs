@@ -3,6 +3,7 @@
 //! This crate is pure: no IO, no clock, no randomness. Callers pass in time and data; everything here is a function of
 //! its inputs, so the simulator, the store and the server all run the same rules.
 
+pub mod access;
 pub mod boundary;
 pub mod case;
 pub mod grid;
