@@ -1,0 +1,646 @@
+//! The guard called before an event is appended: the state machine plus the workflow rules of the Regulations.
+//!
+//! [`check`] answers one question — may this event be appended to this log? — and on "no" names the rule and where
+//! it comes from. The state machine ([`CaseStatus::apply`]) already says which verbs a state allows; this adds the
+//! limits that depend on time, people and numbers: one extension of at most 30 days (Art. 34), the 30-day review and
+//! re-examination windows (Art. 35, 36), the 5-working-day window to dispute a dispatch (Art. 23 §3), that only the
+//! resident who filed may rate a reply, and the shape of whistles and mediation outcomes.
+
+use time::OffsetDateTime;
+
+use crate::calendar::Calendar;
+use crate::case::{CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, EventKind, TransitionError};
+use crate::clock::{self, ClockConfig, ClockName, Urgency};
+use crate::office::OfficeId;
+use crate::territory::Level;
+
+pub const ART_19: &str = "2022 Regulations on Letters and Visits Work Art. 19";
+pub const ART_23_3: &str = "2022 Regulations on Letters and Visits Work Art. 23 §3";
+pub const ART_34: &str = "2022 Regulations on Letters and Visits Work Art. 34";
+pub const ART_35: &str = "2022 Regulations on Letters and Visits Work Art. 35";
+pub const ART_36: &str = "2022 Regulations on Letters and Visits Work Art. 36";
+pub const MEDIATION_LAW_29: &str = "People's Mediation Law 2010 Art. 29";
+pub const WHISTLE: &str = "township whistles, departments report (街乡吹哨、部门报到)";
+pub const FEEDBACK: &str = "resident feedback rules";
+pub const CLOCK_CONFIG: &str = "the deployment's clock configuration";
+
+/// Why an event may not be appended.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RuleError {
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("{rule} ({cite}): {detail}")]
+    Broken {
+        /// A short name of the rule, stable enough to match on.
+        rule: &'static str,
+        /// Where the rule comes from.
+        cite: &'static str,
+        detail: String,
+    },
+}
+
+impl RuleError {
+    pub fn rule(&self) -> &'static str {
+        match self {
+            RuleError::Transition(_) => "state machine",
+            RuleError::Broken { rule, .. } => rule,
+        }
+    }
+}
+
+fn broken(rule: &'static str, cite: &'static str, detail: impl Into<String>) -> RuleError {
+    RuleError::Broken {
+        rule,
+        cite,
+        detail: detail.into(),
+    }
+}
+
+/// What the guard needs to know about the case beyond its log.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleContext<'a> {
+    pub case: CaseId,
+    pub kind: CaseKind,
+    pub urgency: Urgency,
+    /// The resident who filed (the reporter's id), when one is on record.
+    pub resident: Option<&'a str>,
+    pub config: &'a ClockConfig,
+    pub calendar: &'a Calendar,
+}
+
+fn require_text(text: &str, rule: &'static str, cite: &'static str, what: &str) -> Result<(), RuleError> {
+    if text.trim().is_empty() {
+        return Err(broken(rule, cite, format!("{what} must not be empty")));
+    }
+    Ok(())
+}
+
+fn fmt_at(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// May `event` be appended to `log`? Call before appending; on error nothing may be recorded.
+pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Result<(), RuleError> {
+    let mut status = CaseStatus::replay(ctx.case, log)?;
+    if let Some(last) = log.last()
+        && event.at < last.at
+    {
+        return Err(TransitionError::OutOfOrder {
+            case: ctx.case,
+            event: event.kind.name(),
+            at: event.at,
+        }
+        .into());
+    }
+    let before = status.clone();
+    status.apply(event)?;
+    let petition = ctx.kind == CaseKind::Petition;
+    let cfg = ctx.config;
+    let cal = ctx.calendar;
+    match &event.kind {
+        EventKind::Extended {
+            days,
+            reason,
+            approver,
+        } => {
+            let cite = if petition { ART_34 } else { CLOCK_CONFIG };
+            if before.extensions >= cfg.max_extensions {
+                return Err(broken(
+                    "one extension only",
+                    cite,
+                    format!("case {} was already extended {} time(s)", ctx.case, before.extensions),
+                ));
+            }
+            if *days == 0 || *days > cfg.max_extension_days {
+                return Err(broken(
+                    "extension limit",
+                    cite,
+                    format!("an extension of {days} days; the limit is 1 to {} days", cfg.max_extension_days),
+                ));
+            }
+            require_text(reason, "extension needs a reason", cite, "the reason")?;
+            require_text(approver, "extension needs an approver", cite, "the approver")?;
+            let work = if petition {
+                ClockName::Handling
+            } else {
+                ClockName::Response
+            };
+            let running = clock::deadlines(ctx.kind, ctx.urgency, log, cfg, cal)
+                .into_iter()
+                .rfind(|d| d.clock == work && d.is_running());
+            match running {
+                None => {
+                    return Err(broken(
+                        "extension needs a running clock",
+                        cite,
+                        format!("case {} has no running {} clock to extend", ctx.case, work.as_str()),
+                    ));
+                }
+                Some(d) if event.at > d.due => {
+                    return Err(broken(
+                        "extension before the period ends",
+                        cite,
+                        format!("the {} period ended at {}", work.as_str(), fmt_at(d.due)),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        EventKind::ReviewRequested | EventKind::ReexaminationRequested => {
+            let review = matches!(event.kind, EventKind::ReviewRequested);
+            let (cite, what, closes) = if review {
+                (ART_35, "review", clock::review_request_closes(log, cfg, cal))
+            } else {
+                (ART_36, "re-examination", clock::reexamination_request_closes(log, cfg, cal))
+            };
+            if !petition {
+                return Err(broken(
+                    "review is for petitions",
+                    cite,
+                    format!("a {} case has no {what}; reopen it instead", ctx.kind),
+                ));
+            }
+            if let Some(closes) = closes
+                && event.at > closes
+            {
+                return Err(broken(
+                    "request window",
+                    cite,
+                    format!("the window to request {what} closed at {}", fmt_at(closes)),
+                ));
+            }
+        }
+        EventKind::Rated { by, .. } => {
+            only_the_resident(by, ctx, "rate")?;
+            if before.rating.is_some() {
+                return Err(broken(
+                    "one rating per reply",
+                    FEEDBACK,
+                    format!("case {} is already rated; reopen it to rate a new reply", ctx.case),
+                ));
+            }
+            within_rating_window(event.at, log, ctx, "rate")?;
+        }
+        EventKind::Reopened { reason } => {
+            if petition {
+                return Err(broken(
+                    "petitions are reviewed, not reopened",
+                    ART_35,
+                    "a petitioner who disagrees with the reply requests a review",
+                ));
+            }
+            only_the_resident(&event.actor, ctx, "reopen")?;
+            require_text(reason, "reopen needs a reason", FEEDBACK, "the reason")?;
+            if matches!(before.rating, Some(r) if r != crate::case::Rating::Unsatisfied) {
+                return Err(broken(
+                    "reopen after an unsatisfied rating",
+                    FEEDBACK,
+                    format!("case {} was rated satisfied", ctx.case),
+                ));
+            }
+            within_rating_window(event.at, log, ctx, "reopen")?;
+        }
+        EventKind::Rerouted {
+            from_office,
+            to_office,
+            reason,
+        } => {
+            if from_office != &before.office {
+                return Err(broken(
+                    "first-receiver responsibility",
+                    ART_23_3,
+                    format!("only the office holding the case ({}) may dispute its dispatch, not {from_office}", before.office),
+                ));
+            }
+            if to_office == from_office {
+                return Err(broken("re-route to another office", ART_23_3, "the case is already there"));
+            }
+            require_text(reason, "dispute needs a reason", ART_23_3, "the reason for the dispute")?;
+            if let Some(closes) = clock::dispute_closes(log, from_office, cfg, cal)
+                && event.at > closes
+            {
+                return Err(broken(
+                    "dispute window",
+                    ART_23_3,
+                    format!("{from_office} could dispute the dispatch until {}; it keeps the case", fmt_at(closes)),
+                ));
+            }
+        }
+        EventKind::Returned { to_office, reason } => {
+            if to_office == &before.office {
+                return Err(broken("return to another office", ART_19, "the case is already there"));
+            }
+            require_text(reason, "return needs a reason", ART_19, "the reason")?;
+        }
+        EventKind::Whistle { offices, due, reason } => {
+            require_text(reason, "whistle needs a reason", WHISTLE, "the reason")?;
+            let holder = OfficeId::parse(&before.office).ok();
+            let township = holder.as_ref().filter(|o| o.level() == Level::Township);
+            let Some(township) = township else {
+                return Err(broken(
+                    "only a township whistles",
+                    WHISTLE,
+                    format!("the case is held by {}, not a township office", before.office),
+                ));
+            };
+            if offices.is_empty() {
+                return Err(broken("whistle summons a department", WHISTLE, "no department named"));
+            }
+            for office in offices {
+                let county = township.unit().parent_code();
+                let ok = OfficeId::parse(office)
+                    .ok()
+                    .is_some_and(|o| o.level() == Level::County && Some(o.unit()) == county.as_ref());
+                if !ok {
+                    return Err(broken(
+                        "whistle summons a county department",
+                        WHISTLE,
+                        format!("{office} is not a department of the township's county"),
+                    ));
+                }
+            }
+            if *due <= event.at.unix_timestamp() {
+                return Err(broken("whistle needs a future deadline", WHISTLE, "the due time has passed"));
+            }
+        }
+        EventKind::DepartmentReported { office, .. } => {
+            if !before.whistled_offices.contains(office) {
+                return Err(broken(
+                    "only a summoned department reports",
+                    WHISTLE,
+                    format!("{office} was not summoned on case {}", ctx.case),
+                ));
+            }
+            let whistled = before.whistled_offices.iter().filter(|o| *o == office).count();
+            let reported = before.reported_offices.iter().filter(|o| *o == office).count();
+            if reported >= whistled {
+                return Err(broken(
+                    "one report per summons",
+                    WHISTLE,
+                    format!("{office} has already reported"),
+                ));
+            }
+        }
+        EventKind::MediationStarted { team } => {
+            require_text(team, "mediation needs a team", MEDIATION_LAW_29, "the team")?
+        }
+        EventKind::MediationSettled { agreement, parties } => {
+            require_text(agreement, "settlement needs an agreement", MEDIATION_LAW_29, "the agreement text")?;
+            if parties.len() < 2 {
+                return Err(broken(
+                    "settlement binds the parties",
+                    MEDIATION_LAW_29,
+                    "a mediation agreement names at least two parties",
+                ));
+            }
+        }
+        EventKind::MediationFailed { reason, .. } => {
+            require_text(reason, "failed mediation needs a reason", MEDIATION_LAW_29, "the reason")?
+        }
+        EventKind::Replied { text } => require_text(text, "reply needs text", FEEDBACK, "the reply")?,
+        EventKind::NotAccepted { reason } => {
+            require_text(reason, "non-acceptance needs a reason", ART_34, "the reason")?
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn only_the_resident(who: &str, ctx: &RuleContext<'_>, verb: &str) -> Result<(), RuleError> {
+    match ctx.resident {
+        Some(resident) if resident == who => Ok(()),
+        Some(_) => Err(broken(
+            "only the resident who filed",
+            FEEDBACK,
+            format!("{who:?} may not {verb} case {}: only the resident who filed it may", ctx.case),
+        )),
+        None => Err(broken(
+            "only the resident who filed",
+            FEEDBACK,
+            format!("case {} has no resident on record, so nobody may {verb} it", ctx.case),
+        )),
+    }
+}
+
+fn within_rating_window(
+    at: OffsetDateTime,
+    log: &[CaseEvent],
+    ctx: &RuleContext<'_>,
+    verb: &str,
+) -> Result<(), RuleError> {
+    if let Some(closes) = clock::rating_closes(log, ctx.config, ctx.calendar)
+        && at > closes
+    {
+        return Err(broken(
+            "feedback window",
+            FEEDBACK,
+            format!("the window to {verb} case {} closed at {}", ctx.case, fmt_at(closes)),
+        ));
+    }
+    Ok(())
+}
+
+/// A new petition by the same person on the same facts as a matter that is final after re-examination is not
+/// accepted again (Art. 36). `prior` holds the logs of that person's earlier cases on the matter.
+pub fn check_new_petition(prior: &[(CaseId, &[CaseEvent])]) -> Result<(), RuleError> {
+    for (case, log) in prior {
+        if let Ok(status) = CaseStatus::replay(*case, log)
+            && status.state == CaseState::Final
+        {
+            return Err(broken(
+                "a final matter is not accepted again",
+                ART_36,
+                format!("the same matter was finally settled as case {case}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{OnwardRoute, Rating};
+    use crate::clock::tests::{accepted, created, ev, replied};
+    use time::macros::datetime;
+
+    fn ctx<'a>(kind: CaseKind, cfg: &'a ClockConfig, cal: &'a Calendar) -> RuleContext<'a> {
+        RuleContext {
+            case: 7,
+            kind,
+            urgency: Urgency::General,
+            resident: Some("resident-1"),
+            config: cfg,
+            calendar: cal,
+        }
+    }
+
+    /// Checks `event` against `log` and compares the outcome with `expected` (`Ok` or the rule's name).
+    fn check_rule(kind: CaseKind, log: &[CaseEvent], event: CaseEvent, expected: Result<(), &str>) {
+        let cfg = ClockConfig::default();
+        let cal = Calendar::china();
+        let got = check(&event, log, &ctx(kind, &cfg, &cal));
+        match (got, expected) {
+            (Ok(()), Ok(())) => {}
+            (Err(e), Err(rule)) => assert_eq!(e.rule(), rule, "{e}"),
+            (got, expected) => panic!("got {got:?}, expected {expected:?}"),
+        }
+    }
+
+    fn extend(at: OffsetDateTime, days: u32) -> CaseEvent {
+        ev(
+            at,
+            EventKind::Extended {
+                days,
+                reason: "site survey".into(),
+                approver: "head".into(),
+            },
+        )
+    }
+
+    fn petition_in_handling() -> Vec<CaseEvent> {
+        vec![created(datetime!(2025-03-03 10:00 +8)), accepted(datetime!(2025-03-10 10:00 +8))]
+    }
+
+    #[test]
+    fn art_34_allows_one_extension_of_at_most_30_days() {
+        let log = petition_in_handling();
+        let at = datetime!(2025-04-20 10:00 +8);
+        check_rule(CaseKind::Petition, &log, extend(at, 30), Ok(()));
+        check_rule(CaseKind::Petition, &log, extend(at, 31), Err("extension limit"));
+        check_rule(CaseKind::Petition, &log, extend(at, 0), Err("extension limit"));
+        let mut once = log.clone();
+        once.push(extend(at, 10));
+        check_rule(CaseKind::Petition, &once, extend(at, 10), Err("one extension only"));
+        let no_approver = ev(
+            at,
+            EventKind::Extended {
+                days: 10,
+                reason: "survey".into(),
+                approver: " ".into(),
+            },
+        );
+        check_rule(CaseKind::Petition, &log, no_approver, Err("extension needs an approver"));
+    }
+
+    #[test]
+    fn art_34_an_extension_comes_before_the_period_ends() {
+        let log = petition_in_handling();
+        // Handling ends with 9 May 2025 (60 days from 10 March).
+        check_rule(CaseKind::Petition, &log, extend(datetime!(2025-05-09 23:59 +8), 30), Ok(()));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            extend(datetime!(2025-05-10 00:01 +8), 30),
+            Err("extension before the period ends"),
+        );
+    }
+
+    #[test]
+    fn an_extension_error_names_the_article() {
+        let cfg = ClockConfig::default();
+        let cal = Calendar::china();
+        let err = check(&extend(datetime!(2025-04-20 10:00 +8), 45), &petition_in_handling(), &ctx(CaseKind::Petition, &cfg, &cal))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "extension limit (2022 Regulations on Letters and Visits Work Art. 34): an extension of 45 days; the limit is 1 to 30 days"
+        );
+    }
+
+    #[test]
+    fn art_35_a_review_is_requested_within_30_days_of_the_written_reply() {
+        let mut log = petition_in_handling();
+        log.push(replied(datetime!(2025-03-20 10:00 +8)));
+        // 30 days end on Saturday 19 April and roll over to Monday 21 April.
+        let review = |at| ev(at, EventKind::ReviewRequested);
+        check_rule(CaseKind::Petition, &log, review(datetime!(2025-04-21 23:00 +8)), Ok(()));
+        check_rule(CaseKind::Petition, &log, review(datetime!(2025-04-22 08:00 +8)), Err("request window"));
+        check_rule(CaseKind::Complaint, &log, review(datetime!(2025-03-21 08:00 +8)), Err("review is for petitions"));
+    }
+
+    #[test]
+    fn art_36_reexamination_window_and_finality() {
+        let mut log = petition_in_handling();
+        log.push(replied(datetime!(2025-03-20 10:00 +8)));
+        log.push(ev(datetime!(2025-03-25 10:00 +8), EventKind::ReviewRequested));
+        log.push(ev(datetime!(2025-04-10 10:00 +8), EventKind::ReviewDecided { text: "upheld".into() }));
+        let reexamine = |at| ev(at, EventKind::ReexaminationRequested);
+        // 30 days from 10 April end on 10 May 2025, a Saturday, so the window rolls to Monday 12 May.
+        check_rule(CaseKind::Petition, &log, reexamine(datetime!(2025-05-12 18:00 +8)), Ok(()));
+        check_rule(CaseKind::Petition, &log, reexamine(datetime!(2025-05-13 09:00 +8)), Err("request window"));
+        log.push(reexamine(datetime!(2025-05-01 10:00 +8)));
+        log.push(ev(datetime!(2025-05-20 10:00 +8), EventKind::ReexaminationDecided { text: "upheld".into() }));
+        assert_eq!(check_new_petition(&[(7, &log)]).unwrap_err().rule(), "a final matter is not accepted again");
+        assert!(check_new_petition(&[(7, &log[..4])]).is_ok());
+        // And the final matter itself takes no more requests.
+        check_rule(CaseKind::Petition, &log, reexamine(datetime!(2025-05-21 10:00 +8)), Err("state machine"));
+    }
+
+    fn replied_request() -> Vec<CaseEvent> {
+        vec![
+            created(datetime!(2025-03-03 10:00 +8)),
+            accepted(datetime!(2025-03-03 11:00 +8)),
+            replied(datetime!(2025-03-04 10:00 +8)),
+        ]
+    }
+
+    fn rate(at: OffsetDateTime, by: &str, rating: Rating) -> CaseEvent {
+        ev(at, EventKind::Rated { rating, by: by.into() })
+    }
+
+    #[test]
+    fn only_the_resident_who_filed_may_rate_within_the_window() {
+        let log = replied_request();
+        let at = datetime!(2025-03-05 10:00 +8);
+        check_rule(CaseKind::Complaint, &log, rate(at, "resident-1", Rating::Satisfied), Ok(()));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            rate(at, "caseworker-9", Rating::Satisfied),
+            Err("only the resident who filed"),
+        );
+        // Seven days from 4 March end with 11 March.
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            rate(datetime!(2025-03-12 00:01 +8), "resident-1", Rating::Satisfied),
+            Err("feedback window"),
+        );
+        let mut rated = log.clone();
+        rated.push(rate(at, "resident-1", Rating::Unsatisfied));
+        check_rule(CaseKind::Complaint, &rated, rate(at, "resident-1", Rating::Satisfied), Err("one rating per reply"));
+    }
+
+    #[test]
+    fn an_unhappy_resident_may_reopen_but_a_satisfied_one_may_not() {
+        let at = datetime!(2025-03-05 10:00 +8);
+        let reopen = |who: &str| CaseEvent {
+            at,
+            actor: who.into(),
+            kind: EventKind::Reopened { reason: "still broken".into() },
+        };
+        let mut unhappy = replied_request();
+        unhappy.push(rate(at, "resident-1", Rating::Unsatisfied));
+        check_rule(CaseKind::Complaint, &unhappy, reopen("resident-1"), Ok(()));
+        check_rule(CaseKind::Complaint, &unhappy, reopen("someone"), Err("only the resident who filed"));
+        let mut happy = replied_request();
+        happy.push(rate(at, "resident-1", Rating::Satisfied));
+        check_rule(CaseKind::Complaint, &happy, reopen("resident-1"), Err("reopen after an unsatisfied rating"));
+        let mut petition = petition_in_handling();
+        petition.push(replied(datetime!(2025-03-11 10:00 +8)));
+        let mut again = reopen("resident-1");
+        again.at = datetime!(2025-03-12 10:00 +8);
+        check_rule(CaseKind::Petition, &petition, again, Err("petitions are reviewed, not reopened"));
+    }
+
+    fn reroute(at: OffsetDateTime, from: &str) -> CaseEvent {
+        ev(
+            at,
+            EventKind::Rerouted {
+                from_office: from.into(),
+                to_office: "330502:housing".into(),
+                reason: "building safety is a county matter".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn art_23_3_the_receiver_disputes_within_5_working_days_or_keeps_the_case() {
+        // Received Thu 2025-09-25; the 5th working day is Thu 9 October (after the National Day holiday).
+        let log = [created(datetime!(2025-09-25 16:00 +8))];
+        check_rule(CaseKind::Complaint, &log, reroute(datetime!(2025-10-09 17:00 +8), "330502001:gov"), Ok(()));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            reroute(datetime!(2025-10-10 09:00 +8), "330502001:gov"),
+            Err("dispute window"),
+        );
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            reroute(datetime!(2025-09-26 09:00 +8), "330502002:gov"),
+            Err("first-receiver responsibility"),
+        );
+    }
+
+    #[test]
+    fn a_township_whistles_departments_of_its_own_county() {
+        let log = [created(datetime!(2025-03-03 10:00 +8)), accepted(datetime!(2025-03-03 11:00 +8))];
+        let at = datetime!(2025-03-04 10:00 +8);
+        let whistle = |offices: &[&str], due: OffsetDateTime| {
+            ev(
+                at,
+                EventKind::Whistle {
+                    offices: offices.iter().map(|s| s.to_string()).collect(),
+                    due: due.unix_timestamp(),
+                    reason: "illegal construction".into(),
+                },
+            )
+        };
+        let due = datetime!(2025-03-06 10:00 +8);
+        check_rule(CaseKind::Complaint, &log, whistle(&["330502:urban_management", "330502:housing"], due), Ok(()));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            whistle(&["330503:housing"], due),
+            Err("whistle summons a county department"),
+        );
+        check_rule(CaseKind::Complaint, &log, whistle(&[], due), Err("whistle summons a department"));
+        check_rule(CaseKind::Complaint, &log, whistle(&["330502:housing"], at), Err("whistle needs a future deadline"));
+        let mut whistled = log.to_vec();
+        whistled.push(whistle(&["330502:housing"], due));
+        let report = |office: &str| {
+            ev(
+                datetime!(2025-03-05 10:00 +8),
+                EventKind::DepartmentReported { office: office.into(), text: "on site".into() },
+            )
+        };
+        check_rule(CaseKind::Complaint, &whistled, report("330502:housing"), Ok(()));
+        check_rule(CaseKind::Complaint, &whistled, report("330502:health"), Err("only a summoned department reports"));
+        whistled.push(report("330502:housing"));
+        check_rule(CaseKind::Complaint, &whistled, report("330502:housing"), Err("one report per summons"));
+    }
+
+    #[test]
+    fn a_settlement_names_its_parties_and_a_failure_routes_onward() {
+        let log = [
+            created(datetime!(2025-03-03 10:00 +8)),
+            accepted(datetime!(2025-03-03 11:00 +8)),
+            ev(datetime!(2025-03-04 10:00 +8), EventKind::MediationStarted { team: "t1".into() }),
+        ];
+        let at = datetime!(2025-03-05 10:00 +8);
+        let settle = |parties: &[&str]| {
+            ev(
+                at,
+                EventKind::MediationSettled {
+                    agreement: "the wall is rebuilt at shared cost".into(),
+                    parties: parties.iter().map(|s| s.to_string()).collect(),
+                },
+            )
+        };
+        check_rule(CaseKind::Dispute, &log, settle(&["Shen", "Lu"]), Ok(()));
+        check_rule(CaseKind::Dispute, &log, settle(&["Shen"]), Err("settlement binds the parties"));
+        let fail = ev(
+            at,
+            EventKind::MediationFailed {
+                route: OnwardRoute::Litigation,
+                reason: "boundary contested".into(),
+            },
+        );
+        check_rule(CaseKind::Dispute, &log, fail, Ok(()));
+    }
+
+    #[test]
+    fn the_state_machine_comes_first_and_time_runs_forward() {
+        let log = [created(datetime!(2025-03-03 10:00 +8))];
+        check_rule(CaseKind::Complaint, &log, ev(datetime!(2025-03-04 10:00 +8), EventKind::Closed), Err("state machine"));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            accepted(datetime!(2025-03-02 10:00 +8)),
+            Err("state machine"),
+        );
+    }
+}
