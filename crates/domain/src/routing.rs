@@ -1,0 +1,454 @@
+//! Routing: which office is competent for a case, at the lowest level that can resolve it.
+//!
+//! The 2022 Regulations on Letters and Visits Work ask that matters be resolved where they arise ("small matters do
+//! not leave the village, big matters do not leave the township", Art. 15) under "属地管理、分级负责，谁主管、谁负责":
+//! the territory where the matter arises, at the level whose office is responsible for its subject. A
+//! [`RoutingTable`] states that per category (a TOML file, so a deployment or a policy layer can override it; the
+//! default is `data/routing.toml`).
+//!
+//! Two rules keep a case from bouncing between offices. **First-receiver responsibility**: the office a case is
+//! dispatched to keeps it unless it disputes the dispatch within 5 working days (Art. 23 §3; checked by
+//! [`crate::rules::check`]), and then the dispatcher re-routes it ([`RoutingTable::reroute`]). **Return to the lower
+//! office**: a higher office that receives a matter already accepted below, while the lower office is still within its
+//! limit, records it and returns it (Art. 19; [`return_to_lower`]).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::calendar::Calendar;
+use crate::case::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind};
+use crate::clock::{self, ClockConfig, Urgency};
+use crate::office::{Directory, GOVERNMENT, OfficeId, VILLAGE_COMMITTEE};
+use crate::rules::ART_19;
+use crate::territory::{Level, UnitCode};
+
+/// The default routing table shipped with grassroots.
+pub const DEFAULT_ROUTING_TOML: &str = include_str!("data/routing.toml");
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RoutingError {
+    #[error("routing table is not valid: {0}")]
+    Toml(String),
+    #[error("routing table: category {category:?} is routed to level {level}, but only village, township and county offices handle cases")]
+    BadLevel { category: String, level: Level },
+    #[error("routing table: category {0:?} has two routes")]
+    Duplicate(String),
+    #[error("cannot route category {category:?} from {location}: {reason}")]
+    Unroutable {
+        category: String,
+        location: UnitCode,
+        reason: String,
+    },
+}
+
+/// An office key at a level, resolved against the unit of a case's location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelOffice {
+    pub level: Level,
+    pub office: String,
+}
+
+/// One line of the table: a category is handled by the office `office` of the `level` unit containing the location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub category: String,
+    pub level: Level,
+    pub office: String,
+}
+
+/// Where a new case goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum Routing {
+    /// An enquiry answered on the spot; no office takes the case.
+    AnswerAtIntake,
+    Office { office: OfficeId },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingTable {
+    #[serde(default)]
+    pub answer_at_intake: Vec<String>,
+    pub fallback: LevelOffice,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<Route>,
+}
+
+impl Default for RoutingTable {
+    /// The shipped table (`data/routing.toml`); a test checks that it parses.
+    fn default() -> Self {
+        RoutingTable::from_toml(DEFAULT_ROUTING_TOML).unwrap_or_else(|_| RoutingTable {
+            answer_at_intake: Vec::new(),
+            fallback: LevelOffice {
+                level: Level::Township,
+                office: GOVERNMENT.into(),
+            },
+            routes: Vec::new(),
+        })
+    }
+}
+
+fn handling_level(level: Level) -> bool {
+    matches!(level, Level::Village | Level::Township | Level::County)
+}
+
+/// The office key that stands for a level when a route names a level below the location (a case located only to a
+/// township cannot go to a village committee, so it goes to the township government).
+fn default_key(level: Level) -> &'static str {
+    match level {
+        Level::Village => VILLAGE_COMMITTEE,
+        _ => GOVERNMENT,
+    }
+}
+
+impl RoutingTable {
+    pub fn from_toml(text: &str) -> Result<RoutingTable, RoutingError> {
+        let table: RoutingTable = toml::from_str(text).map_err(|e| RoutingError::Toml(e.to_string()))?;
+        let mut seen = std::collections::HashSet::new();
+        for r in &table.routes {
+            if !handling_level(r.level) {
+                return Err(RoutingError::BadLevel {
+                    category: r.category.clone(),
+                    level: r.level,
+                });
+            }
+            if !seen.insert(r.category.as_str()) {
+                return Err(RoutingError::Duplicate(r.category.clone()));
+            }
+        }
+        if !handling_level(table.fallback.level) {
+            return Err(RoutingError::BadLevel {
+                category: "fallback".into(),
+                level: table.fallback.level,
+            });
+        }
+        Ok(table)
+    }
+
+    /// A policy layer's table laid over this one: its routes replace those of the same category, its intake list and
+    /// fallback replace ours when given.
+    pub fn overlay(&self, layer: &RoutingTable) -> RoutingTable {
+        let mut routes: Vec<Route> = self
+            .routes
+            .iter()
+            .filter(|r| !layer.routes.iter().any(|l| l.category == r.category))
+            .cloned()
+            .collect();
+        routes.extend(layer.routes.iter().cloned());
+        RoutingTable {
+            answer_at_intake: if layer.answer_at_intake.is_empty() {
+                self.answer_at_intake.clone()
+            } else {
+                layer.answer_at_intake.clone()
+            },
+            fallback: layer.fallback.clone(),
+            routes,
+        }
+    }
+
+    fn target(&self, category: &str) -> LevelOffice {
+        self.routes
+            .iter()
+            .find(|r| r.category == category)
+            .map(|r| LevelOffice {
+                level: r.level,
+                office: r.office.clone(),
+            })
+            .unwrap_or_else(|| self.fallback.clone())
+    }
+
+    fn resolve(&self, category: &str, location: &UnitCode, target: &LevelOffice) -> Result<OfficeId, RoutingError> {
+        let unroutable = |reason: String| RoutingError::Unroutable {
+            category: category.to_string(),
+            location: location.clone(),
+            reason,
+        };
+        if location.level() < Level::County {
+            return Err(unroutable("the location must be a county, township or village".into()));
+        }
+        let (unit, key) = match location.chain().into_iter().find(|c| c.level() == target.level) {
+            Some(unit) => (unit, target.office.as_str()),
+            None => (location.clone(), default_key(location.level())),
+        };
+        OfficeId::new(&unit, key).map_err(|e| unroutable(e.to_string()))
+    }
+
+    /// Where a new case goes: answered at intake, or the competent office for its category in the unit of its
+    /// location.
+    pub fn route(&self, kind: CaseKind, category: &str, location: &UnitCode) -> Result<Routing, RoutingError> {
+        if kind == CaseKind::Enquiry && self.answer_at_intake.iter().any(|c| c == category) {
+            return Ok(Routing::AnswerAtIntake);
+        }
+        let office = self.resolve(category, location, &self.target(category))?;
+        Ok(Routing::Office { office })
+    }
+
+    /// Like [`RoutingTable::route`], but an office on the location's chain that declares the category in the
+    /// directory wins when it sits lower than the table's choice: the lowest capable level.
+    pub fn route_in(
+        &self,
+        kind: CaseKind,
+        category: &str,
+        location: &UnitCode,
+        directory: &Directory,
+    ) -> Result<Routing, RoutingError> {
+        let routed = self.route(kind, category, location)?;
+        let Routing::Office { office } = &routed else {
+            return Ok(routed);
+        };
+        let lower = location
+            .chain()
+            .into_iter()
+            .rev()
+            .take_while(|unit| unit.level() > office.level())
+            .find_map(|unit| {
+                directory
+                    .offices
+                    .iter()
+                    .find(|o| o.id.unit() == &unit && o.handles(category))
+            });
+        Ok(match lower {
+            Some(o) => Routing::Office { office: o.id.clone() },
+            None => routed,
+        })
+    }
+
+    /// Where the dispatcher sends a case that `disputed` has rightly refused (Art. 23 §3): the table's office, or the
+    /// disputing office's supervisor when the table points at the disputing office itself.
+    pub fn reroute(&self, category: &str, location: &UnitCode, disputed: &OfficeId) -> Result<OfficeId, RoutingError> {
+        let office = self.resolve(category, location, &self.target(category))?;
+        if &office != disputed {
+            return Ok(office);
+        }
+        disputed.supervisor().ok_or_else(|| RoutingError::Unroutable {
+            category: category.to_string(),
+            location: location.clone(),
+            reason: format!("{disputed} has no office above it"),
+        })
+    }
+}
+
+/// An earlier case on the same matter that the receiving office must return it to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnTo {
+    pub prior_case: CaseId,
+    pub office: OfficeId,
+    pub reason: String,
+}
+
+impl ReturnTo {
+    /// The event the higher office appends to the case it received.
+    pub fn event(&self) -> EventKind {
+        EventKind::Returned {
+            to_office: self.office.to_string(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+/// True when `office` sits above `other` in the same territory: a county office over the townships and villages of
+/// its county, a township over its villages.
+fn is_above(office: &OfficeId, other: &OfficeId) -> bool {
+    office.level() < other.level() && other.unit().is_within(office.unit())
+}
+
+/// A prior case on the same matter for [`return_to_lower`].
+#[derive(Debug, Clone, Copy)]
+pub struct PriorCase<'a> {
+    pub case: CaseId,
+    pub kind: CaseKind,
+    pub urgency: Urgency,
+    pub log: &'a [CaseEvent],
+}
+
+/// Art. 19: when `receiving` gets a matter that a lower office has already accepted and is still handling within its
+/// time limit, the receiving office records it and returns it there. `prior` are the earlier cases of the same person
+/// on the same matter.
+pub fn return_to_lower(
+    receiving: &OfficeId,
+    prior: &[PriorCase<'_>],
+    now: OffsetDateTime,
+    config: &ClockConfig,
+    calendar: &Calendar,
+) -> Option<ReturnTo> {
+    prior.iter().find_map(|p| {
+        let status = CaseStatus::replay(p.case, p.log).ok()?;
+        if !status.state.is_open() || status.accepted_at.is_none() {
+            return None;
+        }
+        let holder = OfficeId::parse(&status.office).ok()?;
+        if !is_above(receiving, &holder) {
+            return None;
+        }
+        let within_limit = clock::deadlines(p.kind, p.urgency, p.log, config, calendar)
+            .iter()
+            .filter(|d| d.is_running())
+            .all(|d| now <= d.due);
+        within_limit.then(|| ReturnTo {
+            prior_case: p.case,
+            office: holder.clone(),
+            reason: format!(
+                "{holder} accepted this matter as case {} and is within its time limit ({ART_19})",
+                p.case
+            ),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::tests::{created, ev};
+    use crate::office::{Office, OfficeKind};
+    use time::macros::datetime;
+
+    fn code(s: &str) -> UnitCode {
+        UnitCode::parse(s).expect("code")
+    }
+
+    fn office(s: &str) -> OfficeId {
+        OfficeId::parse(s).expect("office")
+    }
+
+    fn check(kind: CaseKind, category: &str, location: &str, expected: &str) {
+        let got = RoutingTable::default().route(kind, category, &code(location)).expect("routes");
+        let got = match got {
+            Routing::AnswerAtIntake => "intake".to_string(),
+            Routing::Office { office } => office.to_string(),
+        };
+        assert_eq!(got, expected, "{category} from {location}");
+    }
+
+    #[test]
+    fn art_15_small_matters_stay_in_the_village_big_ones_in_the_township() {
+        check(CaseKind::Dispute, "neighbour_dispute", "330502001001", "330502001001:committee");
+        check(CaseKind::Complaint, "noise", "330502001001", "330502001:gov");
+        check(CaseKind::Complaint, "building_safety", "330502001001", "330502:housing");
+        check(CaseKind::Petition, "wage_arrears", "330502001001", "330502:human_resources");
+        // Unknown categories fall back to the township government, which dispatches further.
+        check(CaseKind::Complaint, "stray_dogs", "330502001001", "330502001:gov");
+    }
+
+    #[test]
+    fn a_case_located_only_to_a_township_goes_to_the_township_government() {
+        check(CaseKind::Dispute, "neighbour_dispute", "330502001", "330502001:gov");
+        check(CaseKind::Complaint, "pollution", "330502001", "330502:environment");
+        let err = RoutingTable::default()
+            .route(CaseKind::Complaint, "noise", &code("3305"))
+            .unwrap_err();
+        assert!(matches!(err, RoutingError::Unroutable { .. }), "{err}");
+    }
+
+    #[test]
+    fn enquiries_on_listed_topics_are_answered_at_intake() {
+        check(CaseKind::Enquiry, "policy_question", "330502001001", "intake");
+        // The same topic as a complaint is routed, and an enquiry on another topic too.
+        check(CaseKind::Complaint, "policy_question", "330502001001", "330502001:gov");
+        check(CaseKind::Enquiry, "noise", "330502001001", "330502001:gov");
+    }
+
+    #[test]
+    fn a_policy_layer_overrides_routes_by_category() {
+        let layer = RoutingTable::from_toml(
+            "fallback = { level = \"village\", office = \"committee\" }\n\
+             [[route]]\ncategory = \"noise\"\nlevel = \"village\"\noffice = \"committee\"",
+        )
+        .expect("layer");
+        let table = RoutingTable::default().overlay(&layer);
+        let noise = table.route(CaseKind::Complaint, "noise", &code("330502001001")).expect("routes");
+        assert_eq!(noise, Routing::Office { office: office("330502001001:committee") });
+        let pollution = table.route(CaseKind::Complaint, "pollution", &code("330502001001")).expect("routes");
+        assert_eq!(pollution, Routing::Office { office: office("330502:environment") });
+        assert_eq!(table.route(CaseKind::Enquiry, "procedure", &code("330502001001")), Ok(Routing::AnswerAtIntake));
+    }
+
+    #[test]
+    fn bad_tables_are_rejected_with_the_category() {
+        let province = "fallback = { level = \"township\", office = \"gov\" }\n[[route]]\ncategory = \"x\"\nlevel = \"province\"\noffice = \"gov\"";
+        assert_eq!(
+            RoutingTable::from_toml(province).unwrap_err(),
+            RoutingError::BadLevel { category: "x".into(), level: Level::Province }
+        );
+        let twice = "fallback = { level = \"township\", office = \"gov\" }\n[[route]]\ncategory = \"x\"\nlevel = \"village\"\noffice = \"committee\"\n[[route]]\ncategory = \"x\"\nlevel = \"county\"\noffice = \"housing\"";
+        assert_eq!(RoutingTable::from_toml(twice).unwrap_err(), RoutingError::Duplicate("x".into()));
+        assert!(RoutingTable::from_toml(DEFAULT_ROUTING_TOML).is_ok());
+    }
+
+    #[test]
+    fn a_capable_office_lower_down_wins_over_the_table() {
+        let committee = Office::new(
+            office("330502001001:committee"),
+            "Xiyuan committee",
+            OfficeKind::VillageCommittee,
+            &["noise"],
+        )
+        .expect("office");
+        let dir = Directory {
+            offices: vec![committee],
+            ..Directory::default()
+        };
+        let table = RoutingTable::default();
+        let here = table.route_in(CaseKind::Complaint, "noise", &code("330502001001"), &dir).expect("routes");
+        assert_eq!(here, Routing::Office { office: office("330502001001:committee") });
+        let elsewhere = table.route_in(CaseKind::Complaint, "noise", &code("330502001002"), &dir).expect("routes");
+        assert_eq!(elsewhere, Routing::Office { office: office("330502001:gov") });
+    }
+
+    #[test]
+    fn art_23_3_the_dispatcher_reroutes_a_rightly_disputed_case() {
+        let table = RoutingTable::default();
+        // A building-safety case wrongly sent to the township goes to the county housing department.
+        assert_eq!(
+            table.reroute("building_safety", &code("330502001001"), &office("330502001:gov")),
+            Ok(office("330502:housing"))
+        );
+        // If the table itself points at the disputing office, the case goes one level up.
+        assert_eq!(
+            table.reroute("noise", &code("330502001001"), &office("330502001:gov")),
+            Ok(office("330502:gov"))
+        );
+    }
+
+    #[test]
+    fn art_19_a_higher_office_returns_a_matter_the_lower_office_is_handling_in_time() {
+        let log = [
+            created(datetime!(2025-03-03 10:00 +8)),
+            ev(
+                datetime!(2025-03-04 10:00 +8),
+                EventKind::Accepted {
+                    office: "330502001:gov".into(),
+                },
+            ),
+        ];
+        let prior = [PriorCase {
+            case: 41,
+            kind: CaseKind::Petition,
+            urgency: Urgency::General,
+            log: &log,
+        }];
+        let cfg = ClockConfig::default();
+        let cal = Calendar::china();
+        let county = office("330502:letters_and_visits");
+        // Handling runs 60 days from 4 March: to the end of 3 May, a holiday, so to the end of 6 May.
+        let returned = return_to_lower(&county, &prior, datetime!(2025-04-01 10:00 +8), &cfg, &cal).expect("returned");
+        assert_eq!(returned.office, office("330502001:gov"));
+        assert_eq!(returned.prior_case, 41);
+        assert!(matches!(returned.event(), EventKind::Returned { .. }));
+        // Once the lower office is over its limit, the higher office keeps the matter.
+        assert_eq!(return_to_lower(&county, &prior, datetime!(2025-05-07 10:00 +8), &cfg, &cal), None);
+        // A peer office or a lower one does not return it.
+        assert_eq!(
+            return_to_lower(&office("330502002:gov"), &prior, datetime!(2025-04-01 10:00 +8), &cfg, &cal),
+            None
+        );
+        // Another county's office is not above it either.
+        assert_eq!(
+            return_to_lower(&office("330503:letters_and_visits"), &prior, datetime!(2025-04-01 10:00 +8), &cfg, &cal),
+            None
+        );
+        // A matter not yet accepted below is not returned.
+        let unaccepted = [PriorCase { log: &log[..1], ..prior[0] }];
+        assert_eq!(return_to_lower(&county, &unaccepted, datetime!(2025-03-05 10:00 +8), &cfg, &cal), None);
+    }
+}
