@@ -95,9 +95,7 @@ fn parse_date(s: &str) -> Option<Date> {
 fn expand(values: &[String]) -> Result<BTreeSet<Date>, CalendarError> {
     let mut dates = BTreeSet::new();
     for value in values {
-        let bad = || CalendarError::BadDate {
-            value: value.clone(),
-        };
+        let bad = || CalendarError::BadDate { value: value.clone() };
         let (from, to) = match value.split_once("..") {
             Some((a, b)) => (parse_date(a).ok_or_else(bad)?, parse_date(b).ok_or_else(bad)?),
             None => {
@@ -106,9 +104,7 @@ fn expand(values: &[String]) -> Result<BTreeSet<Date>, CalendarError> {
             }
         };
         if to < from {
-            return Err(CalendarError::BackwardRange {
-                value: value.clone(),
-            });
+            return Err(CalendarError::BackwardRange { value: value.clone() });
         }
         let mut d = from;
         while d <= to {
@@ -132,8 +128,7 @@ impl Calendar {
     /// Reads a calendar: `holidays = [...]`, `workdays = [...]` (dates or `FROM..TO` ranges) and an optional
     /// `utc_offset = "+08:00"`.
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
-        let file: CalendarFile =
-            toml::from_str(text).map_err(|e| CalendarError::Toml(e.to_string()))?;
+        let file: CalendarFile = toml::from_str(text).map_err(|e| CalendarError::Toml(e.to_string()))?;
         let holidays = expand(&file.holidays)?;
         let workdays = expand(&file.workdays)?;
         if let Some(date) = holidays.intersection(&workdays).next() {
@@ -143,8 +138,7 @@ impl Calendar {
             None => china_offset(),
             Some(value) => {
                 let format = time::macros::format_description!("[offset_hour]:[offset_minute]");
-                UtcOffset::parse(&value, &format)
-                    .map_err(|_| CalendarError::BadOffset { value })?
+                UtcOffset::parse(&value, &format).map_err(|_| CalendarError::BadOffset { value })?
             }
         };
         Ok(Calendar {
@@ -286,13 +280,22 @@ mod tests {
         let cal = china();
         // Thu 2025-01-23 + 5 working days: Fri 24, Sun 26 (make-up), Mon 27, then the Spring Festival, Wed 5 Feb, Thu 6.
         assert_eq!(cal.add_working_days(date!(2025 - 01 - 23), 5), date!(2025 - 02 - 06));
-        assert_eq!(cal.working_days_between(date!(2025 - 01 - 23), date!(2025 - 02 - 06)), 5);
-        assert_eq!(cal.working_days_between(date!(2025 - 01 - 23), date!(2025 - 02 - 05)), 4);
+        assert_eq!(
+            cal.working_days_between(date!(2025 - 01 - 23), date!(2025 - 02 - 06)),
+            5
+        );
+        assert_eq!(
+            cal.working_days_between(date!(2025 - 01 - 23), date!(2025 - 02 - 05)),
+            4
+        );
         // Fri + 1 working day is Mon; + 0 is the same day.
         assert_eq!(cal.add_working_days(date!(2025 - 03 - 07), 1), date!(2025 - 03 - 10));
         assert_eq!(cal.add_working_days(date!(2025 - 03 - 07), 0), date!(2025 - 03 - 07));
         let weekends = Calendar::default();
-        assert_eq!(weekends.add_working_days(date!(2025 - 01 - 23), 5), date!(2025 - 01 - 30));
+        assert_eq!(
+            weekends.add_working_days(date!(2025 - 01 - 23), 5),
+            date!(2025 - 01 - 30)
+        );
     }
 
     #[test]

@@ -140,11 +140,36 @@ impl ClockConfig {
     /// Rejects a configuration that gives offices more time than the Regulations allow.
     pub fn check_within_statute(&self) -> Result<(), LoosenedLimit> {
         let checks: [(&'static str, bool, u32, &'static str); 5] = [
-            ("petition_acceptance", at_most(self.petition_acceptance, 15), 15, "2022 Regulations Art. 23"),
-            ("petition_handling", at_most(self.petition_handling, 60), 60, "2022 Regulations Art. 34"),
-            ("max_extension_days", self.max_extension_days <= 30, 30, "2022 Regulations Art. 34"),
-            ("review_decision", at_most(self.review_decision, 30), 30, "2022 Regulations Art. 35"),
-            ("reexamination_decision", at_most(self.reexamination_decision, 30), 30, "2022 Regulations Art. 36"),
+            (
+                "petition_acceptance",
+                at_most(self.petition_acceptance, 15),
+                15,
+                "2022 Regulations Art. 23",
+            ),
+            (
+                "petition_handling",
+                at_most(self.petition_handling, 60),
+                60,
+                "2022 Regulations Art. 34",
+            ),
+            (
+                "max_extension_days",
+                self.max_extension_days <= 30,
+                30,
+                "2022 Regulations Art. 34",
+            ),
+            (
+                "review_decision",
+                at_most(self.review_decision, 30),
+                30,
+                "2022 Regulations Art. 35",
+            ),
+            (
+                "reexamination_decision",
+                at_most(self.reexamination_decision, 30),
+                30,
+                "2022 Regulations Art. 36",
+            ),
         ];
         for (field, ok, days, article) in checks {
             if !ok {
@@ -318,16 +343,23 @@ impl Builder<'_> {
     }
 
     fn extend(&mut self, clocks: &[ClockName], days: u32) {
-        let Some(i) = self.out.iter().rposition(|d| clocks.contains(&d.clock) && d.is_running()) else {
+        let Some(i) = self
+            .out
+            .iter()
+            .rposition(|d| clocks.contains(&d.clock) && d.is_running())
+        else {
             return;
         };
         let extra = self.out[i].extended_days + days;
         let due = match self.periods[i] {
-            Period::Days(n) => self
-                .calendar
-                .due(self.out[i].started, Period::Days(n + extra), self.config.roll_over_days_off),
+            Period::Days(n) => self.calendar.due(
+                self.out[i].started,
+                Period::Days(n + extra),
+                self.config.roll_over_days_off,
+            ),
             other => {
-                self.calendar.due(self.out[i].started, other, self.config.roll_over_days_off)
+                self.calendar
+                    .due(self.out[i].started, other, self.config.roll_over_days_off)
                     + Duration::days(i64::from(extra))
             }
         };
@@ -377,16 +409,11 @@ pub fn deadlines(
                     b.start(ClockName::Handling, at, config.petition_handling);
                 }
             }
-            EventKind::NotAccepted { .. } | EventKind::AnsweredAtIntake { .. } | EventKind::Closed => {
-                b.stop_all(at)
-            }
+            EventKind::NotAccepted { .. } | EventKind::AnsweredAtIntake { .. } | EventKind::Closed => b.stop_all(at),
             EventKind::Extended { days, .. } => b.extend(&[work_clock], *days),
             EventKind::Replied { .. } | EventKind::MediationSettled { .. } => b.meet(work_clock, at),
-            EventKind::MediationFailed { route, .. } => {
-                if *route != crate::case::OnwardRoute::Handling {
-                    b.stop_all(at);
-                }
-            }
+            // A failed mediation that routes onward (litigation, arbitration, review) ends the case here.
+            EventKind::MediationFailed { route, .. } if *route != crate::case::OnwardRoute::Handling => b.stop_all(at),
             EventKind::Reopened { .. } => {
                 let period = if petition {
                     config.petition_handling
@@ -500,7 +527,12 @@ pub(crate) mod tests {
         ev(at, EventKind::Replied { text: "done".into() })
     }
 
-    fn check(kind: CaseKind, urgency: Urgency, log: &[CaseEvent], expected: &[(ClockName, OffsetDateTime, Option<bool>)]) {
+    fn check(
+        kind: CaseKind,
+        urgency: Urgency,
+        log: &[CaseEvent],
+        expected: &[(ClockName, OffsetDateTime, Option<bool>)],
+    ) {
         let got = deadlines(kind, urgency, log, &ClockConfig::default(), &Calendar::china());
         let got: Vec<_> = got
             .iter()
@@ -548,7 +580,10 @@ pub(crate) mod tests {
     fn a_period_ending_in_the_national_day_holiday_rolls_to_the_next_working_day() {
         // Accepted 2025-08-03: 60 days later is 2 October, inside the 1–8 October holiday, so the period ends with
         // Thursday 9 October.
-        let log = [created(datetime!(2025-08-01 10:00 +8)), accepted(datetime!(2025-08-03 10:00 +8))];
+        let log = [
+            created(datetime!(2025-08-01 10:00 +8)),
+            accepted(datetime!(2025-08-03 10:00 +8)),
+        ];
         check(
             CaseKind::Petition,
             Urgency::General,
@@ -615,7 +650,10 @@ pub(crate) mod tests {
             accepted(datetime!(2025-03-04 10:00 +8)),
             replied(datetime!(2025-03-20 10:00 +8)),
             ev(datetime!(2025-04-01 10:00 +8), EventKind::ReviewRequested),
-            ev(datetime!(2025-05-02 10:00 +8), EventKind::ReviewDecided { text: "upheld".into() }),
+            ev(
+                datetime!(2025-05-02 10:00 +8),
+                EventKind::ReviewDecided { text: "upheld".into() },
+            ),
             ev(datetime!(2025-05-06 10:00 +8), EventKind::ReexaminationRequested),
         ];
         // Accepted 4 March: 60 days end on 3 May, inside the 1–5 May holiday, so handling ends with 6 May.
@@ -637,8 +675,14 @@ pub(crate) mod tests {
         // The review window runs 30 days from the written reply of 20 March: to the end of 19 April (a Saturday, so
         // it rolls to Monday 21 April). The re-examination window from 2 May ends on 1 June, a Sunday inside the
         // Dragon Boat holiday, so it rolls to Tuesday 3 June.
-        assert_eq!(review_request_closes(&log[..3], &cfg, &cal), Some(datetime!(2025-04-22 00:00 +8)));
-        assert_eq!(reexamination_request_closes(&log, &cfg, &cal), Some(datetime!(2025-06-04 00:00 +8)));
+        assert_eq!(
+            review_request_closes(&log[..3], &cfg, &cal),
+            Some(datetime!(2025-04-22 00:00 +8))
+        );
+        assert_eq!(
+            reexamination_request_closes(&log, &cfg, &cal),
+            Some(datetime!(2025-06-04 00:00 +8))
+        );
     }
 
     #[test]
@@ -651,7 +695,12 @@ pub(crate) mod tests {
             (Urgency::Complex, datetime!(2025-03-19 00:00 +8)),
         ];
         for (urgency, due) in cases {
-            check(CaseKind::ServiceRequest, urgency, &[created(start)], &[(ClockName::Response, due, None)]);
+            check(
+                CaseKind::ServiceRequest,
+                urgency,
+                &[created(start)],
+                &[(ClockName::Response, due, None)],
+            );
         }
         let cfg = ClockConfig::default();
         assert_eq!(cfg.urgency(CaseKind::Complaint, "gas_leak"), Urgency::Emergency);
@@ -666,7 +715,9 @@ pub(crate) mod tests {
         let at = |m| [created(start), replied(start + Duration::minutes(m))];
         let cfg = ClockConfig::default();
         let cal = Calendar::china();
-        let met = |log: &[CaseEvent]| deadlines(CaseKind::ServiceRequest, Urgency::Emergency, log, &cfg, &cal)[0].met_in_time();
+        let met = |log: &[CaseEvent]| {
+            deadlines(CaseKind::ServiceRequest, Urgency::Emergency, log, &cfg, &cal)[0].met_in_time()
+        };
         assert_eq!(met(&at(120)), Some(true));
         assert_eq!(met(&at(121)), Some(false));
     }
@@ -676,7 +727,12 @@ pub(crate) mod tests {
         let log = [
             created(datetime!(2025-03-03 10:00 +8)),
             replied(datetime!(2025-03-04 10:00 +8)),
-            ev(datetime!(2025-03-05 10:00 +8), EventKind::Reopened { reason: "still leaking".into() }),
+            ev(
+                datetime!(2025-03-05 10:00 +8),
+                EventKind::Reopened {
+                    reason: "still leaking".into(),
+                },
+            ),
         ];
         check(
             CaseKind::ServiceRequest,
@@ -701,7 +757,12 @@ pub(crate) mod tests {
             loose.check_within_statute().unwrap_err().to_string(),
             "clock `petition_handling` may be tightened but not loosened beyond 60 days (2022 Regulations Art. 34)"
         );
-        assert!(ClockConfig::from_toml("max_extensions = 2").expect("config").check_within_statute().is_err());
+        assert!(
+            ClockConfig::from_toml("max_extensions = 2")
+                .expect("config")
+                .check_within_statute()
+                .is_err()
+        );
         assert!(ClockConfig::from_toml("no_such_clock = 1").is_err());
     }
 
@@ -713,6 +774,9 @@ pub(crate) mod tests {
             dispute_closes(&log, "330502001:gov", &ClockConfig::default(), &Calendar::china()),
             Some(datetime!(2025-10-10 00:00 +8))
         );
-        assert_eq!(dispute_closes(&log, "330502:housing", &ClockConfig::default(), &Calendar::china()), None);
+        assert_eq!(
+            dispute_closes(&log, "330502:housing", &ClockConfig::default(), &Calendar::china()),
+            None
+        );
     }
 }

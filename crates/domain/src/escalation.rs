@@ -287,7 +287,13 @@ mod tests {
 
     /// Runs the guard at `now` and returns (clock, overdue) for each alert.
     fn check(log: &[CaseEvent], now: OffsetDateTime, expected: &[(ClockName, bool)]) {
-        let alerts = alerts_due(&[view(log)], now, &ClockConfig::default(), &Calendar::china(), &directory());
+        let alerts = alerts_due(
+            &[view(log)],
+            now,
+            &ClockConfig::default(),
+            &Calendar::china(),
+            &directory(),
+        );
         let got: Vec<_> = alerts.iter().map(|a| (a.clock, a.overdue)).collect();
         assert_eq!(got, expected, "at {now}");
     }
@@ -338,7 +344,10 @@ mod tests {
 
     #[test]
     fn an_extension_moves_the_due_date_and_a_new_warning_follows() {
-        let mut log = vec![created(datetime!(2025-03-03 10:00 +8)), accepted(datetime!(2025-03-04 10:00 +8))];
+        let mut log = vec![
+            created(datetime!(2025-03-03 10:00 +8)),
+            accepted(datetime!(2025-03-04 10:00 +8)),
+        ];
         // Handling runs to the end of 6 May (3 May rolled over the Labour Day holiday).
         check(&log, datetime!(2025-05-07 10:00 +8), &[(ClockName::Handling, true)]);
         log.push(ev(
@@ -380,7 +389,13 @@ mod tests {
         );
         assert_eq!(score.score, 50.0);
         assert_eq!(score.reasons[0].detail, "the acceptance clock is 3 day(s) overdue");
-        let calm = risk(&view(&log), datetime!(2025-03-05 10:00 +8), &ClockConfig::default(), &Calendar::china(), &RiskConfig::default());
+        let calm = risk(
+            &view(&log),
+            datetime!(2025-03-05 10:00 +8),
+            &ClockConfig::default(),
+            &Calendar::china(),
+            &RiskConfig::default(),
+        );
         assert_eq!(calm.score, 0.0);
         assert!(calm.reasons.is_empty());
     }
@@ -398,11 +413,20 @@ mod tests {
                     by: "r".into(),
                 },
             ),
-            ev(datetime!(2025-03-04 13:00 +8), EventKind::Reopened { reason: "no".into() }),
+            ev(
+                datetime!(2025-03-04 13:00 +8),
+                EventKind::Reopened { reason: "no".into() },
+            ),
         ];
         let mut v = view(&log);
         v.kind = CaseKind::Complaint;
-        let score = risk(&v, datetime!(2025-03-05 10:00 +8), &ClockConfig::default(), &Calendar::china(), &RiskConfig::default());
+        let score = risk(
+            &v,
+            datetime!(2025-03-05 10:00 +8),
+            &ClockConfig::default(),
+            &Calendar::china(),
+            &RiskConfig::default(),
+        );
         let factors: Vec<_> = score.reasons.iter().map(|r| r.factor).collect();
         assert_eq!(factors, ["reopened", "unsatisfied"]);
         assert_eq!(score.score, 10.0);

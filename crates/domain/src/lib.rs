@@ -5,9 +5,18 @@
 
 pub mod access;
 pub mod boundary;
+pub mod calendar;
 pub mod case;
+pub mod clock;
+pub mod escalation;
 pub mod grid;
+pub mod mediation;
+pub mod office;
+pub mod rates;
+pub mod routing;
+pub mod rules;
 pub mod territory;
+pub mod whistle;
 
 pub use case::{
     CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, Rating,

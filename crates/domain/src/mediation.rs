@@ -17,9 +17,18 @@ use crate::territory::Level;
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MediationOutcome {
     NotMediated,
-    InMediation { sessions: u32 },
-    Settled { office: String, level: Option<Level>, sessions: u32 },
-    Failed { route: OnwardRoute, sessions: u32 },
+    InMediation {
+        sessions: u32,
+    },
+    Settled {
+        office: String,
+        level: Option<Level>,
+        sessions: u32,
+    },
+    Failed {
+        route: OnwardRoute,
+        sessions: u32,
+    },
 }
 
 /// Reads the outcome of the last mediation in a log.
@@ -29,12 +38,10 @@ pub fn outcome(log: &[CaseEvent]) -> MediationOutcome {
     let mut sessions = 0;
     for e in log {
         match &e.kind {
-            EventKind::Created { office }
-            | EventKind::Accepted { office }
-            | EventKind::Assigned { office, .. } => holder = office.clone(),
-            EventKind::Rerouted { to_office, .. } | EventKind::Returned { to_office, .. } => {
-                holder = to_office.clone()
+            EventKind::Created { office } | EventKind::Accepted { office } | EventKind::Assigned { office, .. } => {
+                holder = office.clone()
             }
+            EventKind::Rerouted { to_office, .. } | EventKind::Returned { to_office, .. } => holder = to_office.clone(),
             EventKind::MediationStarted { .. } => {
                 sessions = 0;
                 result = MediationOutcome::InMediation { sessions };
@@ -50,7 +57,12 @@ pub fn outcome(log: &[CaseEvent]) -> MediationOutcome {
                     sessions,
                 }
             }
-            EventKind::MediationFailed { route, .. } => result = MediationOutcome::Failed { route: *route, sessions },
+            EventKind::MediationFailed { route, .. } => {
+                result = MediationOutcome::Failed {
+                    route: *route,
+                    sessions,
+                }
+            }
             _ => {}
         }
     }
@@ -146,9 +158,18 @@ mod tests {
 
     fn dispute(office: &str, end: Option<EventKind>) -> Vec<CaseEvent> {
         let mut log = vec![
-            ev(datetime!(2025-03-03 10:00 +8), EventKind::Created { office: office.into() }),
-            ev(datetime!(2025-03-03 11:00 +8), EventKind::Accepted { office: office.into() }),
-            ev(datetime!(2025-03-04 10:00 +8), EventKind::MediationStarted { team: "t1".into() }),
+            ev(
+                datetime!(2025-03-03 10:00 +8),
+                EventKind::Created { office: office.into() },
+            ),
+            ev(
+                datetime!(2025-03-03 11:00 +8),
+                EventKind::Accepted { office: office.into() },
+            ),
+            ev(
+                datetime!(2025-03-04 10:00 +8),
+                EventKind::MediationStarted { team: "t1".into() },
+            ),
             ev(
                 datetime!(2025-03-05 10:00 +8),
                 EventKind::MediationSession {
@@ -201,7 +222,10 @@ mod tests {
         ]);
         assert_eq!(tally.disputes, 5);
         assert_eq!(tally.mediated, 4);
-        assert_eq!((tally.settled_at_village, tally.settled_at_township, tally.failed), (1, 1, 1));
+        assert_eq!(
+            (tally.settled_at_village, tally.settled_at_township, tally.failed),
+            (1, 1, 1)
+        );
         assert_eq!(tally.failed_to_litigation, 1);
         assert_eq!(tally.in_mediation, 1);
         assert_eq!(tally.village_share(), Some(0.2));

@@ -189,7 +189,9 @@ pub enum OfficeKind {
     VillageCommittee,
     TownshipGovernment,
     CountyGovernment,
-    CountyDepartment { sector: Sector },
+    CountyDepartment {
+        sector: Sector,
+    },
 }
 
 impl OfficeKind {
@@ -223,12 +225,7 @@ pub struct Office {
 }
 
 impl Office {
-    pub fn new(
-        id: OfficeId,
-        name: &str,
-        kind: OfficeKind,
-        categories: &[&str],
-    ) -> Result<Office, OfficeError> {
+    pub fn new(id: OfficeId, name: &str, kind: OfficeKind, categories: &[&str]) -> Result<Office, OfficeError> {
         if id.level() != kind.level() {
             return Err(OfficeError::WrongLevel {
                 kind: kind.as_str(),
@@ -261,9 +258,13 @@ impl Office {
             })
         };
         match unit.level() {
-            Level::Village => make(VILLAGE_COMMITTEE, format!("{name} committee"), OfficeKind::VillageCommittee)
-                .into_iter()
-                .collect(),
+            Level::Village => make(
+                VILLAGE_COMMITTEE,
+                format!("{name} committee"),
+                OfficeKind::VillageCommittee,
+            )
+            .into_iter()
+            .collect(),
             Level::Township => make(GOVERNMENT, format!("{name} government"), OfficeKind::TownshipGovernment)
                 .into_iter()
                 .collect(),
@@ -307,13 +308,7 @@ pub struct Staff {
 }
 
 impl Staff {
-    pub fn new(
-        id: &str,
-        name: &str,
-        office: OfficeId,
-        roles: &[Role],
-        auxiliary: bool,
-    ) -> Result<Staff, OfficeError> {
+    pub fn new(id: &str, name: &str, office: OfficeId, roles: &[Role], auxiliary: bool) -> Result<Staff, OfficeError> {
         if roles.is_empty() {
             return Err(OfficeError::NoRole { id: id.to_string() });
         }
@@ -360,11 +355,7 @@ pub struct MediationTeam {
 }
 
 impl MediationTeam {
-    pub fn new(
-        id: &str,
-        office: OfficeId,
-        members: Vec<TeamMember>,
-    ) -> Result<MediationTeam, OfficeError> {
+    pub fn new(id: &str, office: OfficeId, members: Vec<TeamMember>) -> Result<MediationTeam, OfficeError> {
         if members.is_empty() {
             return Err(OfficeError::EmptyTeam { id: id.to_string() });
         }

@@ -29,7 +29,9 @@ pub const DEFAULT_ROUTING_TOML: &str = include_str!("data/routing.toml");
 pub enum RoutingError {
     #[error("routing table is not valid: {0}")]
     Toml(String),
-    #[error("routing table: category {category:?} is routed to level {level}, but only village, township and county offices handle cases")]
+    #[error(
+        "routing table: category {category:?} is routed to level {level}, but only village, township and county offices handle cases"
+    )]
     BadLevel { category: String, level: Level },
     #[error("routing table: category {0:?} has two routes")]
     Duplicate(String),
@@ -62,7 +64,9 @@ pub struct Route {
 pub enum Routing {
     /// An enquiry answered on the spot; no office takes the case.
     AnswerAtIntake,
-    Office { office: OfficeId },
+    Office {
+        office: OfficeId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,7 +316,9 @@ mod tests {
     }
 
     fn check(kind: CaseKind, category: &str, location: &str, expected: &str) {
-        let got = RoutingTable::default().route(kind, category, &code(location)).expect("routes");
+        let got = RoutingTable::default()
+            .route(kind, category, &code(location))
+            .expect("routes");
         let got = match got {
             Routing::AnswerAtIntake => "intake".to_string(),
             Routing::Office { office } => office.to_string(),
@@ -322,10 +328,20 @@ mod tests {
 
     #[test]
     fn art_15_small_matters_stay_in_the_village_big_ones_in_the_township() {
-        check(CaseKind::Dispute, "neighbour_dispute", "330502001001", "330502001001:committee");
+        check(
+            CaseKind::Dispute,
+            "neighbour_dispute",
+            "330502001001",
+            "330502001001:committee",
+        );
         check(CaseKind::Complaint, "noise", "330502001001", "330502001:gov");
         check(CaseKind::Complaint, "building_safety", "330502001001", "330502:housing");
-        check(CaseKind::Petition, "wage_arrears", "330502001001", "330502:human_resources");
+        check(
+            CaseKind::Petition,
+            "wage_arrears",
+            "330502001001",
+            "330502:human_resources",
+        );
         // Unknown categories fall back to the township government, which dispatches further.
         check(CaseKind::Complaint, "stray_dogs", "330502001001", "330502001:gov");
     }
@@ -356,11 +372,28 @@ mod tests {
         )
         .expect("layer");
         let table = RoutingTable::default().overlay(&layer);
-        let noise = table.route(CaseKind::Complaint, "noise", &code("330502001001")).expect("routes");
-        assert_eq!(noise, Routing::Office { office: office("330502001001:committee") });
-        let pollution = table.route(CaseKind::Complaint, "pollution", &code("330502001001")).expect("routes");
-        assert_eq!(pollution, Routing::Office { office: office("330502:environment") });
-        assert_eq!(table.route(CaseKind::Enquiry, "procedure", &code("330502001001")), Ok(Routing::AnswerAtIntake));
+        let noise = table
+            .route(CaseKind::Complaint, "noise", &code("330502001001"))
+            .expect("routes");
+        assert_eq!(
+            noise,
+            Routing::Office {
+                office: office("330502001001:committee")
+            }
+        );
+        let pollution = table
+            .route(CaseKind::Complaint, "pollution", &code("330502001001"))
+            .expect("routes");
+        assert_eq!(
+            pollution,
+            Routing::Office {
+                office: office("330502:environment")
+            }
+        );
+        assert_eq!(
+            table.route(CaseKind::Enquiry, "procedure", &code("330502001001")),
+            Ok(Routing::AnswerAtIntake)
+        );
     }
 
     #[test]
@@ -368,10 +401,16 @@ mod tests {
         let province = "fallback = { level = \"township\", office = \"gov\" }\n[[route]]\ncategory = \"x\"\nlevel = \"province\"\noffice = \"gov\"";
         assert_eq!(
             RoutingTable::from_toml(province).unwrap_err(),
-            RoutingError::BadLevel { category: "x".into(), level: Level::Province }
+            RoutingError::BadLevel {
+                category: "x".into(),
+                level: Level::Province
+            }
         );
         let twice = "fallback = { level = \"township\", office = \"gov\" }\n[[route]]\ncategory = \"x\"\nlevel = \"village\"\noffice = \"committee\"\n[[route]]\ncategory = \"x\"\nlevel = \"county\"\noffice = \"housing\"";
-        assert_eq!(RoutingTable::from_toml(twice).unwrap_err(), RoutingError::Duplicate("x".into()));
+        assert_eq!(
+            RoutingTable::from_toml(twice).unwrap_err(),
+            RoutingError::Duplicate("x".into())
+        );
         assert!(RoutingTable::from_toml(DEFAULT_ROUTING_TOML).is_ok());
     }
 
@@ -389,10 +428,24 @@ mod tests {
             ..Directory::default()
         };
         let table = RoutingTable::default();
-        let here = table.route_in(CaseKind::Complaint, "noise", &code("330502001001"), &dir).expect("routes");
-        assert_eq!(here, Routing::Office { office: office("330502001001:committee") });
-        let elsewhere = table.route_in(CaseKind::Complaint, "noise", &code("330502001002"), &dir).expect("routes");
-        assert_eq!(elsewhere, Routing::Office { office: office("330502001:gov") });
+        let here = table
+            .route_in(CaseKind::Complaint, "noise", &code("330502001001"), &dir)
+            .expect("routes");
+        assert_eq!(
+            here,
+            Routing::Office {
+                office: office("330502001001:committee")
+            }
+        );
+        let elsewhere = table
+            .route_in(CaseKind::Complaint, "noise", &code("330502001002"), &dir)
+            .expect("routes");
+        assert_eq!(
+            elsewhere,
+            Routing::Office {
+                office: office("330502001:gov")
+            }
+        );
     }
 
     #[test]
@@ -436,19 +489,40 @@ mod tests {
         assert_eq!(returned.prior_case, 41);
         assert!(matches!(returned.event(), EventKind::Returned { .. }));
         // Once the lower office is over its limit, the higher office keeps the matter.
-        assert_eq!(return_to_lower(&county, &prior, datetime!(2025-05-07 10:00 +8), &cfg, &cal), None);
+        assert_eq!(
+            return_to_lower(&county, &prior, datetime!(2025-05-07 10:00 +8), &cfg, &cal),
+            None
+        );
         // A peer office or a lower one does not return it.
         assert_eq!(
-            return_to_lower(&office("330502002:gov"), &prior, datetime!(2025-04-01 10:00 +8), &cfg, &cal),
+            return_to_lower(
+                &office("330502002:gov"),
+                &prior,
+                datetime!(2025-04-01 10:00 +8),
+                &cfg,
+                &cal
+            ),
             None
         );
         // Another county's office is not above it either.
         assert_eq!(
-            return_to_lower(&office("330503:letters_and_visits"), &prior, datetime!(2025-04-01 10:00 +8), &cfg, &cal),
+            return_to_lower(
+                &office("330503:letters_and_visits"),
+                &prior,
+                datetime!(2025-04-01 10:00 +8),
+                &cfg,
+                &cal
+            ),
             None
         );
         // A matter not yet accepted below is not returned.
-        let unaccepted = [PriorCase { log: &log[..1], ..prior[0] }];
-        assert_eq!(return_to_lower(&county, &unaccepted, datetime!(2025-03-05 10:00 +8), &cfg, &cal), None);
+        let unaccepted = [PriorCase {
+            log: &log[..1],
+            ..prior[0]
+        }];
+        assert_eq!(
+            return_to_lower(&county, &unaccepted, datetime!(2025-03-05 10:00 +8), &cfg, &cal),
+            None
+        );
     }
 }

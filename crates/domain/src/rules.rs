@@ -99,11 +99,7 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
     let cfg = ctx.config;
     let cal = ctx.calendar;
     match &event.kind {
-        EventKind::Extended {
-            days,
-            reason,
-            approver,
-        } => {
+        EventKind::Extended { days, reason, approver } => {
             let cite = if petition { ART_34 } else { CLOCK_CONFIG };
             if before.extensions >= cfg.max_extensions {
                 return Err(broken(
@@ -116,7 +112,10 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
                 return Err(broken(
                     "extension limit",
                     cite,
-                    format!("an extension of {days} days; the limit is 1 to {} days", cfg.max_extension_days),
+                    format!(
+                        "an extension of {days} days; the limit is 1 to {} days",
+                        cfg.max_extension_days
+                    ),
                 ));
             }
             require_text(reason, "extension needs a reason", cite, "the reason")?;
@@ -152,7 +151,11 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
             let (cite, what, closes) = if review {
                 (ART_35, "review", clock::review_request_closes(log, cfg, cal))
             } else {
-                (ART_36, "re-examination", clock::reexamination_request_closes(log, cfg, cal))
+                (
+                    ART_36,
+                    "re-examination",
+                    clock::reexamination_request_closes(log, cfg, cal),
+                )
             };
             if !petition {
                 return Err(broken(
@@ -210,11 +213,18 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
                 return Err(broken(
                     "first-receiver responsibility",
                     ART_23_3,
-                    format!("only the office holding the case ({}) may dispute its dispatch, not {from_office}", before.office),
+                    format!(
+                        "only the office holding the case ({}) may dispute its dispatch, not {from_office}",
+                        before.office
+                    ),
                 ));
             }
             if to_office == from_office {
-                return Err(broken("re-route to another office", ART_23_3, "the case is already there"));
+                return Err(broken(
+                    "re-route to another office",
+                    ART_23_3,
+                    "the case is already there",
+                ));
             }
             require_text(reason, "dispute needs a reason", ART_23_3, "the reason for the dispute")?;
             if let Some(closes) = clock::dispute_closes(log, from_office, cfg, cal)
@@ -223,7 +233,10 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
                 return Err(broken(
                     "dispute window",
                     ART_23_3,
-                    format!("{from_office} could dispute the dispatch until {}; it keeps the case", fmt_at(closes)),
+                    format!(
+                        "{from_office} could dispute the dispatch until {}; it keeps the case",
+                        fmt_at(closes)
+                    ),
                 ));
             }
         }
@@ -261,7 +274,11 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
                 }
             }
             if *due <= event.at.unix_timestamp() {
-                return Err(broken("whistle needs a future deadline", WHISTLE, "the due time has passed"));
+                return Err(broken(
+                    "whistle needs a future deadline",
+                    WHISTLE,
+                    "the due time has passed",
+                ));
             }
         }
         EventKind::DepartmentReported { office, .. } => {
@@ -286,7 +303,12 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
             require_text(team, "mediation needs a team", MEDIATION_LAW_29, "the team")?
         }
         EventKind::MediationSettled { agreement, parties } => {
-            require_text(agreement, "settlement needs an agreement", MEDIATION_LAW_29, "the agreement text")?;
+            require_text(
+                agreement,
+                "settlement needs an agreement",
+                MEDIATION_LAW_29,
+                "the agreement text",
+            )?;
             if parties.len() < 2 {
                 return Err(broken(
                     "settlement binds the parties",
@@ -295,9 +317,12 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
                 ));
             }
         }
-        EventKind::MediationFailed { reason, .. } => {
-            require_text(reason, "failed mediation needs a reason", MEDIATION_LAW_29, "the reason")?
-        }
+        EventKind::MediationFailed { reason, .. } => require_text(
+            reason,
+            "failed mediation needs a reason",
+            MEDIATION_LAW_29,
+            "the reason",
+        )?,
         EventKind::Replied { text } => require_text(text, "reply needs text", FEEDBACK, "the reply")?,
         EventKind::NotAccepted { reason } => {
             require_text(reason, "non-acceptance needs a reason", ART_34, "the reason")?
@@ -313,7 +338,10 @@ fn only_the_resident(who: &str, ctx: &RuleContext<'_>, verb: &str) -> Result<(),
         Some(_) => Err(broken(
             "only the resident who filed",
             FEEDBACK,
-            format!("{who:?} may not {verb} case {}: only the resident who filed it may", ctx.case),
+            format!(
+                "{who:?} may not {verb} case {}: only the resident who filed it may",
+                ctx.case
+            ),
         )),
         None => Err(broken(
             "only the resident who filed",
@@ -400,7 +428,10 @@ mod tests {
     }
 
     fn petition_in_handling() -> Vec<CaseEvent> {
-        vec![created(datetime!(2025-03-03 10:00 +8)), accepted(datetime!(2025-03-10 10:00 +8))]
+        vec![
+            created(datetime!(2025-03-03 10:00 +8)),
+            accepted(datetime!(2025-03-10 10:00 +8)),
+        ]
     }
 
     #[test]
@@ -421,14 +452,24 @@ mod tests {
                 approver: " ".into(),
             },
         );
-        check_rule(CaseKind::Petition, &log, no_approver, Err("extension needs an approver"));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            no_approver,
+            Err("extension needs an approver"),
+        );
     }
 
     #[test]
     fn art_34_an_extension_comes_before_the_period_ends() {
         let log = petition_in_handling();
         // Handling ends with 9 May 2025 (60 days from 10 March).
-        check_rule(CaseKind::Petition, &log, extend(datetime!(2025-05-09 23:59 +8), 30), Ok(()));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            extend(datetime!(2025-05-09 23:59 +8), 30),
+            Ok(()),
+        );
         check_rule(
             CaseKind::Petition,
             &log,
@@ -441,8 +482,12 @@ mod tests {
     fn an_extension_error_names_the_article() {
         let cfg = ClockConfig::default();
         let cal = Calendar::china();
-        let err = check(&extend(datetime!(2025-04-20 10:00 +8), 45), &petition_in_handling(), &ctx(CaseKind::Petition, &cfg, &cal))
-            .unwrap_err();
+        let err = check(
+            &extend(datetime!(2025-04-20 10:00 +8), 45),
+            &petition_in_handling(),
+            &ctx(CaseKind::Petition, &cfg, &cal),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "extension limit (2022 Regulations on Letters and Visits Work Art. 34): an extension of 45 days; the limit is 1 to 30 days"
@@ -456,8 +501,18 @@ mod tests {
         // 30 days end on Saturday 19 April and roll over to Monday 21 April.
         let review = |at| ev(at, EventKind::ReviewRequested);
         check_rule(CaseKind::Petition, &log, review(datetime!(2025-04-21 23:00 +8)), Ok(()));
-        check_rule(CaseKind::Petition, &log, review(datetime!(2025-04-22 08:00 +8)), Err("request window"));
-        check_rule(CaseKind::Complaint, &log, review(datetime!(2025-03-21 08:00 +8)), Err("review is for petitions"));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            review(datetime!(2025-04-22 08:00 +8)),
+            Err("request window"),
+        );
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            review(datetime!(2025-03-21 08:00 +8)),
+            Err("review is for petitions"),
+        );
     }
 
     #[test]
@@ -465,17 +520,41 @@ mod tests {
         let mut log = petition_in_handling();
         log.push(replied(datetime!(2025-03-20 10:00 +8)));
         log.push(ev(datetime!(2025-03-25 10:00 +8), EventKind::ReviewRequested));
-        log.push(ev(datetime!(2025-04-10 10:00 +8), EventKind::ReviewDecided { text: "upheld".into() }));
+        log.push(ev(
+            datetime!(2025-04-10 10:00 +8),
+            EventKind::ReviewDecided { text: "upheld".into() },
+        ));
         let reexamine = |at| ev(at, EventKind::ReexaminationRequested);
         // 30 days from 10 April end on 10 May 2025, a Saturday, so the window rolls to Monday 12 May.
-        check_rule(CaseKind::Petition, &log, reexamine(datetime!(2025-05-12 18:00 +8)), Ok(()));
-        check_rule(CaseKind::Petition, &log, reexamine(datetime!(2025-05-13 09:00 +8)), Err("request window"));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            reexamine(datetime!(2025-05-12 18:00 +8)),
+            Ok(()),
+        );
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            reexamine(datetime!(2025-05-13 09:00 +8)),
+            Err("request window"),
+        );
         log.push(reexamine(datetime!(2025-05-01 10:00 +8)));
-        log.push(ev(datetime!(2025-05-20 10:00 +8), EventKind::ReexaminationDecided { text: "upheld".into() }));
-        assert_eq!(check_new_petition(&[(7, &log)]).unwrap_err().rule(), "a final matter is not accepted again");
+        log.push(ev(
+            datetime!(2025-05-20 10:00 +8),
+            EventKind::ReexaminationDecided { text: "upheld".into() },
+        ));
+        assert_eq!(
+            check_new_petition(&[(7, &log)]).unwrap_err().rule(),
+            "a final matter is not accepted again"
+        );
         assert!(check_new_petition(&[(7, &log[..4])]).is_ok());
         // And the final matter itself takes no more requests.
-        check_rule(CaseKind::Petition, &log, reexamine(datetime!(2025-05-21 10:00 +8)), Err("state machine"));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            reexamine(datetime!(2025-05-21 10:00 +8)),
+            Err("state machine"),
+        );
     }
 
     fn replied_request() -> Vec<CaseEvent> {
@@ -494,7 +573,12 @@ mod tests {
     fn only_the_resident_who_filed_may_rate_within_the_window() {
         let log = replied_request();
         let at = datetime!(2025-03-05 10:00 +8);
-        check_rule(CaseKind::Complaint, &log, rate(at, "resident-1", Rating::Satisfied), Ok(()));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            rate(at, "resident-1", Rating::Satisfied),
+            Ok(()),
+        );
         check_rule(
             CaseKind::Complaint,
             &log,
@@ -510,7 +594,12 @@ mod tests {
         );
         let mut rated = log.clone();
         rated.push(rate(at, "resident-1", Rating::Unsatisfied));
-        check_rule(CaseKind::Complaint, &rated, rate(at, "resident-1", Rating::Satisfied), Err("one rating per reply"));
+        check_rule(
+            CaseKind::Complaint,
+            &rated,
+            rate(at, "resident-1", Rating::Satisfied),
+            Err("one rating per reply"),
+        );
     }
 
     #[test]
@@ -519,20 +608,37 @@ mod tests {
         let reopen = |who: &str| CaseEvent {
             at,
             actor: who.into(),
-            kind: EventKind::Reopened { reason: "still broken".into() },
+            kind: EventKind::Reopened {
+                reason: "still broken".into(),
+            },
         };
         let mut unhappy = replied_request();
         unhappy.push(rate(at, "resident-1", Rating::Unsatisfied));
         check_rule(CaseKind::Complaint, &unhappy, reopen("resident-1"), Ok(()));
-        check_rule(CaseKind::Complaint, &unhappy, reopen("someone"), Err("only the resident who filed"));
+        check_rule(
+            CaseKind::Complaint,
+            &unhappy,
+            reopen("someone"),
+            Err("only the resident who filed"),
+        );
         let mut happy = replied_request();
         happy.push(rate(at, "resident-1", Rating::Satisfied));
-        check_rule(CaseKind::Complaint, &happy, reopen("resident-1"), Err("reopen after an unsatisfied rating"));
+        check_rule(
+            CaseKind::Complaint,
+            &happy,
+            reopen("resident-1"),
+            Err("reopen after an unsatisfied rating"),
+        );
         let mut petition = petition_in_handling();
         petition.push(replied(datetime!(2025-03-11 10:00 +8)));
         let mut again = reopen("resident-1");
         again.at = datetime!(2025-03-12 10:00 +8);
-        check_rule(CaseKind::Petition, &petition, again, Err("petitions are reviewed, not reopened"));
+        check_rule(
+            CaseKind::Petition,
+            &petition,
+            again,
+            Err("petitions are reviewed, not reopened"),
+        );
     }
 
     fn reroute(at: OffsetDateTime, from: &str) -> CaseEvent {
@@ -550,7 +656,12 @@ mod tests {
     fn art_23_3_the_receiver_disputes_within_5_working_days_or_keeps_the_case() {
         // Received Thu 2025-09-25; the 5th working day is Thu 9 October (after the National Day holiday).
         let log = [created(datetime!(2025-09-25 16:00 +8))];
-        check_rule(CaseKind::Complaint, &log, reroute(datetime!(2025-10-09 17:00 +8), "330502001:gov"), Ok(()));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            reroute(datetime!(2025-10-09 17:00 +8), "330502001:gov"),
+            Ok(()),
+        );
         check_rule(
             CaseKind::Complaint,
             &log,
@@ -567,7 +678,10 @@ mod tests {
 
     #[test]
     fn a_township_whistles_departments_of_its_own_county() {
-        let log = [created(datetime!(2025-03-03 10:00 +8)), accepted(datetime!(2025-03-03 11:00 +8))];
+        let log = [
+            created(datetime!(2025-03-03 10:00 +8)),
+            accepted(datetime!(2025-03-03 11:00 +8)),
+        ];
         let at = datetime!(2025-03-04 10:00 +8);
         let whistle = |offices: &[&str], due: OffsetDateTime| {
             ev(
@@ -580,27 +694,55 @@ mod tests {
             )
         };
         let due = datetime!(2025-03-06 10:00 +8);
-        check_rule(CaseKind::Complaint, &log, whistle(&["330502:urban_management", "330502:housing"], due), Ok(()));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            whistle(&["330502:urban_management", "330502:housing"], due),
+            Ok(()),
+        );
         check_rule(
             CaseKind::Complaint,
             &log,
             whistle(&["330503:housing"], due),
             Err("whistle summons a county department"),
         );
-        check_rule(CaseKind::Complaint, &log, whistle(&[], due), Err("whistle summons a department"));
-        check_rule(CaseKind::Complaint, &log, whistle(&["330502:housing"], at), Err("whistle needs a future deadline"));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            whistle(&[], due),
+            Err("whistle summons a department"),
+        );
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            whistle(&["330502:housing"], at),
+            Err("whistle needs a future deadline"),
+        );
         let mut whistled = log.to_vec();
         whistled.push(whistle(&["330502:housing"], due));
         let report = |office: &str| {
             ev(
                 datetime!(2025-03-05 10:00 +8),
-                EventKind::DepartmentReported { office: office.into(), text: "on site".into() },
+                EventKind::DepartmentReported {
+                    office: office.into(),
+                    text: "on site".into(),
+                },
             )
         };
         check_rule(CaseKind::Complaint, &whistled, report("330502:housing"), Ok(()));
-        check_rule(CaseKind::Complaint, &whistled, report("330502:health"), Err("only a summoned department reports"));
+        check_rule(
+            CaseKind::Complaint,
+            &whistled,
+            report("330502:health"),
+            Err("only a summoned department reports"),
+        );
         whistled.push(report("330502:housing"));
-        check_rule(CaseKind::Complaint, &whistled, report("330502:housing"), Err("one report per summons"));
+        check_rule(
+            CaseKind::Complaint,
+            &whistled,
+            report("330502:housing"),
+            Err("one report per summons"),
+        );
     }
 
     #[test]
@@ -608,7 +750,10 @@ mod tests {
         let log = [
             created(datetime!(2025-03-03 10:00 +8)),
             accepted(datetime!(2025-03-03 11:00 +8)),
-            ev(datetime!(2025-03-04 10:00 +8), EventKind::MediationStarted { team: "t1".into() }),
+            ev(
+                datetime!(2025-03-04 10:00 +8),
+                EventKind::MediationStarted { team: "t1".into() },
+            ),
         ];
         let at = datetime!(2025-03-05 10:00 +8);
         let settle = |parties: &[&str]| {
@@ -621,7 +766,12 @@ mod tests {
             )
         };
         check_rule(CaseKind::Dispute, &log, settle(&["Shen", "Lu"]), Ok(()));
-        check_rule(CaseKind::Dispute, &log, settle(&["Shen"]), Err("settlement binds the parties"));
+        check_rule(
+            CaseKind::Dispute,
+            &log,
+            settle(&["Shen"]),
+            Err("settlement binds the parties"),
+        );
         let fail = ev(
             at,
             EventKind::MediationFailed {
@@ -635,7 +785,12 @@ mod tests {
     #[test]
     fn the_state_machine_comes_first_and_time_runs_forward() {
         let log = [created(datetime!(2025-03-03 10:00 +8))];
-        check_rule(CaseKind::Complaint, &log, ev(datetime!(2025-03-04 10:00 +8), EventKind::Closed), Err("state machine"));
+        check_rule(
+            CaseKind::Complaint,
+            &log,
+            ev(datetime!(2025-03-04 10:00 +8), EventKind::Closed),
+            Err("state machine"),
+        );
         check_rule(
             CaseKind::Complaint,
             &log,

@@ -55,27 +55,20 @@ pub fn summonses(case: CaseId, log: &[CaseEvent]) -> Vec<Summons> {
     let mut holder = String::new();
     for e in log {
         match &e.kind {
-            EventKind::Created { office }
-            | EventKind::Accepted { office }
-            | EventKind::Assigned { office, .. } => holder = office.clone(),
-            EventKind::Rerouted { to_office, .. } | EventKind::Returned { to_office, .. } => {
-                holder = to_office.clone()
+            EventKind::Created { office } | EventKind::Accepted { office } | EventKind::Assigned { office, .. } => {
+                holder = office.clone()
             }
-            EventKind::Whistle { offices, due, .. } => {
-                out.extend(offices.iter().map(|office| Summons {
-                    case,
-                    township: holder.clone(),
-                    office: office.clone(),
-                    whistled_at: e.at,
-                    due: *due,
-                    reported_at: None,
-                }))
-            }
+            EventKind::Rerouted { to_office, .. } | EventKind::Returned { to_office, .. } => holder = to_office.clone(),
+            EventKind::Whistle { offices, due, .. } => out.extend(offices.iter().map(|office| Summons {
+                case,
+                township: holder.clone(),
+                office: office.clone(),
+                whistled_at: e.at,
+                due: *due,
+                reported_at: None,
+            })),
             EventKind::DepartmentReported { office, .. } => {
-                if let Some(s) = out
-                    .iter_mut()
-                    .find(|s| &s.office == office && s.reported_at.is_none())
-                {
+                if let Some(s) = out.iter_mut().find(|s| &s.office == office && s.reported_at.is_none()) {
                     s.reported_at = Some(e.at);
                 }
             }
@@ -207,10 +200,16 @@ mod tests {
             },
         ));
         let records = department_records(&summonses(1, &log), after_due);
-        let got: Vec<_> = records.iter().map(|r| (r.office.as_str(), r.on_time, r.late, r.rate())).collect();
+        let got: Vec<_> = records
+            .iter()
+            .map(|r| (r.office.as_str(), r.on_time, r.late, r.rate()))
+            .collect();
         assert_eq!(
             got,
-            [("330502:housing", 0, 1, Some(0.0)), ("330502:urban_management", 1, 0, Some(1.0))]
+            [
+                ("330502:housing", 0, 1, Some(0.0)),
+                ("330502:urban_management", 1, 0, Some(1.0))
+            ]
         );
     }
 
@@ -220,7 +219,10 @@ mod tests {
         let pending = township_response(1, &log, datetime!(2025-03-05 12:00 +8)).expect("whistled");
         assert_eq!(pending.hours_to_whistle, 24.0);
         assert_eq!(pending.answered_by_due, None);
-        assert_eq!(township_response(1, &log, datetime!(2025-03-07 12:00 +8)).map(|t| t.answered_by_due), Some(Some(false)));
+        assert_eq!(
+            township_response(1, &log, datetime!(2025-03-07 12:00 +8)).map(|t| t.answered_by_due),
+            Some(Some(false))
+        );
         log.push(replied(datetime!(2025-03-06 09:00 +8)));
         let answered = township_response(1, &log, datetime!(2025-03-07 12:00 +8)).expect("whistled");
         assert_eq!(answered.answered_by_due, Some(true));
