@@ -326,6 +326,52 @@ mod tests {
         );
     }
 
+    fn days_of(year: i32) -> impl Iterator<Item = Date> {
+        let first = Date::from_calendar_date(year, time::Month::January, 1).expect("date");
+        (0..366)
+            .map(move |i| first + Duration::days(i))
+            .filter(move |d| d.year() == year)
+    }
+
+    #[test]
+    fn each_year_has_the_working_days_the_notices_imply() {
+        // 2025: 261 weekdays, 18 of them holidays, 5 make-up weekend days → 248. 2026: 261 − 19 + 6 = 248.
+        let cal = china();
+        for year in [2025, 2026] {
+            let working = days_of(year).filter(|d| cal.is_working_day(*d)).count();
+            assert_eq!(working, 248, "{year}");
+        }
+    }
+
+    #[test]
+    fn working_day_arithmetic_holds_on_every_day_of_2025_and_2026() {
+        let cal = china();
+        for d in days_of(2025).chain(days_of(2026)) {
+            for n in 1..=10 {
+                let end = cal.add_working_days(d, n);
+                assert!(cal.is_working_day(end), "{d} + {n}");
+                assert_eq!(cal.working_days_between(d, end), n, "{d} + {n}");
+                assert_eq!(cal.working_days_between(d, end - Duration::days(1)), n - 1, "{d} + {n}");
+            }
+            for n in [15, 30, 60] {
+                let start = d
+                    .with_time(Time::from_hms(10, 0, 0).expect("time"))
+                    .assume_offset(cal.offset());
+                let plain = cal.due(start, Period::Days(n), false);
+                let rolled = cal.due(start, Period::Days(n), true);
+                assert_eq!(plain, cal.end_of(d + Duration::days(i64::from(n))), "{d} + {n}");
+                let last = cal.local_date(rolled - Duration::seconds(1));
+                assert!(rolled >= plain && cal.is_working_day(last), "{d} + {n}");
+                // Every day skipped by the roll-over is a day off.
+                let mut skipped = cal.local_date(plain - Duration::seconds(1));
+                while skipped < last {
+                    assert!(!cal.is_working_day(skipped), "{d} + {n}: {skipped}");
+                    skipped = skipped + Duration::days(1);
+                }
+            }
+        }
+    }
+
     #[test]
     fn bad_calendar_files_name_the_bad_value() {
         assert_eq!(

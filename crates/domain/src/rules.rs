@@ -332,6 +332,13 @@ pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Res
     Ok(())
 }
 
+/// Checks `event` and appends it to `log` only when every rule allows it; on error the log is unchanged.
+pub fn append(log: &mut Vec<CaseEvent>, event: CaseEvent, ctx: &RuleContext<'_>) -> Result<(), RuleError> {
+    check(&event, log, ctx)?;
+    log.push(event);
+    Ok(())
+}
+
 fn only_the_resident(who: &str, ctx: &RuleContext<'_>, verb: &str) -> Result<(), RuleError> {
     match ctx.resident {
         Some(resident) if resident == who => Ok(()),
