@@ -767,6 +767,104 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn not_accepting_or_failing_mediation_onward_stops_the_clocks_but_failing_back_to_handling_does_not() {
+        let start = datetime!(2025-03-03 10:00 +8);
+        let not_accepted = [
+            created(start),
+            ev(
+                datetime!(2025-03-05 10:00 +8),
+                EventKind::NotAccepted {
+                    reason: "a court case is pending".into(),
+                },
+            ),
+        ];
+        check(
+            CaseKind::Petition,
+            Urgency::General,
+            &not_accepted,
+            &[(ClockName::Acceptance, datetime!(2025-03-19 00:00 +8), Some(true))],
+        );
+        let mediation = |route| {
+            vec![
+                created(start),
+                accepted(datetime!(2025-03-03 11:00 +8)),
+                ev(
+                    datetime!(2025-03-04 10:00 +8),
+                    EventKind::MediationStarted { team: "t".into() },
+                ),
+                ev(
+                    datetime!(2025-03-05 10:00 +8),
+                    EventKind::MediationFailed {
+                        route,
+                        reason: "no agreement".into(),
+                    },
+                ),
+            ]
+        };
+        let onward = mediation(crate::case::OnwardRoute::Arbitration);
+        let back = mediation(crate::case::OnwardRoute::Handling);
+        // Disputes run the complex clock: 15 days, to the end of 18 March.
+        let due = datetime!(2025-03-19 00:00 +8);
+        check(
+            CaseKind::Dispute,
+            Urgency::Complex,
+            &onward,
+            &[(ClockName::Response, due, Some(true))],
+        );
+        check(
+            CaseKind::Dispute,
+            Urgency::Complex,
+            &back,
+            &[(ClockName::Response, due, None)],
+        );
+    }
+
+    #[test]
+    fn a_return_to_the_lower_office_restarts_acceptance_there() {
+        let log = [
+            created(datetime!(2025-03-03 10:00 +8)),
+            ev(
+                datetime!(2025-03-04 10:00 +8),
+                EventKind::Returned {
+                    to_office: "330502001:gov".into(),
+                    reason: "accepted below and within its limit".into(),
+                },
+            ),
+        ];
+        let all = deadlines(
+            CaseKind::Petition,
+            Urgency::General,
+            &log,
+            &ClockConfig::default(),
+            &Calendar::china(),
+        );
+        assert_eq!(all.len(), 2);
+        assert!(all[0].superseded && all[0].met_in_time().is_none());
+        assert_eq!(all[1].due, datetime!(2025-03-20 00:00 +8));
+    }
+
+    #[test]
+    fn a_hotline_extension_adds_calendar_days_to_an_hour_clock() {
+        let log = [
+            created(datetime!(2025-03-03 10:00 +8)),
+            ev(
+                datetime!(2025-03-03 11:00 +8),
+                EventKind::Extended {
+                    days: 2,
+                    reason: "parts on order".into(),
+                    approver: "head".into(),
+                },
+            ),
+        ];
+        check(
+            CaseKind::ServiceRequest,
+            Urgency::Utilities,
+            &log,
+            &[(ClockName::Response, datetime!(2025-03-06 10:00 +8), None)],
+        );
+    }
+
+    #[test]
     fn the_dispute_window_is_five_working_days_from_receipt() {
         // Received Thu 2025-09-25: Fri 26, Sun 28 (make-up day), Mon 29, Tue 30, then Thu 9 October.
         let log = [created(datetime!(2025-09-25 16:00 +8))];

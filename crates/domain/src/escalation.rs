@@ -111,6 +111,47 @@ pub fn alerts_due(
     alerts
 }
 
+/// A call-back to the resident that is due: a clock of the case passed its due instant and nobody has called the
+/// resident since (the hotline practice of telling residents when their case is late, and why).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallbackDue {
+    pub case: CaseId,
+    pub clock: ClockName,
+    #[serde(with = "time::serde::rfc3339")]
+    pub due: OffsetDateTime,
+}
+
+/// The call-backs due at `now`, at most one per case; a `Callback` event recorded after the due instant settles it.
+pub fn callbacks_due(
+    cases: &[CaseView<'_>],
+    now: OffsetDateTime,
+    config: &ClockConfig,
+    calendar: &Calendar,
+) -> Vec<CallbackDue> {
+    cases
+        .iter()
+        .filter_map(|view| {
+            let status = CaseStatus::replay(view.case, view.log).ok()?;
+            if !status.state.is_open() {
+                return None;
+            }
+            let late = clock::deadlines(view.kind, view.urgency, view.log, config, calendar)
+                .into_iter()
+                .filter(|d| d.is_running() && now > d.due)
+                .min_by_key(|d| d.due)?;
+            let called = view
+                .log
+                .iter()
+                .any(|e| e.at > late.due && matches!(e.kind, EventKind::Callback { .. }));
+            (!called).then_some(CallbackDue {
+                case: view.case,
+                clock: late.clock,
+                due: late.due,
+            })
+        })
+        .collect()
+}
+
 /// The weights of the escalation-risk score. Deployments tune them; the defaults make one day overdue worth one point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -360,6 +401,31 @@ mod tests {
         ));
         check(&log, datetime!(2025-05-07 10:00 +8), &[]);
         check(&log, datetime!(2025-05-30 10:00 +8), &[(ClockName::Handling, false)]);
+    }
+
+    #[test]
+    fn a_late_case_owes_the_resident_one_callback() {
+        let mut log = vec![created(datetime!(2025-03-03 10:00 +8))];
+        fn request(log: &[CaseEvent]) -> CaseView<'_> {
+            CaseView {
+                kind: CaseKind::ServiceRequest,
+                ..view(log)
+            }
+        }
+        let cfg = ClockConfig::default();
+        let cal = Calendar::china();
+        // The general response clock ends with 10 March.
+        assert!(callbacks_due(&[request(&log)], datetime!(2025-03-10 20:00 +8), &cfg, &cal).is_empty());
+        let due = callbacks_due(&[request(&log)], datetime!(2025-03-11 09:00 +8), &cfg, &cal);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].clock, ClockName::Response);
+        log.push(ev(
+            datetime!(2025-03-11 09:30 +8),
+            EventKind::Callback {
+                text: "told the resident the crew comes on Thursday".into(),
+            },
+        ));
+        assert!(callbacks_due(&[request(&log)], datetime!(2025-03-12 09:00 +8), &cfg, &cal).is_empty());
     }
 
     #[test]
