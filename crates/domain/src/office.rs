@@ -383,8 +383,72 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// The conventional offices of every village, township and county of a territory, each with a head and a
+    /// caseworker on record, and at every village committee and township government a mediation team of one staff
+    /// mediator and two community members. Deterministic: the demo and the simulator start from it.
+    pub fn standard(territory: &crate::territory::Territory) -> Directory {
+        let mut dir = Directory::default();
+        for unit in territory.units_sorted() {
+            for office in Office::standard_for(&unit.code, &unit.name) {
+                let id = office.id.clone();
+                let staff = |suffix: &str, name: String, roles: &[Role], auxiliary| Staff {
+                    id: format!("{id}/{suffix}"),
+                    name,
+                    office: id.clone(),
+                    roles: roles.to_vec(),
+                    auxiliary,
+                };
+                dir.staff
+                    .push(staff("head", format!("head of {}", office.name), &[Role::Head], false));
+                dir.staff.push(staff(
+                    "caseworker",
+                    format!("caseworker of {}", office.name),
+                    &[Role::Caseworker],
+                    false,
+                ));
+                if matches!(
+                    office.kind,
+                    OfficeKind::VillageCommittee | OfficeKind::TownshipGovernment
+                ) {
+                    let mediator = staff(
+                        "mediator",
+                        format!("mediator of {}", office.name),
+                        &[Role::Mediator],
+                        true,
+                    );
+                    dir.teams.push(MediationTeam {
+                        id: format!("{id}/mediation"),
+                        office: id.clone(),
+                        members: vec![
+                            TeamMember {
+                                name: mediator.name.clone(),
+                                staff: Some(mediator.id.clone()),
+                            },
+                            TeamMember {
+                                name: format!("respected elder of {}", unit.name),
+                                staff: None,
+                            },
+                            TeamMember {
+                                name: format!("volunteer of {}", unit.name),
+                                staff: None,
+                            },
+                        ],
+                    });
+                    dir.staff.push(mediator);
+                }
+                dir.offices.push(office);
+            }
+        }
+        dir
+    }
+
     pub fn office(&self, id: &OfficeId) -> Option<&Office> {
         self.offices.iter().find(|o| &o.id == id)
+    }
+
+    /// The mediation team of an office, if it has one.
+    pub fn team_of(&self, office: &OfficeId) -> Option<&MediationTeam> {
+        self.teams.iter().find(|t| &t.office == office)
     }
 
     /// The heads of an office, by staff id.
@@ -503,6 +567,35 @@ mod tests {
         .expect("team");
         assert_eq!(team.community_members(), 1);
         assert!(MediationTeam::new("t2", id("330502001:gov"), Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_standard_directory_staffs_every_office_and_gives_villages_mediation_teams() {
+        use crate::territory::{Territory, Unit};
+        let unit = |code: &str, name: &str| {
+            let code = UnitCode::parse(code).expect("code");
+            let parent = code.parent_code();
+            Unit::new(code, name, parent).expect("unit")
+        };
+        let territory = Territory::build([
+            unit("330502", "Wuxing"),
+            unit("330502001", "Feiying"),
+            unit("330502001001", "Xiyuan"),
+        ])
+        .expect("territory");
+        let dir = Directory::standard(&territory);
+        assert_eq!(dir.offices.len(), 1 + Sector::ALL.len() + 1 + 1);
+        assert_eq!(
+            dir.heads(&id("330502001001:committee")),
+            ["330502001001:committee/head"]
+        );
+        let team = dir.team_of(&id("330502001001:committee")).expect("village team");
+        assert_eq!(team.community_members(), 2);
+        assert!(dir.team_of(&id("330502:housing")).is_none());
+        assert_eq!(
+            dir.alert_recipients(&id("330502001001:committee")),
+            ["330502001001:committee/head", "330502001:gov/head"]
+        );
     }
 
     #[test]
