@@ -1,0 +1,259 @@
+//! The one error type of the HTTP layer, [`ApiError`], and the one place where an error becomes a status code.
+//!
+//! A handler returns `Result<_, ApiError>` and uses `?` on anything that converts into it. Client errors carry a
+//! message meant for the client; server errors carry details that are logged with `tracing` and never sent: the body
+//! of a 5xx response says only that something went wrong. The Open311 routes render the same errors in the Open311
+//! `errors` format through [`Open311Error`].
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use domain::access::Denied;
+
+use crate::open311::Format;
+use crate::open311::render;
+
+/// A problem with one input field, named as the client spelled it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// One or more inputs are invalid.
+    #[error("invalid request: {}", join(.0))]
+    Invalid(Vec<FieldError>),
+    /// The body or query could not be read at all.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("sign-in required")]
+    Unauthenticated,
+    /// Signed in (or keyed), but not allowed; the message names the rule, never personal data.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The action conflicts with the case's state (an illegal transition) or with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// A server fault. The string is logged, never returned.
+    #[error("internal error")]
+    Internal(String),
+    #[error("service unavailable")]
+    Unavailable(String),
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(FieldError::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(context: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(context.to_string())
+    }
+
+    /// The status code for each error: the only such mapping in the server.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Short machine-readable name of the error kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ApiError::Invalid(_) => "invalid",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Internal(_) => "internal",
+            ApiError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The field errors to show, one per problem. Server errors are logged here and replaced by a generic message.
+    pub fn public_errors(&self) -> Vec<FieldError> {
+        match self {
+            ApiError::Invalid(errors) => errors.clone(),
+            ApiError::Internal(detail) | ApiError::Unavailable(detail) => {
+                tracing::error!(kind = self.kind(), detail = %detail, "request failed");
+                vec![FieldError::new("", self.to_string())]
+            }
+            other => vec![FieldError::new("", other.to_string())],
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> ApiError {
+        ApiError::Forbidden(denied.to_string())
+    }
+}
+
+impl From<domain::case::TransitionError> for ApiError {
+    fn from(e: domain::case::TransitionError) -> ApiError {
+        ApiError::Conflict(e.to_string())
+    }
+}
+
+/// The JSON error body of the REST API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error kind, e.g. `invalid`, `forbidden`, `not_found`.
+    pub error: String,
+    /// A readable summary.
+    pub message: String,
+    /// One entry per invalid field (empty for errors not about a field).
+    pub fields: Vec<FieldError>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let errors = self.public_errors();
+        let message = if status.is_server_error() {
+            self.to_string()
+        } else {
+            match &self {
+                ApiError::Invalid(_) => self.to_string(),
+                _ => errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default(),
+            }
+        };
+        let body = ErrorBody {
+            error: self.kind().to_string(),
+            message,
+            fields: errors.into_iter().filter(|e| !e.field.is_empty()).collect(),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        add_retry_after(&mut response, self.retry_after());
+        response
+    }
+}
+
+fn add_retry_after(response: &mut Response, secs: Option<u64>) {
+    if let Some(secs) = secs {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+}
+
+/// An [`ApiError`] on an Open311 route, rendered in the Open311 `errors` format of the requested [`Format`].
+#[derive(Debug)]
+pub struct Open311Error {
+    pub format: Format,
+    pub error: ApiError,
+}
+
+impl Open311Error {
+    pub fn new(format: Format, error: impl Into<ApiError>) -> Open311Error {
+        Open311Error {
+            format,
+            error: error.into(),
+        }
+    }
+}
+
+impl IntoResponse for Open311Error {
+    fn into_response(self) -> Response {
+        let status = self.error.status();
+        let errors: Vec<render::ErrorItem> = self
+            .error
+            .public_errors()
+            .into_iter()
+            .map(|e| render::ErrorItem {
+                code: status.as_u16(),
+                description: if e.field.is_empty() {
+                    e.message
+                } else {
+                    e.to_string()
+                },
+            })
+            .collect();
+        let mut response = render::respond(self.format, status, &render::Errors(errors));
+        add_retry_after(&mut response, self.error.retry_after());
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_come_from_one_mapping() {
+        let cases = [
+            (ApiError::invalid("lat", "not a number"), 400),
+            (ApiError::BadRequest("x".into()), 400),
+            (ApiError::Unauthenticated, 401),
+            (ApiError::Forbidden("x".into()), 403),
+            (ApiError::NotFound("x".into()), 404),
+            (ApiError::Conflict("x".into()), 409),
+            (ApiError::PayloadTooLarge { limit: 1 }, 413),
+            (ApiError::TooManyRequests { retry_after_secs: 1 }, 429),
+            (ApiError::internal("db down"), 500),
+            (ApiError::Unavailable("x".into()), 503),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn server_error_details_are_never_returned() {
+        let errors = ApiError::internal("password=hunter2 at db.rs:12").public_errors();
+        assert_eq!(errors, vec![FieldError::new("", "internal error")]);
+    }
+}
