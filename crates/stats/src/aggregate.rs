@@ -1,0 +1,374 @@
+//! Aggregations of ATT(g,t) (did's `aggte`): simple, group, dynamic (event study)
+//! and calendar, each with its influence function, including the part that comes
+//! from estimating the group shares (did's `wif`).
+//!
+//! Cells whose ATT could not be estimated are left out (did's `na.rm = TRUE`) with a
+//! warning, rather than failing the whole evaluation.
+
+use crate::att_gt::{AttGtResult, analytic_se, normal_quantile};
+use crate::bootstrap::multiplier_bootstrap;
+use crate::error::StatsError;
+use faer::MatRef;
+
+/// Which aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregationKind {
+    Simple,
+    Group,
+    Dynamic,
+    Calendar,
+}
+
+impl AggregationKind {
+    fn name(self) -> &'static str {
+        match self {
+            AggregationKind::Simple => "simple",
+            AggregationKind::Group => "group",
+            AggregationKind::Dynamic => "dynamic",
+            AggregationKind::Calendar => "calendar",
+        }
+    }
+}
+
+/// Event-time window and balancing of the dynamic aggregation (and the window of
+/// simple and group).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AggregationOptions {
+    pub min_e: f64,
+    pub max_e: f64,
+    pub balance_e: Option<i64>,
+}
+
+impl Default for AggregationOptions {
+    fn default() -> Self {
+        AggregationOptions {
+            min_e: f64::NEG_INFINITY,
+            max_e: f64::INFINITY,
+            balance_e: None,
+        }
+    }
+}
+
+/// One estimate in an aggregation's breakdown (by group, event time or period).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregatePoint {
+    /// The group, event time or period.
+    pub key: i64,
+    pub att: f64,
+    pub se: Option<f64>,
+}
+
+/// An aggregated effect with its breakdown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub kind: AggregationKind,
+    pub att: f64,
+    pub se: Option<f64>,
+    pub by: Vec<AggregatePoint>,
+    /// Critical value for the breakdown's band (sup-t with a bootstrap).
+    pub critical_value: f64,
+    pub warnings: Vec<String>,
+}
+
+struct Input<'a> {
+    group: Vec<i64>,
+    time: Vec<i64>,
+    att: Vec<f64>,
+    cols: Vec<usize>,
+    res: &'a AttGtResult,
+    /// Share of units in each cell's group.
+    pg: Vec<f64>,
+}
+
+impl Input<'_> {
+    fn psi(&self, j: usize) -> &[f64] {
+        self.res.influence(self.cols[j])
+    }
+}
+
+/// `wif`: influence of the estimated group shares for the cells `keepers` (indices
+/// into the input), times their ATTs, i.e. `wif · att[keepers]`.
+fn wif_times(keepers: &[usize], pg: &[f64], key_group: &[i64], att: &[f64], unit_group: &[i64]) -> Vec<f64> {
+    let sum_pg: f64 = keepers.iter().map(|&k| pg[k]).sum();
+    let n = unit_group.len();
+    let mut out = vec![0.0; n];
+    // if1[i,k] = (1{G_i = g_k} − pg_k) / Σpg ; if2[i,k] = (Σ_k' 1{G_i=g_k'} − pg_k') · pg_k / Σpg²
+    let sum_pg_att: f64 = keepers.iter().map(|&k| pg[k] * att[k]).sum();
+    let sum_pg_keep = sum_pg;
+    for i in 0..n {
+        let gi = unit_group[i];
+        let mut row_sum = 0.0;
+        let mut if1 = 0.0;
+        for &k in keepers {
+            let num = if gi == key_group[k] { 1.0 } else { 0.0 } - pg[k];
+            row_sum += num;
+            if1 += num / sum_pg_keep * att[k];
+        }
+        let if2 = row_sum * sum_pg_att / (sum_pg_keep * sum_pg_keep);
+        out[i] = if1 - if2;
+    }
+    out
+}
+
+fn combine(inputs: &Input<'_>, which: &[usize], weights: &[f64]) -> Vec<f64> {
+    let n = inputs.res.n_units();
+    let mut out = vec![0.0; n];
+    for (&j, &w) in which.iter().zip(weights) {
+        for (o, v) in out.iter_mut().zip(inputs.psi(j)) {
+            *o += w * v;
+        }
+    }
+    out
+}
+
+/// Computes one aggregation of `res`.
+pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOptions) -> Result<Aggregate, StatsError> {
+    let err = |reason: &str| StatsError::Aggregation {
+        kind: kind.name(),
+        reason: reason.to_string(),
+    };
+    let prep = &res.prepared;
+    let n = prep.n();
+    let mut warnings = Vec::new();
+    let all_cells = &res.cells;
+    let cols: Vec<usize> = (0..all_cells.len()).filter(|&c| all_cells[c].att.is_finite()).collect();
+    if cols.len() < all_cells.len() {
+        warnings.push(format!(
+            "{} ATT(g,t) could not be estimated and are left out of the {} aggregation.",
+            all_cells.len() - cols.len(),
+            kind.name()
+        ));
+    }
+    let group: Vec<i64> = cols.iter().map(|&c| all_cells[c].group).collect();
+    let time: Vec<i64> = cols.iter().map(|&c| all_cells[c].time).collect();
+    let att: Vec<f64> = cols.iter().map(|&c| all_cells[c].att).collect();
+    let share = |g: i64| prep.unit_group.iter().filter(|&&x| x == g).count() as f64 / n as f64;
+    let pg: Vec<f64> = group.iter().map(|&g| share(g)).collect();
+    let input = Input {
+        group,
+        time,
+        att,
+        cols,
+        res,
+        pg,
+    };
+    if !input.group.iter().zip(&input.time).any(|(g, t)| g <= t) {
+        return Err(err("no post-treatment ATT(g,t) cells are available"));
+    }
+    let m = input.att.len();
+    let in_window: Vec<bool> = (0..m)
+        .map(|j| {
+            let e = (input.time[j] - input.group[j]) as f64;
+            input.group[j] <= input.time[j] && e >= opts.min_e && e <= opts.max_e
+        })
+        .collect();
+    let ug = &prep.unit_group;
+
+    // (overall att, overall IF, breakdown keys, breakdown atts, breakdown IFs)
+    let (att, psi, keys, by_att, by_psi) = match kind {
+        AggregationKind::Simple => {
+            let keep: Vec<usize> = (0..m).filter(|&j| in_window[j]).collect();
+            if keep.is_empty() {
+                return Err(err("no ATT(g,t) in the requested window"));
+            }
+            let sum_pg: f64 = keep.iter().map(|&j| input.pg[j]).sum();
+            let w: Vec<f64> = keep.iter().map(|&j| input.pg[j] / sum_pg).collect();
+            let att = keep.iter().map(|&j| input.att[j] * input.pg[j]).sum::<f64>() / sum_pg;
+            let mut psi = combine(&input, &keep, &w);
+            let wif = wif_times(&keep, &input.pg, &input.group, &input.att, ug);
+            psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
+            (att, psi, vec![], vec![], vec![])
+        }
+        AggregationKind::Group => {
+            let mut glist: Vec<i64> = input.group.clone();
+            glist.sort_unstable();
+            glist.dedup();
+            let mut by_att = Vec::new();
+            let mut by_psi = Vec::new();
+            for &g in &glist {
+                let which: Vec<usize> = (0..m).filter(|&j| input.group[j] == g && in_window[j]).collect();
+                if which.is_empty() {
+                    return Err(err(&format!("no ATT(g,t) within the requested window for group {g}")));
+                }
+                let a = which.iter().map(|&j| input.att[j]).sum::<f64>() / which.len() as f64;
+                let sum_pg: f64 = which.iter().map(|&j| input.pg[j]).sum();
+                let w: Vec<f64> = which.iter().map(|&j| input.pg[j] / sum_pg).collect();
+                by_att.push(a);
+                by_psi.push(combine(&input, &which, &w));
+            }
+            let pgg: Vec<f64> = glist.iter().map(|&g| share(g)).collect();
+            let sum_pgg: f64 = pgg.iter().sum();
+            let att = by_att.iter().zip(&pgg).map(|(a, p)| a * p).sum::<f64>() / sum_pgg;
+            let keep: Vec<usize> = (0..glist.len()).collect();
+            let mut psi = vec![0.0; n];
+            for (p, col) in pgg.iter().zip(&by_psi) {
+                for (o, v) in psi.iter_mut().zip(col) {
+                    *o += p / sum_pgg * v;
+                }
+            }
+            let wif = wif_times(&keep, &pgg, &glist, &by_att, ug);
+            psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
+            (att, psi, glist, by_att, by_psi)
+        }
+        AggregationKind::Dynamic => {
+            let event: Vec<i64> = (0..m).map(|j| input.time[j] - input.group[j]).collect();
+            let mut include = vec![true; m];
+            let mut eseq: Vec<i64> = event.clone();
+            if let Some(balance_e) = opts.balance_e {
+                // did's balance_e: keep groups observed at every event time 0..=balance_e.
+                let all_t: Vec<i64> = all_cells.iter().map(|c| c.time).collect();
+                let all_g: Vec<i64> = all_cells.iter().map(|c| c.group).collect();
+                let max_t = all_t.iter().copied().max().unwrap_or(0);
+                let mut eligible_g: Vec<i64> = all_g.iter().copied().filter(|&g| max_t - g >= balance_e).collect();
+                eligible_g.sort_unstable();
+                eligible_g.dedup();
+                let mut required: Vec<i64> = all_g
+                    .iter()
+                    .zip(&all_t)
+                    .filter(|(g, _)| max_t - **g >= balance_e)
+                    .map(|(g, t)| t - g)
+                    .filter(|&e| e >= 0 && e <= balance_e)
+                    .collect();
+                required.sort_unstable();
+                required.dedup();
+                let complete: Vec<i64> = eligible_g
+                    .iter()
+                    .copied()
+                    .filter(|&g| {
+                        !required.is_empty()
+                            && required
+                                .iter()
+                                .all(|&e| (0..m).any(|j| input.group[j] == g && event[j] == e))
+                    })
+                    .collect();
+                if complete.is_empty() {
+                    return Err(err("no group has ATT(g,t) at every event time up to balance_e"));
+                }
+                include = (0..m).map(|j| complete.contains(&input.group[j])).collect();
+                let first_t = prep
+                    .periods
+                    .first()
+                    .copied()
+                    .unwrap_or(0)
+                    .min(prep.groups.first().copied().unwrap_or(i64::MAX));
+                eseq = (0..m).filter(|&j| include[j]).map(|j| event[j]).collect();
+                eseq.retain(|&e| e <= balance_e && e >= balance_e - max_t + first_t);
+            }
+            eseq.sort_unstable();
+            eseq.dedup();
+            eseq.retain(|&e| (e as f64) >= opts.min_e && (e as f64) <= opts.max_e);
+            if eseq.is_empty() {
+                return Err(err("no event times fall within the requested window"));
+            }
+            let mut by_att = Vec::new();
+            let mut by_psi = Vec::new();
+            for &e in &eseq {
+                let which: Vec<usize> = (0..m).filter(|&j| event[j] == e && include[j]).collect();
+                let sum_pg: f64 = which.iter().map(|&j| input.pg[j]).sum();
+                let w: Vec<f64> = which.iter().map(|&j| input.pg[j] / sum_pg).collect();
+                by_att.push(which.iter().zip(&w).map(|(&j, w)| input.att[j] * w).sum::<f64>());
+                let mut psi = combine(&input, &which, &w);
+                let wif = wif_times(&which, &input.pg, &input.group, &input.att, ug);
+                psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
+                by_psi.push(psi);
+            }
+            let post: Vec<usize> = (0..eseq.len()).filter(|&i| eseq[i] >= 0).collect();
+            if post.is_empty() {
+                return Err(err("no post-treatment event times in the window"));
+            }
+            let att = post.iter().map(|&i| by_att[i]).sum::<f64>() / post.len() as f64;
+            let mut psi = vec![0.0; n];
+            for &i in &post {
+                for (o, v) in psi.iter_mut().zip(&by_psi[i]) {
+                    *o += v / post.len() as f64;
+                }
+            }
+            (att, psi, eseq, by_att, by_psi)
+        }
+        AggregationKind::Calendar => {
+            let min_g = input.group.iter().copied().min().unwrap_or(0);
+            let mut tlist: Vec<i64> = input.time.iter().copied().filter(|&t| t >= min_g).collect();
+            tlist.sort_unstable();
+            tlist.dedup();
+            tlist.retain(|&t1| (0..m).any(|j| input.time[j] == t1 && input.group[j] <= t1));
+            if tlist.is_empty() {
+                return Err(err("no calendar period has a post-treatment ATT(g,t)"));
+            }
+            let mut by_att = Vec::new();
+            let mut by_psi = Vec::new();
+            for &t1 in &tlist {
+                let which: Vec<usize> = (0..m)
+                    .filter(|&j| input.time[j] == t1 && input.group[j] <= t1)
+                    .collect();
+                let sum_pg: f64 = which.iter().map(|&j| input.pg[j]).sum();
+                let w: Vec<f64> = which.iter().map(|&j| input.pg[j] / sum_pg).collect();
+                by_att.push(which.iter().zip(&w).map(|(&j, w)| input.att[j] * w).sum::<f64>());
+                let mut psi = combine(&input, &which, &w);
+                let wif = wif_times(&which, &input.pg, &input.group, &input.att, ug);
+                psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
+                by_psi.push(psi);
+            }
+            let k = tlist.len() as f64;
+            let att = by_att.iter().sum::<f64>() / k;
+            let mut psi = vec![0.0; n];
+            for col in &by_psi {
+                for (o, v) in psi.iter_mut().zip(col) {
+                    *o += v / k;
+                }
+            }
+            (att, psi, tlist, by_att, by_psi)
+        }
+    };
+
+    let cfg = &res.config;
+    let cluster = if cfg.cluster { prep.cluster.as_deref() } else { None };
+    let pointwise = normal_quantile(1.0 - cfg.alpha / 2.0);
+    let mut critical_value = pointwise;
+    let (se, by_se): (Option<f64>, Vec<Option<f64>>) = match cfg.bootstrap {
+        None => (
+            analytic_se(&psi, cluster),
+            by_psi.iter().map(|p| analytic_se(p, cluster)).collect(),
+        ),
+        Some(boot) => {
+            let overall = multiplier_bootstrap(MatRef::from_column_major_slice(&psi, n, 1), cluster, boot, cfg.alpha);
+            let by_se = if by_psi.is_empty() {
+                vec![]
+            } else {
+                let flat: Vec<f64> = by_psi.iter().flatten().copied().collect();
+                let br = multiplier_bootstrap(
+                    MatRef::from_column_major_slice(&flat, n, by_psi.len()),
+                    cluster,
+                    boot,
+                    cfg.alpha,
+                );
+                // did's checks on the simultaneous critical value.
+                if !br.crit_val.is_finite() {
+                    warnings.push("Simultaneous critical value is NA. This probably happened because we cannot compute t-statistic (std errors are NA). We then report pointwise conf. intervals.".into());
+                } else if br.crit_val < pointwise {
+                    warnings.push("Simultaneous conf. band is somehow smaller than pointwise one using normal approximation. Since this is unusual, we are reporting pointwise confidence intervals".into());
+                } else {
+                    if br.crit_val >= 7.0 {
+                        warnings.push("Simultaneous critical value is arguably 'too large' to be reliable. This usually happens when the number of observations per group is small and/or there is not much variation in outcomes.".into());
+                    }
+                    critical_value = br.crit_val;
+                }
+                br.se
+            };
+            (overall.se[0], by_se)
+        }
+    };
+    let by = keys
+        .iter()
+        .zip(&by_att)
+        .zip(by_se)
+        .map(|((&key, &att), se)| AggregatePoint { key, att, se })
+        .collect();
+    Ok(Aggregate {
+        kind,
+        att,
+        se,
+        by,
+        critical_value,
+        warnings,
+    })
+}
