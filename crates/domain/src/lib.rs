@@ -12,6 +12,8 @@ pub mod escalation;
 pub mod grid;
 pub mod mediation;
 pub mod office;
+pub mod pilot;
+pub mod policy;
 pub mod rates;
 pub mod routing;
 pub mod rules;

@@ -1,0 +1,1 @@
+//! Pilots (work in progress).
