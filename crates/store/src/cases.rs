@@ -1,0 +1,364 @@
+//! Cases, their reporters and their append-only event logs in the store.
+
+use domain::case::{Location, Reporter};
+use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, Channel, EventKind, NewCase, UnitCode};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use time::OffsetDateTime;
+
+use crate::{Store, StoreError, batch_rows, placeholders};
+
+/// A case to store with the events that have already happened to it (the first must be `created`).
+#[derive(Debug, Clone)]
+pub struct NewCaseRecord {
+    pub case: NewCase,
+    pub events: Vec<CaseEvent>,
+}
+
+/// The stored row of a case: what it is plus the projection of its log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaseRow {
+    pub id: CaseId,
+    pub kind: CaseKind,
+    pub channel: Channel,
+    pub category: String,
+    pub description: String,
+    pub location: Location,
+    pub co_signers: u32,
+    pub state: String,
+    pub office: String,
+    pub created_at: i64,
+    pub first_reply_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub rating: Option<String>,
+    pub last_seq: i64,
+}
+
+/// A case with its reporter and whole log.
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub row: CaseRow,
+    pub reporter: Option<Reporter>,
+    pub events: Vec<CaseEvent>,
+}
+
+fn epoch(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp()
+}
+
+fn from_epoch(s: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(s).map_err(|e| StoreError::Corrupt(format!("timestamp {s}: {e}")))
+}
+
+fn rating_name(status: &CaseStatus) -> Option<String> {
+    status
+        .rating
+        .and_then(|r| serde_json::to_value(r).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+const CASE_COLUMNS: &str = "id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
+                            created_at, first_reply_at, closed_at, rating, last_seq";
+
+fn case_row(row: &AnyRow) -> Result<CaseRow, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let channel: String = row.try_get("channel")?;
+    let unit: String = row.try_get("unit")?;
+    let co_signers: i64 = row.try_get("co_signers")?;
+    Ok(CaseRow {
+        id: row.try_get("id")?,
+        kind: CaseKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown case kind {kind:?}")))?,
+        channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("unknown channel {channel:?}")))?,
+        category: row.try_get("category")?,
+        description: row.try_get("description")?,
+        location: Location {
+            lat: row.try_get("lat")?,
+            lon: row.try_get("lon")?,
+            unit: UnitCode::parse(&unit).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            grid: row.try_get("grid")?,
+        },
+        co_signers: u32::try_from(co_signers).unwrap_or(0),
+        state: row.try_get("state")?,
+        office: row.try_get("office")?,
+        created_at: row.try_get("created_at")?,
+        first_reply_at: row.try_get("first_reply_at")?,
+        closed_at: row.try_get("closed_at")?,
+        rating: row.try_get("rating")?,
+        last_seq: row.try_get("last_seq")?,
+    })
+}
+
+/// Filters for listing cases.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Cases located in this unit's subtree.
+    pub under: Option<UnitCode>,
+    pub state: Option<String>,
+    pub kind: Option<CaseKind>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Store {
+    /// Stores cases with their logs in one transaction and returns their ids in input order. Each log is replayed
+    /// through the domain state machine first, so an illegal log is rejected before anything is written.
+    pub async fn insert_cases(&self, cases: &[NewCaseRecord]) -> Result<Vec<CaseId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids = insert_cases_in(&mut tx, cases).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Appends events to a case's log if nobody else appended since `expected_last_seq`, updating the projection in
+    /// the same transaction. The caller has already checked the events against the rules (see `app`).
+    pub async fn append_events(
+        &self,
+        case: CaseId,
+        expected_last_seq: i64,
+        events: &[CaseEvent],
+        status: &CaseStatus,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let new_last = expected_last_seq + events.len() as i64;
+        let updated = sqlx::query(
+            "UPDATE cases SET state = $1, office = $2, first_reply_at = $3, closed_at = $4, rating = $5, last_seq = $6 \
+             WHERE id = $7 AND last_seq = $8",
+        )
+        .bind(status.state.as_str())
+        .bind(status.office.as_str())
+        .bind(status.first_reply_at.map(epoch))
+        .bind(status.closed_at.map(epoch))
+        .bind(rating_name(status))
+        .bind(new_last)
+        .bind(case)
+        .bind(expected_last_seq)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM cases WHERE id = $1")
+                .bind(case)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StoreError::Conflict {
+                    case,
+                    expected: expected_last_seq,
+                },
+                None => StoreError::NoSuchCase(case),
+            });
+        }
+        let rows: Vec<(CaseId, i64, &CaseEvent)> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (case, expected_last_seq + 1 + i as i64, e))
+            .collect();
+        insert_events(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn load_case(&self, id: CaseId) -> Result<CaseRecord, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NoSuchCase(id))?;
+        let row = case_row(&row)?;
+        let reporter: Option<(String, String)> =
+            sqlx::query_as("SELECT name, contact FROM reporters WHERE case_id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let events = self.load_events(id).await?;
+        Ok(CaseRecord {
+            row,
+            reporter: reporter.map(|(name, contact)| Reporter { name, contact }),
+            events,
+        })
+    }
+
+    pub async fn load_events(&self, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT at, actor, payload FROM case_events WHERE case_id = $1 ORDER BY seq")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(at, actor, payload)| {
+                let kind: EventKind = serde_json::from_str(&payload)
+                    .map_err(|e| StoreError::Corrupt(format!("case {id}: event payload {payload:?}: {e}")))?;
+                Ok(CaseEvent {
+                    at: from_epoch(at)?,
+                    actor,
+                    kind,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRow>, StoreError> {
+        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.under.is_some() {
+            sql += &format!(" AND unit LIKE {}", next());
+        }
+        if filter.state.is_some() {
+            sql += &format!(" AND state = {}", next());
+        }
+        if filter.kind.is_some() {
+            sql += &format!(" AND kind = {}", next());
+        }
+        if filter.created_from.is_some() {
+            sql += &format!(" AND created_at >= {}", next());
+        }
+        if filter.created_to.is_some() {
+            sql += &format!(" AND created_at < {}", next());
+        }
+        sql += &format!(" ORDER BY id LIMIT {} OFFSET {}", next(), next());
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        if let Some(u) = &filter.under {
+            q = q.bind(format!("{u}%"));
+        }
+        if let Some(s) = &filter.state {
+            q = q.bind(s.clone());
+        }
+        if let Some(k) = filter.kind {
+            q = q.bind(k.as_str());
+        }
+        if let Some(t) = filter.created_from {
+            q = q.bind(t);
+        }
+        if let Some(t) = filter.created_to {
+            q = q.bind(t);
+        }
+        q = q.bind(filter.limit).bind(filter.offset);
+        q.fetch_all(&self.pool).await?.iter().map(case_row).collect()
+    }
+
+    /// Every case row (projection only, no logs), for reports and panels.
+    pub async fn all_case_rows(&self) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases ORDER BY id");
+        sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(case_row)
+            .collect()
+    }
+
+    pub async fn count_cases(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// Deletes every case and its log and reporter (used when a demo region is simulated afresh).
+    pub async fn delete_all_cases(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM case_events").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM reporters").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM cases").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+pub(crate) async fn insert_cases_in(
+    tx: &mut Transaction<'_, Any>,
+    cases: &[NewCaseRecord],
+) -> Result<Vec<CaseId>, StoreError> {
+    let mut statuses = Vec::with_capacity(cases.len());
+    for (i, c) in cases.iter().enumerate() {
+        // The id is not known yet; the replay only needs one for its error messages.
+        let status = CaseStatus::replay(i as i64, &c.events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        statuses.push(status);
+    }
+    let mut ids = Vec::with_capacity(cases.len());
+    const COLS: usize = 16;
+    for (chunk, chunk_status) in cases.chunks(batch_rows(COLS)).zip(statuses.chunks(batch_rows(COLS))) {
+        let sql = format!(
+            "INSERT INTO cases (kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
+             created_at, first_reply_at, closed_at, rating, last_seq) VALUES {} RETURNING id",
+            placeholders(chunk.len(), COLS)
+        );
+        let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql));
+        for (c, s) in chunk.iter().zip(chunk_status) {
+            let loc = &c.case.location;
+            q = q
+                .bind(c.case.kind.as_str())
+                .bind(c.case.channel.as_str())
+                .bind(c.case.category.clone())
+                .bind(c.case.description.clone())
+                .bind(loc.unit.as_str().to_string())
+                .bind(loc.grid.clone())
+                .bind(loc.lat)
+                .bind(loc.lon)
+                .bind(i64::from(c.case.co_signers))
+                .bind(s.state.as_str())
+                .bind(s.office.clone())
+                .bind(epoch(s.created_at))
+                .bind(s.first_reply_at.map(epoch))
+                .bind(s.closed_at.map(epoch))
+                .bind(rating_name(s))
+                .bind(c.events.len() as i64);
+        }
+        // Both backends assign the ids of one multi-row insert in VALUES order; sorting makes the mapping independent
+        // of the order in which RETURNING hands them back.
+        let mut chunk_ids: Vec<i64> = q.fetch_all(&mut **tx).await?.into_iter().map(|r| r.0).collect();
+        chunk_ids.sort_unstable();
+        ids.extend(chunk_ids);
+    }
+    let reporters: Vec<(CaseId, &Reporter)> = ids
+        .iter()
+        .zip(cases)
+        .filter_map(|(id, c)| c.case.reporter.as_ref().map(|r| (*id, r)))
+        .collect();
+    for chunk in reporters.chunks(batch_rows(3)) {
+        let sql = format!(
+            "INSERT INTO reporters (case_id, name, contact) VALUES {}",
+            placeholders(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (id, r) in chunk {
+            q = q.bind(*id).bind(r.name.clone()).bind(r.contact.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let events: Vec<(CaseId, i64, &CaseEvent)> = ids
+        .iter()
+        .zip(cases)
+        .flat_map(|(id, c)| c.events.iter().enumerate().map(move |(i, e)| (*id, i as i64 + 1, e)))
+        .collect();
+    insert_events(tx, &events).await?;
+    Ok(ids)
+}
+
+async fn insert_events(tx: &mut Transaction<'_, Any>, events: &[(CaseId, i64, &CaseEvent)]) -> Result<(), StoreError> {
+    for chunk in events.chunks(batch_rows(6)) {
+        let sql = format!(
+            "INSERT INTO case_events (case_id, seq, at, actor, kind, payload) VALUES {}",
+            placeholders(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (id, seq, e) in chunk {
+            let payload = serde_json::to_string(&e.kind).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            q = q
+                .bind(*id)
+                .bind(*seq)
+                .bind(epoch(e.at))
+                .bind(e.actor.clone())
+                .bind(e.kind.name())
+                .bind(payload);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
