@@ -180,10 +180,18 @@ impl Default for RiskConfig {
             max_co_signer_points: 20.0,
             group_threshold: 5,
             group_points: 10.0,
-            sensitive_categories: ["land", "demolition", "wage_arrears", "pollution", "social_assistance"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            sensitive_categories: [
+                "land",
+                "land_contract_dispute",
+                "demolition",
+                "housing_demolition",
+                "wage_arrears",
+                "pollution",
+                "social_assistance",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             sensitive_points: 15.0,
             per_reopen: 5.0,
             unsatisfied_points: 5.0,

@@ -130,12 +130,14 @@ pub enum Sector {
     WaterResources,
     Justice,
     EmergencyManagement,
+    /// Water, power and gas supply (公用事业).
+    Utilities,
     /// The letters-and-visits bureau (信访局), which registers and forwards petitions (2022 Regulations Art. 23).
     LettersAndVisits,
 }
 
 impl Sector {
-    pub const ALL: [Sector; 16] = [
+    pub const ALL: [Sector; 17] = [
         Sector::Housing,
         Sector::Environment,
         Sector::PublicSecurity,
@@ -151,6 +153,7 @@ impl Sector {
         Sector::WaterResources,
         Sector::Justice,
         Sector::EmergencyManagement,
+        Sector::Utilities,
         Sector::LettersAndVisits,
     ];
 
@@ -172,6 +175,7 @@ impl Sector {
             Sector::WaterResources => "water_resources",
             Sector::Justice => "justice",
             Sector::EmergencyManagement => "emergency_management",
+            Sector::Utilities => "utilities",
             Sector::LettersAndVisits => "letters_and_visits",
         }
     }

@@ -359,6 +359,13 @@ mod tests {
     #[test]
     fn enquiries_on_listed_topics_are_answered_at_intake() {
         check(CaseKind::Enquiry, "policy_question", "330502001001", "intake");
+        check(CaseKind::Enquiry, "policy_enquiry", "330502001001", "intake");
+        check(
+            CaseKind::ServiceRequest,
+            "water_supply",
+            "330502001001",
+            "330502:utilities",
+        );
         // The same topic as a complaint is routed, and an enquiry on another topic too.
         check(CaseKind::Complaint, "policy_question", "330502001001", "330502001:gov");
         check(CaseKind::Enquiry, "noise", "330502001001", "330502001:gov");
