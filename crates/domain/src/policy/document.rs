@@ -251,15 +251,18 @@ impl ParsedLayer {
         let Some(dt) = self.doc.layer.as_ref().and_then(|h| h.effective_from) else {
             return Ok(None);
         };
-        match (dt.date, dt.time) {
-            (Some(d), None) => {
-                let month = time::Month::try_from(d.month).map_err(|_| bad_date(file, &dt))?;
-                Date::from_calendar_date(i32::from(d.year), month, d.day)
-                    .map(Some)
-                    .map_err(|_| bad_date(file, &dt))
-            }
-            _ => Err(bad_date(file, &dt)),
+        local_date(&dt).map(Some).ok_or_else(|| bad_date(file, &dt))
+    }
+}
+
+/// A TOML local date (`2024-01-01`, no time) as a calendar date.
+pub fn local_date(dt: &toml::value::Datetime) -> Option<Date> {
+    match (dt.date, dt.time, dt.offset) {
+        (Some(d), None, None) => {
+            let month = time::Month::try_from(d.month).ok()?;
+            Date::from_calendar_date(i32::from(d.year), month, d.day).ok()
         }
+        _ => None,
     }
 }
 

@@ -42,7 +42,7 @@ pub use book::{Change, Explanation, LayerVersion, PolicyBook, structural_check};
 pub use document::{
     Clocks, DayCount, Escalation, HotlineClocks, LayerHeader, LeafType, Mediation, ParsedLayer, PetitionClocks,
     PolicyDocument, RateWeights, Ratings, Routing, RoutingRule, SCHEMA, Staffing, key_matches, layer_from_table,
-    leaf_type, parse_layer,
+    leaf_type, local_date, parse_layer,
 };
 pub use guardrail::{Guardrail, GuardrailRule, OwnedGuardrail, Violation};
 pub use merge::{Folded, Setter, deep_merge, flatten, fold};

@@ -1,0 +1,282 @@
+//! The verdict on a pilot as a pure function of its estimated effects, and the site-selection check.
+//!
+//! Rules, in order:
+//! 1. **abandon** when the primary outcome got worse with its confidence interval clear of zero, or any guardrail
+//!    outcome got worse with its interval clear of zero;
+//! 2. **expand** when the primary outcome improved with its interval clear of zero (and, by 1, no guardrail outcome
+//!    was harmed);
+//! 3. otherwise **keep piloting**: not enough evidence, reported with the minimum detectable effect
+//!    (MDE ≈ 2.8 × SE: the effect a two-sided 5% test detects with 80% power, 1.96 + 0.84).
+//!
+//! "Better" depends on the outcome ([`Outcome::higher_is_better`]): fewer days to close is better, a higher response
+//! rate is better.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::Outcome;
+
+/// z(0.975) + z(0.80): the minimum detectable effect in standard errors for 80% power at a two-sided 5% level.
+pub const MDE_MULTIPLIER: f64 = 2.8;
+
+/// Standardised differences above this (in absolute value) are flagged (the 0.25 rule of thumb, Rubin 2001).
+pub const STD_DIFF_WARNING: f64 = 0.25;
+
+/// An estimated effect (ATT) with its standard error and confidence interval, on the outcome's own scale.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    pub att: f64,
+    pub se: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+impl Effect {
+    /// An effect with a pointwise 95% normal interval.
+    pub fn normal(att: f64, se: f64) -> Effect {
+        Effect {
+            att,
+            se,
+            ci_low: att - 1.96 * se,
+            ci_high: att + 1.96 * se,
+        }
+    }
+
+    fn is_finite(&self) -> bool {
+        self.att.is_finite() && self.se.is_finite() && self.ci_low.is_finite() && self.ci_high.is_finite()
+    }
+
+    fn clear_of_zero(&self) -> bool {
+        self.ci_low > 0.0 || self.ci_high < 0.0
+    }
+
+    pub fn mde(&self) -> f64 {
+        MDE_MULTIPLIER * self.se
+    }
+}
+
+/// The estimated effect of a pilot on one outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeEffect {
+    pub outcome: Outcome,
+    pub effect: Effect,
+}
+
+impl OutcomeEffect {
+    fn good_direction(&self) -> bool {
+        (self.effect.att > 0.0) == self.outcome.higher_is_better()
+    }
+
+    /// Better, with the interval clear of zero.
+    pub fn improves(&self) -> bool {
+        self.effect.is_finite() && self.effect.clear_of_zero() && self.good_direction() && self.effect.att != 0.0
+    }
+
+    /// Worse, with the interval clear of zero.
+    pub fn harms(&self) -> bool {
+        self.effect.is_finite() && self.effect.clear_of_zero() && !self.good_direction() && self.effect.att != 0.0
+    }
+
+    fn describe(&self) -> String {
+        let e = &self.effect;
+        let verb = if e.att >= 0.0 { "rose" } else { "fell" };
+        format!(
+            "{} {verb} by {:.3} (95% CI {:.3} to {:.3}, SE {:.3})",
+            self.outcome,
+            e.att.abs(),
+            e.ci_low,
+            e.ci_high,
+            e.se
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Expand,
+    Abandon,
+    KeepPiloting,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Expand => "expand",
+            Verdict::Abandon => "abandon",
+            Verdict::KeepPiloting => "keep piloting",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A verdict with its reasons, one sentence each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictReport {
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    /// The minimum detectable effect on the primary outcome (2.8 × SE), when its SE is known.
+    pub primary_mde: Option<f64>,
+}
+
+impl fmt::Display for VerdictReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "verdict: {}", self.verdict)?;
+        for r in &self.reasons {
+            writeln!(f, "  - {r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The verdict on a pilot from the effect on its primary outcome and on its guardrail outcomes.
+pub fn verdict(primary: &OutcomeEffect, guardrails: &[OutcomeEffect]) -> VerdictReport {
+    let mut reasons = Vec::new();
+    let primary_mde = primary.effect.se.is_finite().then(|| primary.effect.mde());
+    let harmed: Vec<&OutcomeEffect> = guardrails.iter().filter(|g| g.harms()).collect();
+    for g in &harmed {
+        reasons.push(format!(
+            "guardrail outcome harmed: {}, worse and clear of zero",
+            g.describe()
+        ));
+    }
+    let verdict = if !primary.effect.is_finite() {
+        reasons.push(format!(
+            "no finite estimate for {} yet: not enough data",
+            primary.outcome
+        ));
+        if harmed.is_empty() {
+            Verdict::KeepPiloting
+        } else {
+            Verdict::Abandon
+        }
+    } else if primary.harms() {
+        reasons.insert(
+            0,
+            format!("primary outcome worse: {}, clear of zero", primary.describe()),
+        );
+        Verdict::Abandon
+    } else if !harmed.is_empty() {
+        reasons.insert(0, format!("primary outcome: {}", primary.describe()));
+        Verdict::Abandon
+    } else if primary.improves() {
+        reasons.insert(
+            0,
+            format!("primary outcome better: {}, clear of zero", primary.describe()),
+        );
+        Verdict::Expand
+    } else {
+        reasons.insert(
+            0,
+            format!("primary outcome: {}; the interval includes zero", primary.describe()),
+        );
+        reasons.push(format!(
+            "not enough evidence: with these data the smallest effect detectable with 80% power at the 5% level is \
+             about {:.3} (2.8 × SE)",
+            primary.effect.mde()
+        ));
+        Verdict::KeepPiloting
+    };
+    if harmed.is_empty() {
+        for g in guardrails {
+            if g.effect.is_finite() {
+                reasons.push(format!("guardrail outcome not harmed: {}", g.describe()));
+            } else {
+                reasons.push(format!("guardrail outcome {}: no finite estimate yet", g.outcome));
+            }
+        }
+    }
+    VerdictReport {
+        verdict,
+        reasons,
+        primary_mde,
+    }
+}
+
+/// One pre-pilot characteristic of the adopting units and of the others (e.g. the pre-period mean of the outcome,
+/// the population).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Covariate {
+    pub name: String,
+    pub adopters: Vec<f64>,
+    pub others: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Balance {
+    pub name: String,
+    pub mean_adopters: f64,
+    pub mean_others: f64,
+    /// (mean of adopters − mean of others) / pooled standard deviation; infinite when the spread is zero but the
+    /// means differ.
+    pub std_diff: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteSelection {
+    pub balances: Vec<Balance>,
+    pub warnings: Vec<String>,
+}
+
+/// Compares adopters with the other units before the pilot. Most central pilots were sited in richer places, which
+/// flatters them: a standardised difference above [`STD_DIFF_WARNING`] gives a warning. Missing values are skipped;
+/// a characteristic with no values on one side is reported as such.
+pub fn site_selection(covariates: &[Covariate]) -> SiteSelection {
+    let mut balances = Vec::new();
+    let mut warnings = Vec::new();
+    for c in covariates {
+        let a: Vec<f64> = c.adopters.iter().copied().filter(|x| x.is_finite()).collect();
+        let o: Vec<f64> = c.others.iter().copied().filter(|x| x.is_finite()).collect();
+        if a.is_empty() || o.is_empty() {
+            warnings.push(format!(
+                "{}: no values for {} to compare",
+                c.name,
+                if a.is_empty() { "adopters" } else { "other units" }
+            ));
+            continue;
+        }
+        let (ma, va) = mean_var(&a);
+        let (mo, vo) = mean_var(&o);
+        let pooled = ((va + vo) / 2.0).sqrt();
+        let std_diff = if pooled > 0.0 {
+            (ma - mo) / pooled
+        } else if ma == mo {
+            0.0
+        } else {
+            f64::INFINITY.copysign(ma - mo)
+        };
+        if std_diff.abs() > STD_DIFF_WARNING {
+            warnings.push(format!(
+                "site selection: adopters differed before the pilot in {}: mean {ma:.3} against {mo:.3} for the \
+                 others (standardised difference {std_diff:+.2}, above {STD_DIFF_WARNING}); the comparison may flatter \
+                 or understate the pilot",
+                c.name
+            ));
+        }
+        balances.push(Balance {
+            name: c.name.clone(),
+            mean_adopters: ma,
+            mean_others: mo,
+            std_diff,
+        });
+    }
+    SiteSelection { balances, warnings }
+}
+
+/// Mean and sample variance (0 for a single value).
+fn mean_var(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = if xs.len() > 1 {
+        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var)
+}
