@@ -8,6 +8,7 @@
 mod cases;
 mod error;
 mod territory;
+mod workflow;
 
 use std::str::FromStr;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use domain::office::{Directory, MediationTeam, Office, OfficeId, OfficeKind, Role, Sector, Staff, TeamMember};
 use domain::{CaseEvent, CaseId, EventKind};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
 use crate::{CaseFilter, CaseRow, Store, StoreError, batch_rows, placeholders};
@@ -29,7 +29,9 @@ fn kind_of(name: &str, sector: Option<&str>) -> Result<OfficeKind, StoreError> {
         "township_government" => OfficeKind::TownshipGovernment,
         "county_government" => OfficeKind::CountyGovernment,
         "county_department" => {
-            let sector = sector.and_then(Sector::from_key).ok_or_else(|| corrupt(format!("office sector {sector:?}")))?;
+            let sector = sector
+                .and_then(Sector::from_key)
+                .ok_or_else(|| corrupt(format!("office sector {sector:?}")))?;
             OfficeKind::CountyDepartment { sector }
         }
         other => return Err(corrupt(format!("office kind {other:?}"))),
@@ -56,14 +58,23 @@ fn role_of(name: &str) -> Result<Role, StoreError> {
 }
 
 /// The states in which a case is still open (see `CaseState::is_open`).
-const OPEN_STATES: [&str; 7] =
-    ["submitted", "accepted", "in_progress", "in_mediation", "replied", "under_review", "under_reexamination"];
+const OPEN_STATES: [&str; 7] = [
+    "submitted",
+    "accepted",
+    "in_progress",
+    "in_mediation",
+    "replied",
+    "under_review",
+    "under_reexamination",
+];
 
 impl Store {
     /// Replaces the stored directory with `dir` in one transaction: offices are upserted, staff and teams rewritten.
     pub async fn save_directory(&self, dir: &Directory) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM mediation_team_members").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM mediation_team_members")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM mediation_teams").execute(&mut *tx).await?;
         sqlx::query("DELETE FROM staff").execute(&mut *tx).await?;
         for chunk in dir.offices.chunks(batch_rows(6)) {
@@ -73,7 +84,7 @@ impl Store {
                  sector = excluded.sector, categories = excluded.categories",
                 placeholders(chunk.len(), 6)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for o in chunk {
                 let (kind, sector) = kind_name(o.kind);
                 q = q
@@ -91,7 +102,7 @@ impl Store {
                 "INSERT INTO staff (id, name, office, roles, auxiliary) VALUES {}",
                 placeholders(chunk.len(), 5)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for s in chunk {
                 let roles: Vec<&str> = s.roles.iter().map(|r| role_name(*r)).collect();
                 q = q
@@ -104,8 +115,11 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         for chunk in dir.teams.chunks(batch_rows(2)) {
-            let sql = format!("INSERT INTO mediation_teams (id, office) VALUES {}", placeholders(chunk.len(), 2));
-            let mut q = sqlx::query(&sql);
+            let sql = format!(
+                "INSERT INTO mediation_teams (id, office) VALUES {}",
+                placeholders(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for t in chunk {
                 q = q.bind(t.id.clone()).bind(t.office.to_string());
             }
@@ -114,16 +128,25 @@ impl Store {
         let members: Vec<(&str, i64, &TeamMember)> = dir
             .teams
             .iter()
-            .flat_map(|t| t.members.iter().enumerate().map(move |(i, m)| (t.id.as_str(), i as i64, m)))
+            .flat_map(|t| {
+                t.members
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, m)| (t.id.as_str(), i as i64, m))
+            })
             .collect();
         for chunk in members.chunks(batch_rows(4)) {
             let sql = format!(
                 "INSERT INTO mediation_team_members (team, seq, name, staff) VALUES {}",
                 placeholders(chunk.len(), 4)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for (team, seq, m) in chunk {
-                q = q.bind(team.to_string()).bind(*seq).bind(m.name.clone()).bind(m.staff.clone());
+                q = q
+                    .bind(team.to_string())
+                    .bind(*seq)
+                    .bind(m.name.clone())
+                    .bind(m.staff.clone());
             }
             q.execute(&mut *tx).await?;
         }
@@ -146,7 +169,11 @@ impl Store {
                 id: OfficeId::parse(&id).map_err(corrupt)?,
                 name: row.try_get(1)?,
                 kind: kind_of(&kind, sector.as_deref())?,
-                categories: categories.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+                categories: categories
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             });
         }
         for row in sqlx::query("SELECT id, name, office, roles, auxiliary FROM staff ORDER BY id")
@@ -160,7 +187,11 @@ impl Store {
                 id: row.try_get(0)?,
                 name: row.try_get(1)?,
                 office: OfficeId::parse(&office).map_err(corrupt)?,
-                roles: roles.split(',').filter(|r| !r.is_empty()).map(role_of).collect::<Result<_, _>>()?,
+                roles: roles
+                    .split(',')
+                    .filter(|r| !r.is_empty())
+                    .map(role_of)
+                    .collect::<Result<_, _>>()?,
                 auxiliary: auxiliary != 0,
             });
         }
@@ -170,9 +201,15 @@ impl Store {
             .await?
         {
             let team: String = row.try_get(0)?;
-            members.entry(team).or_default().push(TeamMember { name: row.try_get(1)?, staff: row.try_get(2)? });
+            members.entry(team).or_default().push(TeamMember {
+                name: row.try_get(1)?,
+                staff: row.try_get(2)?,
+            });
         }
-        for row in sqlx::query("SELECT id, office FROM mediation_teams ORDER BY id").fetch_all(&self.pool).await? {
+        for row in sqlx::query("SELECT id, office FROM mediation_teams ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+        {
             let id: String = row.try_get(0)?;
             let office: String = row.try_get(1)?;
             dir.teams.push(MediationTeam {
@@ -185,7 +222,9 @@ impl Store {
     }
 
     pub async fn count_offices(&self) -> Result<i64, StoreError> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM offices").fetch_one(&self.pool).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM offices")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n)
     }
 
@@ -198,7 +237,7 @@ impl Store {
                 "SELECT case_id, at, actor, payload FROM case_events WHERE case_id IN ({}) ORDER BY case_id, seq",
                 list.join(", ")
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -208,8 +247,13 @@ impl Store {
                 let payload: String = row.try_get(3)?;
                 let kind: EventKind = serde_json::from_str(&payload)
                     .map_err(|e| corrupt(format!("case {id}: event payload {payload:?}: {e}")))?;
-                let at = OffsetDateTime::from_unix_timestamp(at).map_err(|e| corrupt(format!("timestamp {at}: {e}")))?;
-                logs.entry(id).or_default().push(CaseEvent { at, actor: row.try_get(2)?, kind });
+                let at =
+                    OffsetDateTime::from_unix_timestamp(at).map_err(|e| corrupt(format!("timestamp {at}: {e}")))?;
+                logs.entry(id).or_default().push(CaseEvent {
+                    at,
+                    actor: row.try_get(2)?,
+                    kind,
+                });
             }
         }
         Ok(logs)
@@ -219,7 +263,11 @@ impl Store {
     pub async fn open_cases_with_logs(&self) -> Result<Vec<(CaseRow, Vec<CaseEvent>)>, StoreError> {
         let mut rows = Vec::new();
         for state in OPEN_STATES {
-            let filter = CaseFilter { state: Some(state.to_string()), limit: i64::MAX, ..CaseFilter::default() };
+            let filter = CaseFilter {
+                state: Some(state.to_string()),
+                limit: i64::MAX,
+                ..CaseFilter::default()
+            };
             rows.extend(self.list_cases(&filter).await?);
         }
         rows.sort_by_key(|r| r.id);
@@ -252,5 +300,109 @@ impl Store {
                 (r, log)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::case::{Location, NewCase};
+    use domain::{CaseKind, Channel, Territory, Unit, UnitCode};
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::NewCaseRecord;
+
+    fn territory() -> Territory {
+        let unit = |code: &str| {
+            let code = UnitCode::parse(code).expect("code");
+            let parent = code.parent_code();
+            Unit::new(code, "x", parent).expect("unit")
+        };
+        Territory::build(["330502", "330502001", "330502001001"].map(unit)).expect("territory")
+    }
+
+    async fn store(name: &str) -> Store {
+        let path = std::env::temp_dir().join(format!("grassroots-workflow-{name}-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connects");
+        let t = territory();
+        store.upsert_units(&t.units_sorted(), &mut |_| {}).await.expect("units");
+        store
+    }
+
+    fn sorted(mut d: Directory) -> Directory {
+        d.offices.sort_by_key(|o| o.id.to_string());
+        d.staff.sort_by(|a, b| a.id.cmp(&b.id));
+        d.teams.sort_by(|a, b| a.id.cmp(&b.id));
+        d
+    }
+
+    #[tokio::test]
+    async fn a_directory_round_trips_and_saving_twice_replaces_it() {
+        let store = store("directory").await;
+        let dir = Directory::standard(&territory());
+        store.save_directory(&dir).await.expect("saves");
+        store.save_directory(&dir).await.expect("saves again");
+        let back = store.load_directory().await.expect("loads");
+        assert_eq!(sorted(back), sorted(dir.clone()));
+        assert_eq!(store.count_offices().await.expect("count"), dir.offices.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn open_cases_come_with_their_logs() {
+        let store = store("logs").await;
+        let case = |office: &str| NewCaseRecord {
+            case: NewCase {
+                kind: CaseKind::Complaint,
+                channel: Channel::Hotline,
+                category: "noise".into(),
+                description: "noise at night".into(),
+                location: Location {
+                    lat: None,
+                    lon: None,
+                    unit: UnitCode::parse("330502001001").expect("code"),
+                    grid: None,
+                },
+                reporter: None,
+                co_signers: 0,
+            },
+            events: vec![
+                CaseEvent {
+                    at: datetime!(2025-03-03 10:00 +8),
+                    actor: "intake".into(),
+                    kind: EventKind::Created { office: office.into() },
+                },
+                CaseEvent {
+                    at: datetime!(2025-03-03 11:00 +8),
+                    actor: "intake".into(),
+                    kind: EventKind::AnsweredAtIntake {
+                        answer: "see the notice".into(),
+                    },
+                },
+            ],
+        };
+        let mut open = case("330502001:gov");
+        open.events.truncate(1);
+        let ids = store
+            .insert_cases(&[open, case("330502001:gov")])
+            .await
+            .expect("inserts");
+        let logs = store.load_logs(&ids).await.expect("logs");
+        assert_eq!(logs[&ids[0]].len(), 1);
+        assert_eq!(logs[&ids[1]].len(), 2);
+        let open = store.open_cases_with_logs().await.expect("open");
+        assert_eq!(
+            open.iter().map(|(r, l)| (r.id, l.len())).collect::<Vec<_>>(),
+            [(ids[0], 1)]
+        );
+        let march = store
+            .cases_with_logs_created(datetime!(2025-03-01 00:00 +8), datetime!(2025-04-01 00:00 +8))
+            .await
+            .expect("month");
+        assert_eq!(march.len(), 2);
     }
 }
