@@ -2,13 +2,17 @@
 //! and calendar, each with its influence function, including the part that comes
 //! from estimating the group shares (did's `wif`).
 //!
+//! Every aggregated influence function is kept as a linear combination [`Lin`] of
+//! the cells' influence functions plus a value per unit group (the `wif` part), so
+//! bootstrap draws of an aggregation are the same combination of the cells' draws.
+//!
 //! Cells whose ATT could not be estimated are left out (did's `na.rm = TRUE`) with a
 //! warning, rather than failing the whole evaluation.
 
 use crate::att_gt::{AttGtResult, analytic_se, normal_quantile};
-use crate::bootstrap::multiplier_bootstrap;
+use crate::bootstrap::summarize;
 use crate::error::StatsError;
-use faer::MatRef;
+use faer::Mat;
 
 /// Which aggregation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +74,62 @@ pub struct Aggregate {
     pub warnings: Vec<String>,
 }
 
+/// `ψ_i = Σ_k w_k Ψ_ik + c[group of unit i]`: an influence function as a
+/// combination of the cells' influence functions and a function of the group.
+#[derive(Debug, Clone)]
+struct Lin {
+    w: Vec<f64>,
+    c: Vec<f64>,
+}
+
+impl Lin {
+    fn zeros(k: usize, ng: usize) -> Lin {
+        Lin {
+            w: vec![0.0; k],
+            c: vec![0.0; ng],
+        }
+    }
+
+    fn add_scaled(&mut self, other: &Lin, s: f64) {
+        self.w.iter_mut().zip(&other.w).for_each(|(a, b)| *a += s * b);
+        self.c.iter_mut().zip(&other.c).for_each(|(a, b)| *a += s * b);
+    }
+
+    /// The influence function over units.
+    fn materialize(&self, res: &AttGtResult) -> Vec<f64> {
+        let mut psi: Vec<f64> = res.unit_group_index.iter().map(|&q| self.c[q]).collect();
+        for (k, &w) in self.w.iter().enumerate() {
+            if w != 0.0 {
+                psi.iter_mut().zip(res.influence(k)).for_each(|(p, v)| *p += w * v);
+            }
+        }
+        psi
+    }
+
+    /// Bootstrap draws of this influence function.
+    fn draws(&self, res: &AttGtResult) -> Vec<f64> {
+        let Some(d) = &res.draws else { return vec![] };
+        let k = self.w.len();
+        let mut out = vec![0.0; d.mat.nrows()];
+        let terms = self
+            .w
+            .iter()
+            .enumerate()
+            .chain(self.c.iter().enumerate().map(|(q, c)| (k + q, c)));
+        for (col, &w) in terms {
+            if w != 0.0 {
+                out.iter_mut().enumerate().for_each(|(r, o)| *o += w * d.mat[(r, col)]);
+            }
+        }
+        out
+    }
+}
+
 struct Input<'a> {
     group: Vec<i64>,
     time: Vec<i64>,
     att: Vec<f64>,
+    /// Column (cell index) of each retained cell.
     cols: Vec<usize>,
     res: &'a AttGtResult,
     /// Share of units in each cell's group.
@@ -81,44 +137,36 @@ struct Input<'a> {
 }
 
 impl Input<'_> {
-    fn psi(&self, j: usize) -> &[f64] {
-        self.res.influence(self.cols[j])
+    fn zero(&self) -> Lin {
+        Lin::zeros(self.res.cells.len(), self.res.group_values.len())
     }
-}
 
-/// `wif`: influence of the estimated group shares for the cells `keepers` (indices
-/// into the input), times their ATTs, i.e. `wif · att[keepers]`.
-fn wif_times(keepers: &[usize], pg: &[f64], key_group: &[i64], att: &[f64], unit_group: &[i64]) -> Vec<f64> {
-    let sum_pg: f64 = keepers.iter().map(|&k| pg[k]).sum();
-    let n = unit_group.len();
-    let mut out = vec![0.0; n];
-    // if1[i,k] = (1{G_i = g_k} − pg_k) / Σpg ; if2[i,k] = (Σ_k' 1{G_i=g_k'} − pg_k') · pg_k / Σpg²
-    let sum_pg_att: f64 = keepers.iter().map(|&k| pg[k] * att[k]).sum();
-    let sum_pg_keep = sum_pg;
-    for i in 0..n {
-        let gi = unit_group[i];
-        let mut row_sum = 0.0;
-        let mut if1 = 0.0;
-        for &k in keepers {
-            let num = if gi == key_group[k] { 1.0 } else { 0.0 } - pg[k];
-            row_sum += num;
-            if1 += num / sum_pg_keep * att[k];
+    /// `Σ_j weight_j Ψ_{cols[j]}`.
+    fn combine(&self, which: &[usize], weights: &[f64]) -> Lin {
+        let mut lin = self.zero();
+        for (&j, &w) in which.iter().zip(weights) {
+            lin.w[self.cols[j]] += w;
         }
-        let if2 = row_sum * sum_pg_att / (sum_pg_keep * sum_pg_keep);
-        out[i] = if1 - if2;
+        lin
     }
-    out
-}
 
-fn combine(inputs: &Input<'_>, which: &[usize], weights: &[f64]) -> Vec<f64> {
-    let n = inputs.res.n_units();
-    let mut out = vec![0.0; n];
-    for (&j, &w) in which.iter().zip(weights) {
-        for (o, v) in out.iter_mut().zip(inputs.psi(j)) {
-            *o += w * v;
+    /// Adds did's `wif` (influence of the estimated group shares) for `keepers`,
+    /// times their ATTs: a function of the unit's group only.
+    fn add_wif(&self, lin: &mut Lin, keepers: &[usize], pg: &[f64], key_group: &[i64], att: &[f64]) {
+        let sum_pg: f64 = keepers.iter().map(|&k| pg[k]).sum();
+        let sum_pg_att: f64 = keepers.iter().map(|&k| pg[k] * att[k]).sum();
+        // if1[i,k] = (1{G_i = g_k} − pg_k) / Σpg ; if2[i,k] = (Σ_k' 1{G_i=g_k'} − pg_k') · pg_k / Σpg²
+        for (q, &gv) in self.res.group_values.iter().enumerate() {
+            let mut row_sum = 0.0;
+            let mut if1 = 0.0;
+            for &k in keepers {
+                let num = if gv == key_group[k] { 1.0 } else { 0.0 } - pg[k];
+                row_sum += num;
+                if1 += num / sum_pg * att[k];
+            }
+            lin.c[q] += if1 - row_sum * sum_pg_att / (sum_pg * sum_pg);
         }
     }
-    out
 }
 
 /// Computes one aggregation of `res`.
@@ -162,7 +210,6 @@ pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOpt
             input.group[j] <= input.time[j] && e >= opts.min_e && e <= opts.max_e
         })
         .collect();
-    let ug = &prep.unit_group;
 
     // (overall att, overall IF, breakdown keys, breakdown atts, breakdown IFs)
     let (att, psi, keys, by_att, by_psi) = match kind {
@@ -174,10 +221,9 @@ pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOpt
             let sum_pg: f64 = keep.iter().map(|&j| input.pg[j]).sum();
             let w: Vec<f64> = keep.iter().map(|&j| input.pg[j] / sum_pg).collect();
             let att = keep.iter().map(|&j| input.att[j] * input.pg[j]).sum::<f64>() / sum_pg;
-            let mut psi = combine(&input, &keep, &w);
-            let wif = wif_times(&keep, &input.pg, &input.group, &input.att, ug);
-            psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
-            (att, psi, vec![], vec![], vec![])
+            let mut lin = input.combine(&keep, &w);
+            input.add_wif(&mut lin, &keep, &input.pg, &input.group, &input.att);
+            (att, lin, vec![], vec![], vec![])
         }
         AggregationKind::Group => {
             let mut glist: Vec<i64> = input.group.clone();
@@ -194,21 +240,18 @@ pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOpt
                 let sum_pg: f64 = which.iter().map(|&j| input.pg[j]).sum();
                 let w: Vec<f64> = which.iter().map(|&j| input.pg[j] / sum_pg).collect();
                 by_att.push(a);
-                by_psi.push(combine(&input, &which, &w));
+                by_psi.push(input.combine(&which, &w));
             }
             let pgg: Vec<f64> = glist.iter().map(|&g| share(g)).collect();
             let sum_pgg: f64 = pgg.iter().sum();
             let att = by_att.iter().zip(&pgg).map(|(a, p)| a * p).sum::<f64>() / sum_pgg;
             let keep: Vec<usize> = (0..glist.len()).collect();
-            let mut psi = vec![0.0; n];
+            let mut lin = input.zero();
             for (p, col) in pgg.iter().zip(&by_psi) {
-                for (o, v) in psi.iter_mut().zip(col) {
-                    *o += p / sum_pgg * v;
-                }
+                lin.add_scaled(col, p / sum_pgg);
             }
-            let wif = wif_times(&keep, &pgg, &glist, &by_att, ug);
-            psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
-            (att, psi, glist, by_att, by_psi)
+            input.add_wif(&mut lin, &keep, &pgg, &glist, &by_att);
+            (att, lin, glist, by_att, by_psi)
         }
         AggregationKind::Dynamic => {
             let event: Vec<i64> = (0..m).map(|j| input.time[j] - input.group[j]).collect();
@@ -267,23 +310,20 @@ pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOpt
                 let sum_pg: f64 = which.iter().map(|&j| input.pg[j]).sum();
                 let w: Vec<f64> = which.iter().map(|&j| input.pg[j] / sum_pg).collect();
                 by_att.push(which.iter().zip(&w).map(|(&j, w)| input.att[j] * w).sum::<f64>());
-                let mut psi = combine(&input, &which, &w);
-                let wif = wif_times(&which, &input.pg, &input.group, &input.att, ug);
-                psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
-                by_psi.push(psi);
+                let mut lin = input.combine(&which, &w);
+                input.add_wif(&mut lin, &which, &input.pg, &input.group, &input.att);
+                by_psi.push(lin);
             }
             let post: Vec<usize> = (0..eseq.len()).filter(|&i| eseq[i] >= 0).collect();
             if post.is_empty() {
                 return Err(err("no post-treatment event times in the window"));
             }
             let att = post.iter().map(|&i| by_att[i]).sum::<f64>() / post.len() as f64;
-            let mut psi = vec![0.0; n];
+            let mut lin = input.zero();
             for &i in &post {
-                for (o, v) in psi.iter_mut().zip(&by_psi[i]) {
-                    *o += v / post.len() as f64;
-                }
+                lin.add_scaled(&by_psi[i], 1.0 / post.len() as f64);
             }
-            (att, psi, eseq, by_att, by_psi)
+            (att, lin, eseq, by_att, by_psi)
         }
         AggregationKind::Calendar => {
             let min_g = input.group.iter().copied().min().unwrap_or(0);
@@ -303,20 +343,17 @@ pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOpt
                 let sum_pg: f64 = which.iter().map(|&j| input.pg[j]).sum();
                 let w: Vec<f64> = which.iter().map(|&j| input.pg[j] / sum_pg).collect();
                 by_att.push(which.iter().zip(&w).map(|(&j, w)| input.att[j] * w).sum::<f64>());
-                let mut psi = combine(&input, &which, &w);
-                let wif = wif_times(&which, &input.pg, &input.group, &input.att, ug);
-                psi.iter_mut().zip(&wif).for_each(|(a, b)| *a += b);
-                by_psi.push(psi);
+                let mut lin = input.combine(&which, &w);
+                input.add_wif(&mut lin, &which, &input.pg, &input.group, &input.att);
+                by_psi.push(lin);
             }
             let k = tlist.len() as f64;
             let att = by_att.iter().sum::<f64>() / k;
-            let mut psi = vec![0.0; n];
+            let mut lin = input.zero();
             for col in &by_psi {
-                for (o, v) in psi.iter_mut().zip(col) {
-                    *o += v / k;
-                }
+                lin.add_scaled(col, 1.0 / k);
             }
-            (att, psi, tlist, by_att, by_psi)
+            (att, lin, tlist, by_att, by_psi)
         }
     };
 
@@ -324,23 +361,26 @@ pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOpt
     let cluster = if cfg.cluster { prep.cluster.as_deref() } else { None };
     let pointwise = normal_quantile(1.0 - cfg.alpha / 2.0);
     let mut critical_value = pointwise;
-    let (se, by_se): (Option<f64>, Vec<Option<f64>>) = match cfg.bootstrap {
+    let (se, by_se): (Option<f64>, Vec<Option<f64>>) = match &res.draws {
         None => (
-            analytic_se(&psi, cluster),
-            by_psi.iter().map(|p| analytic_se(p, cluster)).collect(),
+            analytic_se(&psi.materialize(res), cluster),
+            by_psi
+                .iter()
+                .map(|p| analytic_se(&p.materialize(res), cluster))
+                .collect(),
         ),
-        Some(boot) => {
-            let overall = multiplier_bootstrap(MatRef::from_column_major_slice(&psi, n, 1), cluster, boot, cfg.alpha);
+        Some(d) => {
+            let reps = d.mat.nrows();
+            let columns = |lins: &[&Lin]| -> Mat<f64> {
+                let cols: Vec<Vec<f64>> = lins.iter().map(|l| l.draws(res)).collect();
+                Mat::from_fn(reps, cols.len(), |r, j| cols[j][r])
+            };
+            let overall = summarize(columns(&[&psi]).as_ref(), d.rows, d.n, cfg.alpha);
             let by_se = if by_psi.is_empty() {
                 vec![]
             } else {
-                let flat: Vec<f64> = by_psi.iter().flatten().copied().collect();
-                let br = multiplier_bootstrap(
-                    MatRef::from_column_major_slice(&flat, n, by_psi.len()),
-                    cluster,
-                    boot,
-                    cfg.alpha,
-                );
+                let refs: Vec<&Lin> = by_psi.iter().collect();
+                let br = summarize(columns(&refs).as_ref(), d.rows, d.n, cfg.alpha);
                 // did's checks on the simultaneous critical value.
                 if !br.crit_val.is_finite() {
                     warnings.push("Simultaneous critical value is NA. This probably happened because we cannot compute t-statistic (std errors are NA). We then report pointwise conf. intervals.".into());

@@ -7,7 +7,7 @@
 //! `plan_cell`), where R compares them with the period before; the pre-test uses the
 //! cells with t < g − a.
 
-use crate::bootstrap::{Bootstrap, multiplier_bootstrap};
+use crate::bootstrap::{Bootstrap, Draws, draw, summarize};
 use crate::error::StatsError;
 use crate::estimators::{CellFailure, Method, unconditional, with_covariates};
 use crate::logit::GlmRule;
@@ -110,6 +110,12 @@ pub struct AttGtResult {
     pub critical_value: f64,
     pub pretest: Option<Pretest>,
     pub warnings: Vec<String>,
+    /// Distinct unit groups (including 0) and each unit's index into them.
+    pub(crate) group_values: Vec<i64>,
+    pub(crate) unit_group_index: Vec<usize>,
+    /// Bootstrap draws of the cells' influence functions followed by those of the
+    /// group indicators (from which every aggregation's draws are combined).
+    pub(crate) draws: Option<Draws>,
 }
 
 impl AttGtResult {
@@ -242,12 +248,30 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
     }
 
     let cluster = if cfg.cluster { prep.cluster.as_deref() } else { None };
-    let inf_ref = MatRef::from_column_major_slice(&inf, n, k);
     let pointwise = normal_quantile(1.0 - cfg.alpha / 2.0);
     let mut critical_value = pointwise;
+    let mut group_values: Vec<i64> = prep.unit_group.clone();
+    group_values.sort_unstable();
+    group_values.dedup();
+    let unit_group_index: Vec<usize> = prep
+        .unit_group
+        .iter()
+        .map(|g| group_values.binary_search(g).unwrap_or(0))
+        .collect();
+    let mut draws = None;
     let ses: Vec<Option<f64>> = match cfg.bootstrap {
         Some(boot) => {
-            let br = multiplier_bootstrap(inf_ref, cluster, boot, cfg.alpha);
+            // Basis: the cells' influence functions, then one indicator per group.
+            let ng = group_values.len();
+            let mut basis = Vec::with_capacity(n * (k + ng));
+            basis.extend_from_slice(&inf);
+            for q in 0..ng {
+                basis.extend(unit_group_index.iter().map(|&gi| if gi == q { 1.0 } else { 0.0 }));
+            }
+            let d = draw(MatRef::from_column_major_slice(&basis, n, k + ng), cluster, boot);
+            drop(basis);
+            let br = summarize(d.mat.as_ref().subcols(0, k), d.rows, d.n, cfg.alpha);
+            draws = Some(d);
             if br.crit_val.is_finite() {
                 critical_value = br.crit_val;
             } else {
@@ -276,6 +300,9 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
         critical_value,
         pretest,
         warnings,
+        group_values,
+        unit_group_index,
+        draws,
     })
 }
 

@@ -3,7 +3,10 @@
 //! draws and the sup-t critical value for uniform confidence bands.
 //!
 //! The draws are one matrix product `S · Ψ` (signs × influence functions), computed
-//! by faer in blocks of 64 draws, blocks in parallel. Each block's signs come from
+//! by faer in blocks of 64 draws, blocks in parallel. Aggregations are linear in the
+//! cell influence functions plus a function of each unit's group, so their draws
+//! are linear combinations of the draws of the cells and of group indicators: the
+//! product is done once per evaluation. Each block's signs come from
 //! its own xoshiro256++ stream seeded from (seed, block), so results depend on the
 //! seed only, not on the number of threads, and every call with the same seed and
 //! the same units reuses the same multipliers (aggregations and cells share draws).
@@ -51,15 +54,21 @@ pub(crate) fn quantile_inverted_cdf(sorted: &[f64], p: f64) -> f64 {
     sorted[k.clamp(1, n) - 1]
 }
 
-/// Runs the multiplier bootstrap on `inf` (units × columns). With `cluster`, the
-/// influence functions are first summed within clusters and one multiplier is drawn
-/// per cluster (Callaway & Sant'Anna 2021, Remark 10).
-pub(crate) fn multiplier_bootstrap(
-    inf: MatRef<'_, f64>,
-    cluster: Option<&[usize]>,
-    boot: Bootstrap,
-    alpha: f64,
-) -> BootResult {
+/// Bootstrap draws of a set of influence functions: `reps × columns`, each entry
+/// `sqrt(rows) · mean_r(U_r ψ_r)` over units (or cluster sums) r.
+#[derive(Debug, Clone)]
+pub(crate) struct Draws {
+    pub mat: Mat<f64>,
+    /// Units, or clusters when clustering.
+    pub rows: usize,
+    /// Units.
+    pub n: usize,
+}
+
+/// Draws the multipliers and multiplies them into `inf` (units × columns). With
+/// `cluster`, the influence functions are first summed within clusters and one
+/// multiplier is drawn per cluster (Callaway & Sant'Anna 2021, Remark 10).
+pub(crate) fn draw(inf: MatRef<'_, f64>, cluster: Option<&[usize]>, boot: Bootstrap) -> Draws {
     let n = inf.nrows();
     let k = inf.ncols();
     let summed;
@@ -81,8 +90,7 @@ pub(crate) fn multiplier_bootstrap(
     let reps = boot.reps.max(1);
     let blocks = reps.div_ceil(BLOCK);
     let scale = (rows as f64).sqrt() / rows as f64;
-    // draws[b] is a (block rows × k) matrix of sqrt(rows) · mean(U ψ).
-    let draws: Vec<Mat<f64>> = (0..blocks)
+    let parts: Vec<Mat<f64>> = (0..blocks)
         .into_par_iter()
         .map(|b| {
             let size = BLOCK.min(reps - b * BLOCK);
@@ -99,22 +107,33 @@ pub(crate) fn multiplier_bootstrap(
             out
         })
         .collect();
+    let mut mat = Mat::<f64>::zeros(reps, k);
+    let mut r0 = 0;
+    for part in &parts {
+        for j in 0..k {
+            for r in 0..part.nrows() {
+                mat[(r0 + r, j)] = part[(r, j)];
+            }
+        }
+        r0 += part.nrows();
+    }
+    Draws { mat, rows, n }
+}
 
+/// Standard errors (IQR / (q₇₅ − q₂₅) of the normal, did's `mboot`) and the sup-t
+/// critical value over the columns of `draws` (reps × columns).
+pub(crate) fn summarize(draws: MatRef<'_, f64>, rows: usize, n: usize, alpha: f64) -> BootResult {
+    let reps = draws.nrows();
+    let k = draws.ncols();
     let q_norm = {
         use statrs::distribution::{ContinuousCDF, Normal};
         let z = Normal::standard();
         z.inverse_cdf(0.75) - z.inverse_cdf(0.25)
     };
-    let column = |j: usize| -> Vec<f64> {
-        draws
-            .iter()
-            .flat_map(|m| (0..m.nrows()).map(move |r| m[(r, j)]))
-            .collect()
-    };
     let mut b_sigma = vec![f64::NAN; k];
     let mut usable = vec![false; k];
     for (j, sigma) in b_sigma.iter_mut().enumerate() {
-        let mut v = column(j);
+        let mut v: Vec<f64> = (0..reps).map(|r| draws[(r, j)]).collect();
         let finite = v.iter().all(|x| x.is_finite());
         let nonzero = v.iter().any(|&x| x != 0.0);
         if !(finite && nonzero) {
@@ -127,19 +146,16 @@ pub(crate) fn multiplier_bootstrap(
             usable[j] = true;
         }
     }
-    // Sup-t statistic per draw over usable columns.
     let mut sup_t = Vec::with_capacity(reps);
-    for m in &draws {
-        for r in 0..m.nrows() {
-            let mut best = f64::NEG_INFINITY;
-            for j in 0..k {
-                if usable[j] {
-                    best = best.max((m[(r, j)] / b_sigma[j]).abs());
-                }
+    for r in 0..reps {
+        let mut best = f64::NEG_INFINITY;
+        for j in 0..k {
+            if usable[j] {
+                best = best.max((draws[(r, j)] / b_sigma[j]).abs());
             }
-            if best.is_finite() {
-                sup_t.push(best);
-            }
+        }
+        if best.is_finite() {
+            sup_t.push(best);
         }
     }
     sup_t.sort_by(f64::total_cmp);
@@ -148,6 +164,18 @@ pub(crate) fn multiplier_bootstrap(
         .map(|j| usable[j].then(|| b_sigma[j] * (rows as f64).sqrt() / n as f64))
         .collect();
     BootResult { se, crit_val }
+}
+
+/// `draw` then `summarize`.
+#[cfg(test)]
+pub(crate) fn multiplier_bootstrap(
+    inf: MatRef<'_, f64>,
+    cluster: Option<&[usize]>,
+    boot: Bootstrap,
+    alpha: f64,
+) -> BootResult {
+    let d = draw(inf, cluster, boot);
+    summarize(d.mat.as_ref(), d.rows, d.n, alpha)
 }
 
 #[cfg(test)]

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmark of issue 4 item 5: grassroots evaluate vs csdid 0.4.3 side by side.
+# DR with one covariate, fit + four aggregations + 1,000-draw bootstrap with bands,
+# on 40,000 units × 24 periods (and 10,000 to check that cost grows linearly).
+# Usage: bench/did/run.sh [UNITS...]   (needs the release binary and .venv from crosscheck/requirements.txt)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${GRASSROOTS_BIN:-target/release/grassroots}
+PY=${PYTHON:-.venv/bin/python}
+export OPENBLAS_NUM_THREADS=1
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+sizes=("$@")
+[ ${#sizes[@]} -eq 0 ] && sizes=(10000 40000)
+
+measure() { # label, command... -> prints "seconds peak_kb"
+  local log="$TMP/time.log"
+  /usr/bin/time -v "$@" >"$TMP/out.txt" 2>"$log"
+  local secs kb
+  secs=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  kb=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
+  echo "$secs $kb"
+}
+
+for n in "${sizes[@]}"; do
+  csv="$TMP/panel_$n.csv"
+  "$PY" bench/did/gen_panel.py "$n" "$csv"
+  read -r g_s g_kb < <(measure "$BIN" evaluate --data "$csv" --unit id --time period --group first_treat \
+      --outcome y --covariates x --method dr --bootstrap 1000 --seed 1 --json)
+  g_dyn=$("$PY" -c "import json,sys; print(round(json.load(open('$TMP/out.txt'))['aggregations']['dynamic']['att'],6))")
+  read -r c_s c_kb < <(measure "$PY" bench/did/run_csdid.py "$csv")
+  c_line=$(cat "$TMP/out.txt")
+  echo "units=$n grassroots: ${g_s}s ${g_kb}KB (dynamic ATT $g_dyn) | csdid: ${c_s}s ${c_kb}KB ($c_line)"
+  awk -v gs="$g_s" -v cs="$c_s" -v gk="$g_kb" -v ck="$c_kb" -v n="$n" \
+    'BEGIN { printf "units=%d speed-up %.1fx, memory %.1f%% of csdid (goal: >=100x, <=20%%)\n", n, cs/gs, 100*gk/ck }'
+done
