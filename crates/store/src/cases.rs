@@ -57,10 +57,10 @@ fn rating_name(status: &CaseStatus) -> Option<String> {
         .and_then(|v| v.as_str().map(str::to_string))
 }
 
-const CASE_COLUMNS: &str = "id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
+pub(crate) const CASE_COLUMNS: &str = "id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
                             created_at, first_reply_at, closed_at, rating, last_seq";
 
-fn case_row(row: &AnyRow) -> Result<CaseRow, StoreError> {
+pub(crate) fn case_row(row: &AnyRow) -> Result<CaseRow, StoreError> {
     let kind: String = row.try_get("kind")?;
     let channel: String = row.try_get("channel")?;
     let unit: String = row.try_get("unit")?;

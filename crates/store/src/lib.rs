@@ -5,8 +5,10 @@
 //! method runs in one transaction and returns only after it commits. The event log is the truth about a case; the
 //! `cases` row holds a projection of it (state, office, times) that is updated in the same transaction as each append.
 
+mod accounts;
 mod cases;
 mod error;
+mod public;
 mod territory;
 mod workflow;
 
@@ -16,7 +18,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
+pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, CaseAccessRow};
 pub use error::StoreError;
+pub use public::{FeedEvent, PublicFilter};
 
 /// Which database is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 
 pub mod parse;
 pub mod render;
+pub mod routes;
 pub mod types;
 pub mod xml;
 

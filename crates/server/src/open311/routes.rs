@@ -1,0 +1,449 @@
+//! The Open311 GeoReport v2 routes under `/open311/v2/`, each answering in XML or JSON by its extension.
+//!
+//! Services are the categories of the routing table; a request is a case of a public kind (never a petition or a
+//! dispute) and carries no personal data in any output.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use domain::case::Reporter;
+use domain::territory::UnitCode;
+use domain::{CaseKind, Channel, EventKind};
+use store::{CaseAccessRow, CaseRow, PublicFilter};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::Format;
+use super::parse;
+use super::render::{self, *};
+use crate::auth;
+use crate::cases::{self, Intake, PUBLIC_KINDS, Whereabouts};
+use crate::error::{ApiError, Open311Error};
+use crate::state::AppState;
+
+type Result311 = Result<Response, Open311Error>;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open311/v2/{file}", get(get_root).post(post_root))
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
+}
+
+fn split(file: &str) -> Result<(&str, Format), Open311Error> {
+    Format::split(file).map_err(|(format, error)| Open311Error::new(format, error))
+}
+
+fn ok(format: Format, doc: &impl Document) -> Result311 {
+    Ok(render::respond(format, StatusCode::OK, doc))
+}
+
+fn not_found(format: Format, what: String) -> Open311Error {
+    Open311Error::new(format, ApiError::NotFound(what))
+}
+
+fn w3c(epoch: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(epoch)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+async fn get_root(State(state): State<AppState>, Path(file): Path<String>, RawQuery(query): RawQuery) -> Result311 {
+    let (name, format) = split(&file)?;
+    let query = query.unwrap_or_default();
+    match name {
+        "discovery" => ok(format, &discovery(&state)),
+        "services" => services(&state, format, &query),
+        "requests" => requests(&state, format, &query).await,
+        "servicerequestupdates" => updates(&state, format, &query).await,
+        other => Err(not_found(format, format!("no Open311 resource {other:?}"))),
+    }
+}
+
+async fn post_root(State(state): State<AppState>, Path(file): Path<String>, body: Bytes) -> Result311 {
+    let (name, format) = split(&file)?;
+    match name {
+        "requests" => post_request(&state, format, &body).await,
+        "servicerequestupdates" => post_update(&state, format, &body).await,
+        other => Err(not_found(format, format!("no Open311 resource {other:?} accepts POST"))),
+    }
+}
+
+fn discovery(state: &AppState) -> Discovery {
+    let url = format!("{}/open311/v2", state.config.base_url.trim_end_matches('/'));
+    Discovery {
+        changeset: "2025-01-01T00:00:00Z".into(),
+        contact: "grassroots operators; see the project README".into(),
+        key_service: "grassroots apikey create --name NAME".into(),
+        endpoints: vec![Endpoint {
+            specification: "http://wiki.open311.org/GeoReport_v2".into(),
+            url,
+            changeset: "2025-01-01T00:00:00Z".into(),
+            kind: "production".into(),
+            formats: vec!["text/xml".into(), "application/json".into()],
+        }],
+    }
+}
+
+/// Every category a resident can report: the routing table's routes and the enquiries answered at intake.
+fn categories(state: &AppState) -> Vec<String> {
+    let mut all: Vec<String> = state.routing.routes.iter().map(|r| r.category.clone()).collect();
+    all.extend(state.routing.answer_at_intake.iter().cloned());
+    all.sort();
+    all.dedup();
+    all
+}
+
+fn service_name(category: &str) -> String {
+    let words = category.replace('_', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn service(state: &AppState, category: &str) -> Service {
+    let enquiry = state.routing.answer_at_intake.iter().any(|c| c == category);
+    Service {
+        service_code: category.to_string(),
+        service_name: service_name(category),
+        description: if enquiry {
+            "An enquiry answered at intake.".into()
+        } else {
+            "Routed to the competent office at the lowest capable level.".into()
+        },
+        metadata: true,
+        kind: ServiceType::Realtime,
+        keywords: category.replace('_', ","),
+        group: if enquiry { "enquiry".into() } else { "request".into() },
+    }
+}
+
+fn services(state: &AppState, format: Format, query: &str) -> Result311 {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_string());
+    let place = match (get("lat"), get("long")) {
+        (Some(lat), Some(long)) => {
+            let lat: f64 = lat.parse().map_err(|_| Open311Error::new(format, ApiError::invalid("lat", "not a number")))?;
+            let long: f64 =
+                long.parse().map_err(|_| Open311Error::new(format, ApiError::invalid("long", "not a number")))?;
+            let grid = state
+                .grids
+                .locate(lat, long)
+                .map_err(|e| Open311Error::new(format, ApiError::invalid("lat", e.to_string())))?;
+            Some(grid.map(|g| g.unit.clone()))
+        }
+        (None, None) => None,
+        _ => return Err(Open311Error::new(format, ApiError::invalid("long", "lat and long must be given together"))),
+    };
+    let list = categories(state)
+        .into_iter()
+        .filter(|c| match &place {
+            None => true,
+            // Only the categories some office at that place can take; nothing outside the territory served.
+            Some(None) => false,
+            Some(Some(unit)) => state
+                .routing
+                .route_in(CaseKind::ServiceRequest, c, unit, &state.directory)
+                .is_ok(),
+        })
+        .map(|c| service(state, &c))
+        .collect();
+    ok(format, &Services(list))
+}
+
+const KIND_CHOICES: [CaseKind; 5] = [
+    CaseKind::ServiceRequest,
+    CaseKind::Complaint,
+    CaseKind::Report,
+    CaseKind::Suggestion,
+    CaseKind::Enquiry,
+];
+
+async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Result311 {
+    let (code, format) = split(&file)?;
+    if !categories(&state).iter().any(|c| c == code) {
+        return Err(not_found(format, format!("no service {code:?}")));
+    }
+    let definition = ServiceDefinition {
+        service_code: code.to_string(),
+        attributes: vec![
+            Attribute {
+                variable: true,
+                code: "kind".into(),
+                datatype: Datatype::Singlevaluelist,
+                required: false,
+                datatype_description: None,
+                order: 1,
+                description: "What kind of matter this is (default: service_request).".into(),
+                values: KIND_CHOICES
+                    .iter()
+                    .map(|k| AttributeValue {
+                        key: k.as_str().into(),
+                        name: service_name(k.as_str()),
+                    })
+                    .collect(),
+            },
+            Attribute {
+                variable: true,
+                code: "complained_unit".into(),
+                datatype: Datatype::String,
+                required: false,
+                datatype_description: Some("a division code, e.g. 330502001".into()),
+                order: 2,
+                description: "For a complaint: the unit complained about. Its staff never see who complained."
+                    .into(),
+                values: Vec::new(),
+            },
+        ],
+    };
+    ok(format, &definition)
+}
+
+/// Open311's two statuses from a stored state name (the closed states of `CaseState::is_open`).
+fn status_of(state: &str) -> Status {
+    if matches!(state, "closed" | "not_accepted" | "final") { Status::Closed } else { Status::Open }
+}
+
+fn to_request(state: &AppState, row: &CaseRow) -> ServiceRequest {
+    let status = status_of(&row.state);
+    let address = state
+        .territory
+        .ancestry(&row.location.unit)
+        .iter()
+        .map(|u| u.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    ServiceRequest {
+        service_request_id: row.id.to_string(),
+        status,
+        status_notes: Some(row.state.clone()),
+        service_name: Some(service_name(&row.category)),
+        service_code: row.category.clone(),
+        description: Some(row.description.clone()).filter(|d| !d.is_empty()),
+        agency_responsible: Some(row.office.clone()),
+        service_notice: None,
+        requested_datetime: w3c(row.created_at),
+        updated_datetime: row.closed_at.or(row.first_reply_at).map(w3c),
+        expected_datetime: None,
+        address: Some(address).filter(|a| !a.is_empty()),
+        address_id: Some(row.location.unit.to_string()),
+        zipcode: None,
+        lat: row.location.lat,
+        long: row.location.lon,
+        media_url: None,
+    }
+}
+
+async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
+    let q = parse::parse_requests_query(query, state.now()).map_err(|e| Open311Error::new(format, e))?;
+    let open = match (q.statuses.contains(&Status::Open), q.statuses.contains(&Status::Closed)) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    };
+    let filter = PublicFilter {
+        ids: q.ids.clone(),
+        categories: q.service_codes.clone(),
+        kinds: PUBLIC_KINDS.to_vec(),
+        from: q.start.unix_timestamp(),
+        to: q.end.unix_timestamp(),
+        open,
+        limit: i64::from(q.page_size),
+        offset: i64::try_from(q.offset()).unwrap_or(i64::MAX),
+    };
+    let rows = state
+        .store
+        .list_public_cases(&filter)
+        .await
+        .map_err(|e| Open311Error::new(format, e))?;
+    ok(format, &Requests(rows.iter().map(|r| to_request(state, r)).collect()))
+}
+
+async fn one_request(State(state): State<AppState>, Path(file): Path<String>) -> Result311 {
+    let (id, format) = split(&file)?;
+    let missing = || not_found(format, format!("no service request {id:?}"));
+    let id: i64 = id.parse().map_err(|_| missing())?;
+    let filter = PublicFilter {
+        ids: vec![id],
+        kinds: PUBLIC_KINDS.to_vec(),
+        limit: 1,
+        ..PublicFilter::default()
+    };
+    let rows = state.store.list_public_cases(&filter).await.map_err(|e| Open311Error::new(format, e))?;
+    let row = rows.first().ok_or_else(missing)?;
+    ok(format, &Requests(vec![to_request(&state, row)]))
+}
+
+async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Result311 {
+    let (token, format) = split(&file)?;
+    if token.is_empty() || token.len() > 100 {
+        return Err(not_found(format, "no such token".into()));
+    }
+    let id = state.store.case_by_token(token).await.map_err(|e| Open311Error::new(format, e))?;
+    let id = id.ok_or_else(|| not_found(format, "no such token".into()))?;
+    ok(
+        format,
+        &Tokens(vec![TokenStatus {
+            service_request_id: Some(id.to_string()),
+            token: token.to_string(),
+        }]),
+    )
+}
+
+/// Checks the per-key rate limit and the key itself; returns the key's name.
+async fn check_key(state: &AppState, format: Format, api_key: &str) -> Result<String, Open311Error> {
+    let hash = auth::secret_hash(api_key);
+    if let Err(wait) = state.key_limiter.check(&hash, std::time::Instant::now()) {
+        return Err(Open311Error::new(
+            format,
+            ApiError::TooManyRequests {
+                retry_after_secs: wait.as_secs().max(1),
+            },
+        ));
+    }
+    let key = state.store.api_key_by_hash(&hash).await.map_err(|e| Open311Error::new(format, e))?;
+    key.map(|k| k.name)
+        .ok_or_else(|| Open311Error::new(format, ApiError::Forbidden("api_key is invalid".into())))
+}
+
+async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result311 {
+    let err = |e: ApiError| Open311Error::new(format, e);
+    let req = parse::parse_new_request(body).map_err(err)?;
+    let key_name = check_key(state, format, &req.api_key).await?;
+    if !categories(state).contains(&req.service_code) {
+        return Err(err(ApiError::invalid("service_code", format!("unknown service_code {:?}", req.service_code))));
+    }
+    let kind = match req.attributes.get("kind").and_then(|v| v.first()) {
+        None => CaseKind::ServiceRequest,
+        Some(k) => KIND_CHOICES
+            .into_iter()
+            .find(|c| c.as_str() == k)
+            .ok_or_else(|| err(ApiError::invalid("attribute[kind]", format!("{k:?} is not one of the listed values"))))?,
+    };
+    let complained_unit = match req.attributes.get("complained_unit").and_then(|v| v.first()) {
+        None => None,
+        Some(code) => Some(
+            UnitCode::parse(code)
+                .map_err(|e| err(ApiError::invalid("attribute[complained_unit]", e.to_string())))?,
+        ),
+    };
+    let reporter = (!req.reporter.is_empty()).then(|| Reporter {
+        name: req.reporter.full_name().unwrap_or_default(),
+        contact: req.reporter.contact().unwrap_or_default(),
+    });
+    let token = auth::new_request_token().map_err(|e| err(ApiError::internal(e)))?;
+    let intake = Intake {
+        kind,
+        channel: Channel::Open311,
+        category: req.service_code.clone(),
+        description: req.description.clone().unwrap_or_default(),
+        whereabouts: Whereabouts {
+            point: req.place.point,
+            unit: None,
+            address: req.place.address_string.clone(),
+        },
+        reporter,
+        co_signers: 0,
+        access: CaseAccessRow {
+            reporter_account: None,
+            complained_unit,
+            complained_office: None,
+            token: Some(token.clone()),
+            api_key: Some(key_name.clone()),
+        },
+        actor: format!("open311:{key_name}"),
+    };
+    let id = cases::intake(state, intake).await.map_err(err)?;
+    ok(
+        format,
+        &Posted(vec![PostedRequest {
+            service_request_id: Some(id.to_string()),
+            token: Some(token),
+            service_notice: Some("Received; routed to the competent office.".into()),
+            account_id: None,
+        }]),
+    )
+}
+
+/// The public description of an event, or `None` for events that are internal (notes, alerts, mediation sessions).
+fn public_update(kind: &EventKind) -> Option<String> {
+    Some(match kind {
+        EventKind::Created { office } => format!("received and routed to {office}"),
+        EventKind::AnsweredAtIntake { answer } => format!("answered at intake: {answer}"),
+        EventKind::Accepted { office } => format!("accepted by {office}"),
+        EventKind::NotAccepted { reason } => format!("not accepted: {reason}"),
+        EventKind::Assigned { office, .. } => format!("assigned to {office}"),
+        EventKind::Rerouted { to_office, .. } => format!("re-routed to {to_office}"),
+        EventKind::Returned { to_office, .. } => format!("returned to {to_office}"),
+        EventKind::Extended { days, .. } => format!("time limit extended by {days} days"),
+        EventKind::Replied { text } => format!("replied: {text}"),
+        EventKind::Closed => "closed".into(),
+        EventKind::Reopened { .. } => "reopened".into(),
+        _ => return None,
+    })
+}
+
+async fn updates(state: &AppState, format: Format, query: &str) -> Result311 {
+    let q = parse::parse_updates_query(query, state.now()).map_err(|e| Open311Error::new(format, e))?;
+    let feed = state
+        .store
+        .public_feed(q.start.unix_timestamp(), q.end.unix_timestamp(), q.service_request_id, &PUBLIC_KINDS, 1_000)
+        .await
+        .map_err(|e| Open311Error::new(format, e))?;
+    let list = feed
+        .iter()
+        .filter_map(|f| {
+            let description = public_update(&f.event.kind)?;
+            Some(RequestUpdate {
+                update_id: format!("{}-{}", f.case_id, f.seq),
+                service_request_id: f.case_id.to_string(),
+                status: status_of(&f.case_state),
+                updated_datetime: f.event.at.format(&Rfc3339).unwrap_or_default(),
+                description,
+                media_url: None,
+            })
+        })
+        .collect();
+    ok(format, &Updates(list))
+}
+
+/// FixMyStreet's `POST servicerequestupdates`: a keyed client adds a note to a public case.
+async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Result311 {
+    let err = |e: ApiError| Open311Error::new(format, e);
+    let update = parse::parse_new_update(body).map_err(err)?;
+    let key_name = check_key(state, format, &update.api_key).await?;
+    let id = update.service_request_id;
+    let case = cases::load(state, id).await.map_err(err)?;
+    if !PUBLIC_KINDS.contains(&case.record.row.kind) {
+        return Err(not_found(format, format!("no service request \"{id}\"")));
+    }
+    let event = domain::CaseEvent {
+        at: state.now().max(case.record.events.last().map(|e| e.at).unwrap_or(OffsetDateTime::UNIX_EPOCH)),
+        actor: format!("open311:{key_name}"),
+        kind: EventKind::Note {
+            text: update.description.clone(),
+        },
+    };
+    let mut status = case.status;
+    status.apply(&event).map_err(|e| err(e.into()))?;
+    state
+        .store
+        .append_events(id, case.record.row.last_seq, std::slice::from_ref(&event), &status)
+        .await
+        .map_err(|e| err(e.into()))?;
+    let seq = case.record.row.last_seq + 1;
+    ok(
+        format,
+        &PostedUpdates(vec![PostedUpdate {
+            update_id: format!("{id}-{seq}"),
+        }]),
+    )
+}
+

@@ -1,0 +1,109 @@
+//! What every handler shares: the store, the territory and grids loaded once at start, the routing table, the office
+//! directory, the rate limiters and the server's [`ServerConfig`].
+
+use std::sync::Arc;
+
+use domain::calendar::Calendar;
+use domain::clock::ClockConfig;
+use domain::grid::GridIndex;
+use domain::office::Directory;
+use domain::routing::RoutingTable;
+use domain::territory::Territory;
+use store::Store;
+use time::OffsetDateTime;
+
+use crate::ratelimit::{Limit, RateLimiter};
+
+/// Settings of a running server, parsed once by the binary.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The public base URL, used in Open311 discovery (e.g. `http://127.0.0.1:8311`).
+    pub base_url: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Requests per client IP address.
+    pub ip_limit: Limit,
+    /// Requests per API key or session token.
+    pub key_limit: Limit,
+    /// How long a web session or bearer token lives.
+    pub session_ttl_secs: i64,
+    /// Mark session cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            base_url: "http://127.0.0.1:8311".into(),
+            body_limit: 64 * 1024,
+            ip_limit: Limit {
+                burst: 200.0,
+                per_second: 100.0,
+            },
+            key_limit: Limit {
+                burst: 2_000.0,
+                per_second: 1_000.0,
+            },
+            session_ttl_secs: 12 * 3600,
+            secure_cookies: false,
+        }
+    }
+}
+
+pub struct Shared {
+    pub store: Store,
+    pub territory: Territory,
+    pub grids: GridIndex,
+    pub routing: RoutingTable,
+    pub directory: Directory,
+    pub clocks: ClockConfig,
+    pub calendar: Calendar,
+    pub ip_limiter: RateLimiter,
+    pub key_limiter: RateLimiter,
+    pub config: ServerConfig,
+}
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the store: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("the stored grids are not valid: {0}")]
+    Grids(String),
+}
+
+impl AppState {
+    /// Loads territory and grids from the store.
+    pub async fn load(store: Store, config: ServerConfig) -> Result<AppState, LoadError> {
+        let territory = store.load_territory(None).await?;
+        let grids = GridIndex::build(store.load_grids().await?).map_err(|e| LoadError::Grids(e.to_string()))?;
+        let directory = Directory::standard(&territory);
+        Ok(AppState(Arc::new(Shared {
+            store,
+            territory,
+            grids,
+            routing: RoutingTable::default(),
+            directory,
+            clocks: ClockConfig::default(),
+            calendar: Calendar::china(),
+            ip_limiter: RateLimiter::new(config.ip_limit),
+            key_limiter: RateLimiter::new(config.key_limit),
+            config,
+        })))
+    }
+
+    /// The time now. The only clock read in the server.
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
