@@ -8,6 +8,7 @@
 mod accounts;
 mod cases;
 mod error;
+mod policy;
 mod public;
 mod territory;
 mod workflow;
@@ -20,6 +21,7 @@ use sqlx::{AnyPool, Executor};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, CaseAccessRow};
 pub use error::StoreError;
+pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use public::{FeedEvent, PublicFilter};
 
 /// Which database is behind a [`Store`].

@@ -1,0 +1,590 @@
+//! Policy layers and pilots as use cases: saving a layer (checked against the guardrails, audited either way),
+//! filing a pilot, moving it through its lifecycle, and evaluating it from the case store with the stats crate.
+//!
+//! Evaluation builds a unit × month panel of each outcome at the level of the pilot's units (cases are counted at
+//! the unit their location falls in), treats adopters as staggered cohorts with not-yet-treated units as controls,
+//! and hands the simple aggregated ATT to `domain::pilot::verdict`. Units with a month without cases are dropped
+//! (the estimator needs a balanced panel) and reported.
+
+use std::collections::BTreeMap;
+
+use domain::pilot::Outcome;
+use domain::pilot::{
+    Adoption, Covariate, Effect, Filing, OutcomeEffect, Pilot, PilotAction, PilotState, SiteSelection, VerdictReport,
+    cohorts, month_index, site_selection, verdict,
+};
+use domain::policy::{LayerVersion, PolicyBook, PolicyError, Violation};
+use domain::{CaseKind, UnitCode};
+use serde::Serialize;
+use store::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow, Store};
+use time::{Date, OffsetDateTime};
+
+use crate::AppError;
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+pub fn parse_date(s: &str) -> Result<Date, AppError> {
+    Date::parse(s.trim(), DATE).map_err(|e| AppError::Invalid(format!("date {s:?}: {e} (expected YYYY-MM-DD)")))
+}
+
+fn fmt_date(d: Date) -> String {
+    d.format(DATE).unwrap_or_else(|_| d.to_string())
+}
+
+fn policy_err(e: PolicyError) -> AppError {
+    AppError::Invalid(e.to_string())
+}
+
+/// The policy book as stored.
+pub async fn load_book(store: &Store) -> Result<PolicyBook, AppError> {
+    let mut versions = Vec::new();
+    for row in store.policy_versions().await? {
+        let unit = UnitCode::parse(&row.unit).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let date = parse_date(&row.effective_from)?;
+        versions.push(LayerVersion::parse(&unit, &row.source, &row.body, Some(date)).map_err(policy_err)?);
+    }
+    Ok(PolicyBook::from_versions(versions))
+}
+
+/// Saves a layer for `unit` after checking it; a rejected layer is recorded as a `rejected` event and nothing else.
+pub async fn set_policy(
+    store: &Store,
+    unit: &UnitCode,
+    source: &str,
+    text: &str,
+    fallback_date: Option<Date>,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<LayerVersion, AppError> {
+    let mut book = load_book(store).await?;
+    let checked = LayerVersion::parse(unit, source, text, fallback_date).and_then(|v| {
+        book.save(v.clone())?;
+        Ok(v)
+    });
+    match checked {
+        Ok(version) => {
+            let row = PolicyVersionRow {
+                id: 0,
+                unit: unit.to_string(),
+                effective_from: fmt_date(version.effective_from),
+                source: source.to_string(),
+                body: text.to_string(),
+                saved_at: now.unix_timestamp(),
+                saved_by: actor.to_string(),
+            };
+            let title = version
+                .parsed
+                .doc
+                .layer
+                .as_ref()
+                .and_then(|h| h.title.clone())
+                .unwrap_or_default();
+            store.save_policy_version(&row, &title).await?;
+            Ok(version)
+        }
+        Err(e) => {
+            store
+                .record_policy_event(&PolicyEventRow {
+                    unit: unit.to_string(),
+                    effective_from: fallback_date.map(fmt_date),
+                    kind: "rejected".into(),
+                    source: source.to_string(),
+                    actor: actor.to_string(),
+                    at: now.unix_timestamp(),
+                    detail: e.to_string(),
+                })
+                .await?;
+            Err(policy_err(e))
+        }
+    }
+}
+
+/// Every broken guardrail under `root` (everything when `None`).
+pub async fn check_policies(store: &Store, root: Option<&UnitCode>) -> Result<Vec<Violation>, AppError> {
+    Ok(load_book(store).await?.check_subtree(root))
+}
+
+/// Files a pilot: checks it, checks its change against the guardrails, and stores it with its filing record.
+pub async fn file_pilot(
+    store: &Store,
+    source: &str,
+    text: &str,
+    now: OffsetDateTime,
+) -> Result<(i64, Filing), AppError> {
+    let pilot = Pilot::parse(source, text).map_err(|e| AppError::Invalid(e.to_string()))?;
+    if store.pilot(&pilot.name).await?.is_some() {
+        return Err(AppError::Invalid(format!(
+            "a pilot named {:?} already exists",
+            pilot.name
+        )));
+    }
+    let codes: Vec<&UnitCode> = pilot.units.iter().collect();
+    let missing = store.missing_units(&codes).await?;
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        return Err(AppError::Invalid(format!(
+            "pilot {:?}: unknown units {}",
+            pilot.name,
+            list.join(", ")
+        )));
+    }
+    let book = load_book(store).await?;
+    let filing = pilot.file(&book, now).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let record = serde_json::to_string(&filing).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let id = store
+        .insert_pilot(
+            &PilotRow {
+                id: 0,
+                name: pilot.name.clone(),
+                owner: pilot.owner.to_string(),
+                spec: text.to_string(),
+                state: PilotState::Proposed.as_str().into(),
+                created_at: now.unix_timestamp(),
+            },
+            &FilingRow {
+                filed_at: now.unix_timestamp(),
+                filed_with: filing.filed_with.as_ref().map(ToString::to_string),
+                record,
+            },
+            &PilotEventRow {
+                action: "file".into(),
+                actor: pilot.officials.join("; "),
+                at: now.unix_timestamp(),
+                detail: format!(
+                    "filed with {}",
+                    filing
+                        .filed_with
+                        .as_ref()
+                        .map_or("the centre".into(), |u| u.to_string())
+                ),
+            },
+        )
+        .await?;
+    Ok((id, filing))
+}
+
+/// A stored pilot, checked again.
+pub struct StoredPilot {
+    pub row: PilotRow,
+    pub pilot: Pilot,
+    pub state: PilotState,
+    pub adoptions: Vec<Adoption>,
+}
+
+pub async fn load_pilot(store: &Store, id_or_name: &str) -> Result<StoredPilot, AppError> {
+    let row = store
+        .pilot(id_or_name)
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("no pilot {id_or_name:?}")))?;
+    let pilot =
+        Pilot::parse(&format!("pilot {}", row.name), &row.spec).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let state =
+        PilotState::parse(&row.state).ok_or_else(|| AppError::Invalid(format!("pilot state {:?}", row.state)))?;
+    let mut adoptions = Vec::new();
+    for a in store.pilot_adoptions(row.id).await? {
+        let units = a
+            .units
+            .split(',')
+            .map(|u| UnitCode::parse(u).map_err(|e| AppError::Invalid(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        adoptions.push(Adoption {
+            units,
+            from: parse_date(&a.from_date)?,
+        });
+    }
+    Ok(StoredPilot {
+        row,
+        pilot,
+        state,
+        adoptions,
+    })
+}
+
+/// The fault-tolerance record: the filings, then every lifecycle event.
+pub async fn pilot_record(
+    store: &Store,
+    id_or_name: &str,
+) -> Result<(StoredPilot, Vec<Filing>, Vec<PilotEventRow>), AppError> {
+    let stored = load_pilot(store, id_or_name).await?;
+    let mut filings = Vec::new();
+    for f in store.pilot_filings(stored.row.id).await? {
+        filings.push(serde_json::from_str(&f.record).map_err(|e| AppError::Invalid(format!("filing record: {e}")))?);
+    }
+    let events = store.pilot_events(stored.row.id).await?;
+    Ok((stored, filings, events))
+}
+
+/// Applies a lifecycle action (start, continue, expand, revise, abandon, codify); returns the new state.
+pub async fn act(
+    store: &Store,
+    id_or_name: &str,
+    action: PilotAction,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<PilotState, AppError> {
+    let stored = load_pilot(store, id_or_name).await?;
+    let next = stored
+        .state
+        .apply(&stored.pilot.name, action)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    if action == PilotAction::Codify {
+        let mut book = load_book(store).await?;
+        let date = now.date();
+        let owner_raw = book
+            .layer_at(&stored.pilot.owner, date)
+            .map(|v| v.parsed.raw.clone())
+            .unwrap_or_default();
+        let merged = stored.pilot.codify(&owner_raw);
+        let text = toml::to_string(&merged).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let source = format!("codified pilot {}", stored.pilot.name);
+        let version = LayerVersion::parse(&stored.pilot.owner, &source, &text, Some(date)).map_err(policy_err)?;
+        book.save(version).map_err(policy_err)?;
+        set_policy(store, &stored.pilot.owner, &source, &text, Some(date), actor, now).await?;
+    }
+    let event = PilotEventRow {
+        action: action.as_str().into(),
+        actor: actor.into(),
+        at: now.unix_timestamp(),
+        detail: String::new(),
+    };
+    store
+        .append_pilot_event(stored.row.id, &event, next.as_str(), None)
+        .await?;
+    Ok(next)
+}
+
+/// Copies an expanded practice into more units from `from`: a new cohort.
+pub async fn adopt(
+    store: &Store,
+    id_or_name: &str,
+    units: Vec<UnitCode>,
+    from: Date,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let stored = load_pilot(store, id_or_name).await?;
+    let next = stored
+        .state
+        .apply(&stored.pilot.name, PilotAction::Adopt)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let mut adoptions = stored.adoptions.clone();
+    adoptions.push(Adoption {
+        units: units.clone(),
+        from,
+    });
+    cohorts(&stored.pilot, &adoptions).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let book = load_book(store).await?;
+    for unit in &units {
+        let policy = book.effective_with(unit, from, &stored.pilot.overlay(unit, from));
+        let broken = PolicyBook::violations_of(&policy);
+        if let Some(v) = broken.first() {
+            return Err(AppError::Invalid(format!("adoption by {unit} rejected: {v}")));
+        }
+    }
+    let list: Vec<String> = units.iter().map(ToString::to_string).collect();
+    let event = PilotEventRow {
+        action: "adopt".into(),
+        actor: actor.into(),
+        at: now.unix_timestamp(),
+        detail: format!("{} from {}", list.join(","), fmt_date(from)),
+    };
+    let adoption = AdoptionRow {
+        units: list.join(","),
+        from_date: fmt_date(from),
+        at: now.unix_timestamp(),
+        actor: actor.into(),
+    };
+    store
+        .append_pilot_event(stored.row.id, &event, next.as_str(), Some(&adoption))
+        .await?;
+    Ok(())
+}
+
+/// The facts about one case that the outcomes need.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub unit: UnitCode,
+    pub kind: CaseKind,
+    pub category: String,
+    pub created_at: i64,
+    pub first_reply_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub rating: Option<String>,
+}
+
+const DAY: f64 = 86_400.0;
+
+/// The value of `outcome` over the cases of one unit and month (`None` when it is undefined, e.g. nothing rated).
+///
+/// Overdue is approximated from the projection: a petition not closed within 60 days, anything else within 15 days
+/// (by `data_end` when still open). Response means a first reply within 2 days. A repeat petition is a petition on a
+/// category that the same unit petitioned about in the previous 90 days.
+pub fn outcome_value(outcome: Outcome, cases: &[&CaseFacts], history: &[&CaseFacts], data_end: i64) -> Option<f64> {
+    let share = |hits: usize, n: usize| (n > 0).then(|| hits as f64 / n as f64);
+    match outcome {
+        Outcome::MedianDaysToClose => {
+            let mut days: Vec<f64> = cases
+                .iter()
+                .filter_map(|c| c.closed_at.map(|t| (t - c.created_at) as f64 / DAY))
+                .collect();
+            if days.is_empty() {
+                return None;
+            }
+            days.sort_by(f64::total_cmp);
+            let n = days.len();
+            Some(if n % 2 == 1 {
+                days[n / 2]
+            } else {
+                (days[n / 2 - 1] + days[n / 2]) / 2.0
+            })
+        }
+        Outcome::OverdueShare => {
+            let overdue = cases
+                .iter()
+                .filter(|c| {
+                    let limit = if c.kind == CaseKind::Petition { 60.0 } else { 15.0 };
+                    (c.closed_at.unwrap_or(data_end) - c.created_at) as f64 / DAY > limit
+                })
+                .count();
+            share(overdue, cases.len())
+        }
+        Outcome::SatisfactionRate => {
+            let rated: Vec<&&CaseFacts> = cases.iter().filter(|c| c.rating.is_some()).collect();
+            let happy = rated
+                .iter()
+                .filter(|c| c.rating.as_deref() != Some("unsatisfied"))
+                .count();
+            share(happy, rated.len())
+        }
+        Outcome::ResponseRate => {
+            let answered = cases
+                .iter()
+                .filter(|c| c.first_reply_at.is_some_and(|t| (t - c.created_at) as f64 <= 2.0 * DAY))
+                .count();
+            share(answered, cases.len())
+        }
+        Outcome::ResolutionRate => share(cases.iter().filter(|c| c.closed_at.is_some()).count(), cases.len()),
+        Outcome::RepeatPetitionRate => {
+            let petitions: Vec<&&CaseFacts> = cases.iter().filter(|c| c.kind == CaseKind::Petition).collect();
+            let repeats = petitions
+                .iter()
+                .filter(|p| {
+                    history.iter().any(|h| {
+                        h.kind == CaseKind::Petition
+                            && h.category == p.category
+                            && h.created_at < p.created_at
+                            && (p.created_at - h.created_at) as f64 <= 90.0 * DAY
+                    })
+                })
+                .count();
+            share(repeats, petitions.len())
+        }
+    }
+}
+
+/// A pilot's evaluation: effects per outcome, the verdict, and the site-selection check.
+#[derive(Debug, Clone, Serialize)]
+pub struct PilotEvaluation {
+    pub pilot: String,
+    pub effects: Vec<OutcomeEffect>,
+    pub verdict: VerdictReport,
+    pub site_selection: SiteSelection,
+    pub units_in_panel: usize,
+    pub adopters_in_panel: usize,
+    pub months: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Evaluates a pilot on `cases` (pure: the caller loads the cases).
+pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -> Result<PilotEvaluation, AppError> {
+    let invalid = |m: String| AppError::Invalid(format!("pilot {:?}: {m}", pilot.name));
+    let cohort_dates = cohorts(pilot, adoptions).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let level = pilot.units[0].level();
+    if cohort_dates.keys().any(|u| u.level() != level) {
+        return Err(invalid("all adopting units must be at the same level".into()));
+    }
+    let first = cases
+        .iter()
+        .map(|c| c.created_at)
+        .min()
+        .ok_or_else(|| invalid("the case store is empty".into()))?;
+    let last = cases.iter().map(|c| c.created_at).max().unwrap_or(first);
+    let to_date = |t: i64| {
+        OffsetDateTime::from_unix_timestamp(t)
+            .map(|d| d.date())
+            .map_err(|e| invalid(e.to_string()))
+    };
+    let (first_date, last_date) = (to_date(first)?, to_date(last)?);
+    pilot
+        .check_data_window(first_date, last_date)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let first_month = month_index(first_date);
+    let last_month = month_index(last_date);
+    let pool = pilot.owner.parent_code().unwrap_or_else(|| pilot.owner.clone());
+    let len = level.code_len();
+    // Cases by (panel unit, month).
+    let mut cells: BTreeMap<(UnitCode, i64), Vec<&CaseFacts>> = BTreeMap::new();
+    let mut by_unit: BTreeMap<UnitCode, Vec<&CaseFacts>> = BTreeMap::new();
+    for c in cases {
+        if c.unit.as_str().len() < len || !c.unit.is_within(&pool) {
+            continue;
+        }
+        let Ok(unit) = UnitCode::parse(&c.unit.as_str()[..len]) else {
+            continue;
+        };
+        let month = month_index(to_date(c.created_at)?);
+        cells.entry((unit.clone(), month)).or_default().push(c);
+        by_unit.entry(unit).or_default().push(c);
+    }
+    let months: Vec<i64> = (first_month..=last_month).collect();
+    let mut warnings = Vec::new();
+    let mut effects = Vec::new();
+    let mut pre_means: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    let mut volumes: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    let mut units_in_panel = 0;
+    let mut adopters_in_panel = 0;
+    for outcome in pilot.outcomes() {
+        let (mut unit_col, mut time_col, mut group_col, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut dropped = 0;
+        let mut kept = 0;
+        let mut kept_adopters = 0;
+        for (index, (unit, history)) in by_unit.iter().enumerate() {
+            let values: Option<Vec<f64>> = months
+                .iter()
+                .map(|m| {
+                    let cell = cells.get(&(unit.clone(), *m))?;
+                    outcome_value(outcome, cell, history, last)
+                })
+                .collect();
+            let Some(values) = values else {
+                dropped += 1;
+                continue;
+            };
+            kept += 1;
+            let group = cohort_dates.get(unit).map(|d| month_index(*d)).unwrap_or(0);
+            kept_adopters += usize::from(group != 0);
+            if outcome == pilot.primary {
+                let cutoff = if group != 0 { group } else { month_index(pilot.start) };
+                let pre: Vec<f64> = months
+                    .iter()
+                    .zip(&values)
+                    .filter(|(m, _)| **m < cutoff)
+                    .map(|(_, v)| *v)
+                    .collect();
+                let volume = history
+                    .iter()
+                    .filter(|c| to_date(c.created_at).map(month_index).is_ok_and(|m| m < cutoff))
+                    .count() as f64
+                    / ((cutoff - first_month).max(1)) as f64;
+                let mean = pre.iter().sum::<f64>() / pre.len().max(1) as f64;
+                let side = if group != 0 {
+                    (&mut pre_means.0, &mut volumes.0)
+                } else {
+                    (&mut pre_means.1, &mut volumes.1)
+                };
+                side.0.push(mean);
+                side.1.push(volume);
+            }
+            for (m, v) in months.iter().zip(values) {
+                unit_col.push(index as i64);
+                time_col.push(*m);
+                group_col.push(group);
+                y.push(v);
+            }
+        }
+        if dropped > 0 {
+            warnings.push(format!("{outcome}: {dropped} units dropped for a month without data"));
+        }
+        if outcome == pilot.primary {
+            units_in_panel = kept;
+            adopters_in_panel = kept_adopters;
+        }
+        let effect = if kept_adopters == 0 || kept == kept_adopters && kept_adopters == 0 {
+            warnings.push(format!("{outcome}: no adopting unit has data in every month"));
+            Effect::normal(f64::NAN, f64::NAN)
+        } else {
+            let panel =
+                stats::Panel::new(unit_col, time_col, group_col, y).map_err(|e| invalid(format!("{outcome}: {e}")))?;
+            let config = stats::AttGtConfig {
+                control: stats::ControlGroup::NotYetTreated,
+                ..stats::AttGtConfig::default()
+            };
+            match stats::evaluate(&panel, &config, &stats::AggregationOptions::default()) {
+                Ok(report) => {
+                    warnings.extend(report.warnings.iter().map(|w| format!("{outcome}: {w}")));
+                    let s = &report.aggregations.simple;
+                    Effect::normal(s.att.unwrap_or(f64::NAN), s.se.unwrap_or(f64::NAN))
+                }
+                Err(e) => {
+                    warnings.push(format!("{outcome}: {e}"));
+                    Effect::normal(f64::NAN, f64::NAN)
+                }
+            }
+        };
+        effects.push(OutcomeEffect { outcome, effect });
+    }
+    let (primary, rails) = effects.split_first().ok_or_else(|| invalid("no outcome".into()))?;
+    let report = verdict(primary, rails);
+    let site = site_selection(&[
+        Covariate {
+            name: format!("pre-period {}", pilot.primary),
+            adopters: pre_means.0,
+            others: pre_means.1,
+        },
+        Covariate {
+            name: "pre-period cases per month (size)".into(),
+            adopters: volumes.0,
+            others: volumes.1,
+        },
+    ]);
+    Ok(PilotEvaluation {
+        pilot: pilot.name.clone(),
+        effects,
+        verdict: report,
+        site_selection: site,
+        units_in_panel,
+        adopters_in_panel,
+        months: months.len(),
+        warnings,
+    })
+}
+
+/// Evaluates a stored pilot on the case store and records the evaluation.
+pub async fn evaluate_pilot(
+    store: &Store,
+    id_or_name: &str,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<PilotEvaluation, AppError> {
+    let stored = load_pilot(store, id_or_name).await?;
+    let next = stored
+        .state
+        .apply(&stored.pilot.name, PilotAction::Evaluate)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let cases: Vec<CaseFacts> = store
+        .all_case_rows()
+        .await?
+        .into_iter()
+        .map(|r| CaseFacts {
+            unit: r.location.unit,
+            kind: r.kind,
+            category: r.category,
+            created_at: r.created_at,
+            first_reply_at: r.first_reply_at,
+            closed_at: r.closed_at,
+            rating: r.rating,
+        })
+        .collect();
+    let evaluation = evaluate_on(&stored.pilot, &stored.adoptions, &cases)?;
+    let event = PilotEventRow {
+        action: "evaluate".into(),
+        actor: actor.into(),
+        at: now.unix_timestamp(),
+        detail: format!("verdict: {}", evaluation.verdict.verdict),
+    };
+    store
+        .append_pilot_event(stored.row.id, &event, next.as_str(), None)
+        .await?;
+    Ok(evaluation)
+}
