@@ -1,0 +1,146 @@
+//! `grassroots serve`, `grassroots user add`, `grassroots apikey create`, and the demo's serving hook: thin wrappers
+//! over the `server` crate.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use server::ratelimit::Limit;
+use server::{AppState, ServerConfig};
+use store::Store;
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8311")]
+    pub listen: SocketAddr,
+    /// Public base URL for Open311 discovery [default: http://LISTEN].
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// Requests per second per client IP address (bursts of twice this).
+    #[arg(long, default_value_t = 100.0)]
+    pub rate_per_ip: f64,
+    /// Requests per second per API key or session token (bursts of twice this).
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate_per_key: f64,
+}
+
+impl ServeArgs {
+    pub fn with_listen(listen: SocketAddr) -> ServeArgs {
+        ServeArgs {
+            listen,
+            base_url: None,
+            body_limit: 64 * 1024,
+            rate_per_ip: 100.0,
+            rate_per_key: 1000.0,
+        }
+    }
+
+    fn config(&self) -> ServerConfig {
+        let limit = |per_second: f64| Limit {
+            burst: (per_second * 2.0).max(1.0),
+            per_second: per_second.max(0.001),
+        };
+        ServerConfig {
+            base_url: self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
+            body_limit: self.body_limit,
+            ip_limit: limit(self.rate_per_ip),
+            key_limit: limit(self.rate_per_key),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+pub async fn serve(db: &str, args: &ServeArgs) -> anyhow::Result<()> {
+    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
+    serve_store(store, args).await
+}
+
+/// Serves an open store until Ctrl-C or SIGTERM.
+pub async fn serve_store(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
+    let state = AppState::load(store.clone(), args.config()).await.context("loading territory and grids")?;
+    eprintln!(
+        "serving on http://{0}  (REST /api/v1, docs /docs, OpenAPI /openapi.json, Open311 /open311/v2/discovery.json); Ctrl-C stops",
+        args.listen
+    );
+    server::serve::run(state, args.listen).await.with_context(|| format!("serving on {}", args.listen))?;
+    store.close().await;
+    Ok(())
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account (or replace one of the same name).
+    Add {
+        name: String,
+        /// resident, grid_worker, caseworker, mediator, office_head, analyst or administrator.
+        #[arg(long)]
+        role: String,
+        /// The territory subtree the account works in (a division code, e.g. 330502001).
+        #[arg(long)]
+        scope: String,
+        /// The staff account's office, e.g. 330502001:gov.
+        #[arg(long)]
+        office: Option<String>,
+        /// The password; read from GRASSROOTS_PASSWORD when not given.
+        #[arg(long, env = "GRASSROOTS_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+pub async fn user(db: &str, cmd: &UserCommand) -> anyhow::Result<()> {
+    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            scope,
+            office,
+            password,
+        } => {
+            server::accounts::add_user(&store, name, role, scope, office.as_deref(), password).await?;
+            println!("account {name} ({role}, scope {scope}) saved");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create an API key for Open311 clients; it is printed once and only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The office the key's client belongs to.
+        #[arg(long)]
+        office: Option<String>,
+    },
+}
+
+pub async fn apikey(db: &str, cmd: &ApiKeyCommand) -> anyhow::Result<()> {
+    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
+    match cmd {
+        ApiKeyCommand::Create { name, office } => {
+            let key = server::accounts::create_api_key(&store, name, office.as_deref()).await?;
+            println!("{key}");
+            eprintln!("API key {name} created; it is shown only now");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// The end of `grassroots demo`: one account per role in a township of the region, then serve.
+pub async fn serve_demo(store: Store, township: &str, listen: SocketAddr) -> anyhow::Result<()> {
+    let township = domain::UnitCode::parse(township)?;
+    let accounts = server::accounts::demo_accounts(&store, &township).await?;
+    eprintln!("\ndemo accounts (scope {township}); sign in with POST /api/v1/sessions {{\"name\":…,\"password\":…}}:");
+    for (name, role, password) in &accounts {
+        eprintln!("  {role:<14} {name:<22} password {password}");
+    }
+    serve_store(store, &ServeArgs::with_listen(listen)).await
+}
