@@ -1,0 +1,350 @@
+//! Integration tests of the HTTP service, driven in-process (`tower::ServiceExt::oneshot`) over a temporary SQLite
+//! store holding a tiny territory: two townships of Wuxing district, one village and one grid each.
+//!
+//! The role × territory × endpoint matrix is walked in one table; Open311 POST, tokens, errors and updates have their
+//! own scenarios.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use domain::grid::{Grid, cell_of};
+use domain::territory::{Unit, UnitCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use server::ratelimit::Limit;
+use server::{AppState, ServerConfig};
+use store::Store;
+use tower::ServiceExt;
+
+const VILLAGE_A: &str = "330502001001";
+const VILLAGE_B: &str = "330502002001";
+const POINT_A: (f64, f64) = (30.87, 120.08);
+const POINT_B: (f64, f64) = (30.95, 120.20);
+const PASSWORD: &str = "integration-pass";
+
+struct World {
+    app: Router,
+    store: Store,
+    api_key: String,
+}
+
+fn code(s: &str) -> UnitCode {
+    UnitCode::parse(s).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn world() -> World {
+    let path = std::env::temp_dir().join(format!(
+        "grassroots-server-it-{}-{}.db",
+        std::process::id(),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    ));
+    let store = Store::connect(&format!("sqlite://{}", path.display())).await.expect("store");
+    let units: Vec<Unit> = [
+        ("33", "浙江省", None),
+        ("3305", "湖州市", Some("33")),
+        ("330502", "吴兴区", Some("3305")),
+        ("330502001", "月河街道", Some("330502")),
+        ("330502002", "朝阳街道", Some("330502")),
+        (VILLAGE_A, "甲村", Some("330502001")),
+        (VILLAGE_B, "乙村", Some("330502002")),
+    ]
+    .into_iter()
+    .map(|(c, n, p)| Unit::new(code(c), n, p.map(code)).expect("unit"))
+    .collect();
+    store.upsert_units(&units.iter().collect::<Vec<_>>(), &mut |_| {}).await.expect("units");
+    let grid = |unit: &str, (lat, lon): (f64, f64)| Grid {
+        id: format!("{unit}-01"),
+        unit: code(unit),
+        cells: vec![u64::from(cell_of(lat, lon).expect("cell"))],
+    };
+    store.replace_grids(&[grid(VILLAGE_A, POINT_A), grid(VILLAGE_B, POINT_B)], &[]).await.expect("grids");
+    for (name, role, scope, office) in [
+        ("resident", "resident", "330502001", None),
+        ("other-resident", "resident", "330502001", None),
+        ("grid_worker", "grid_worker", "330502001", Some("330502001:gov")),
+        ("caseworker", "caseworker", "330502001", Some("330502001:gov")),
+        ("mediator", "mediator", "330502001", Some("330502001:gov")),
+        ("office_head", "office_head", "330502001", Some("330502001:gov")),
+        ("analyst", "analyst", "330502001", None),
+        ("administrator", "administrator", "330502001", None),
+        ("far-caseworker", "caseworker", "330502002", Some("330502002:gov")),
+        ("far-head", "office_head", "330502002", Some("330502002:gov")),
+        ("village-caseworker", "caseworker", VILLAGE_A, Some("330502001001:committee")),
+    ] {
+        server::accounts::add_user(&store, name, role, scope, office, PASSWORD).await.expect("account");
+    }
+    let api_key = server::accounts::create_api_key(&store, "it-client", None).await.expect("key");
+    let config = ServerConfig {
+        body_limit: 16 * 1024,
+        ip_limit: Limit { burst: 1e9, per_second: 1e9 },
+        key_limit: Limit { burst: 1e9, per_second: 1e9 },
+        ..ServerConfig::default()
+    };
+    let state = AppState::load(store.clone(), config).await.expect("state");
+    World { app: server::serve::app(state), store, api_key }
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+}
+
+async fn call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: Body, content_type: &str) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri).header("content-type", content_type);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let response = app.clone().oneshot(req.body(body).expect("request")).await.expect("response");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    Reply { status, content_type, text: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+async fn json_call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
+    call(app, method, uri, token, body, "application/json").await
+}
+
+async fn form(app: &Router, uri: &str, body: &str) -> Reply {
+    call(app, "POST", uri, None, Body::from(body.to_string()), "application/x-www-form-urlencoded").await
+}
+
+async fn sign_in(app: &Router, name: &str) -> String {
+    let r = json_call(app, "POST", "/api/v1/sessions", None, Some(json!({"name": name, "password": PASSWORD}))).await;
+    assert_eq!(r.status, StatusCode::OK, "sign in {name}: {}", r.text);
+    r.json()["token"].as_str().expect("token").to_string()
+}
+
+/// A complaint by `resident` in village A about village A, with a reporter on record.
+async fn resident_case(w: &World, token: &str) -> i64 {
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/cases",
+        Some(token),
+        Some(json!({
+            "kind": "complaint", "category": "street_lighting", "description": "路灯坏了",
+            "lat": POINT_A.0, "lon": POINT_A.1, "reporter_name": "王芳", "reporter_contact": "139-0000-0000",
+            "complained_unit": VILLAGE_A
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.json()["id"].as_i64().expect("id")
+}
+
+#[tokio::test]
+async fn role_territory_endpoint_matrix() {
+    let w = world().await;
+    let resident = sign_in(&w.app, "resident").await;
+    let case = resident_case(&w, &resident).await;
+    let get = format!("/api/v1/cases/{case}");
+    // (account, GET case, list sees it, reporter shown, POST accept)
+    let matrix: [(&str, u16, bool, bool, u16); 11] = [
+        ("resident", 200, true, true, 403),
+        ("other-resident", 403, false, false, 403),
+        ("grid_worker", 200, true, true, 200),
+        ("caseworker", 200, true, true, 409),
+        ("mediator", 200, true, true, 403),
+        ("office_head", 200, true, true, 409),
+        ("analyst", 200, true, false, 403),
+        ("administrator", 200, true, false, 403),
+        ("far-caseworker", 403, false, false, 403),
+        ("far-head", 403, false, false, 403),
+        // Staff of the village the complaint is about see the case but never who complained (Art. 47).
+        ("village-caseworker", 200, true, false, 409),
+    ];
+    for (account, get_status, listed, reporter, accept_status) in matrix {
+        let token = if account == "resident" { resident.clone() } else { sign_in(&w.app, account).await };
+        let r = json_call(&w.app, "GET", &get, Some(&token), None).await;
+        assert_eq!(r.status.as_u16(), get_status, "{account} GET case: {}", r.text);
+        if r.status.is_success() {
+            let body = r.json();
+            assert_eq!(body["reporter"].is_object(), reporter, "{account} reporter: {}", r.text);
+            assert_eq!(body["reporter_withheld"].as_bool(), Some(!reporter), "{account}");
+            if !reporter {
+                assert!(!r.text.contains("王芳") && !r.text.contains("139-0000-0000"), "{account} leaked the reporter");
+            }
+        }
+        let list = json_call(&w.app, "GET", "/api/v1/cases?page_size=100", Some(&token), None).await;
+        if listed {
+            assert_eq!(list.status, StatusCode::OK, "{account} list: {}", list.text);
+        }
+        let ids: Vec<i64> =
+            list.json()["items"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_i64()).collect();
+        assert_eq!(ids.contains(&case), listed, "{account} list: {}", list.text);
+        // Accept: the first staff member in reach with the right role accepts (200); after that the state machine
+        // refuses a second acceptance (409). Roles without the verb, and those out of reach, get 403.
+        let act = json_call(&w.app, "POST", &format!("{get}/actions"), Some(&token), Some(json!({"action": "accept"}))).await;
+        assert_eq!(act.status.as_u16(), accept_status, "{account} accept: {}", act.text);
+    }
+    // Every staff read of the reporter was audited: grid worker, caseworker, mediator, head.
+    let audit = w.store.audit_entries(Some(case), 100).await.expect("audit");
+    let mut readers: Vec<&str> = audit.iter().map(|e| e.account.as_str()).collect();
+    readers.sort();
+    assert_eq!(readers, ["caseworker", "grid_worker", "mediator", "office_head"]);
+}
+
+#[tokio::test]
+async fn the_resident_rates_and_nobody_else() {
+    let w = world().await;
+    let resident = sign_in(&w.app, "resident").await;
+    let case = resident_case(&w, &resident).await;
+    let head = sign_in(&w.app, "office_head").await;
+    let act = |token: String, body: Value| {
+        let app = w.app.clone();
+        async move { json_call(&app, "POST", &format!("/api/v1/cases/{case}/actions"), Some(&token), Some(body)).await }
+    };
+    assert_eq!(act(head.clone(), json!({"action": "accept"})).await.status, StatusCode::OK);
+    let r = act(head.clone(), json!({"action": "reply", "text": "repaired"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["state"], "replied");
+    let r = act(head.clone(), json!({"action": "rate", "rating": "satisfied"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = act(resident.clone(), json!({"action": "rate", "rating": "great"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r = act(resident.clone(), json!({"action": "rate", "rating": "satisfied"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+#[tokio::test]
+async fn sign_in_failures_and_bad_tokens() {
+    let w = world().await;
+    let wrong = json_call(&w.app, "POST", "/api/v1/sessions", None, Some(json!({"name": "caseworker", "password": "nope-nope"}))).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let unknown = json_call(&w.app, "POST", "/api/v1/sessions", None, Some(json!({"name": "ghost", "password": "nope-nope"}))).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.text, unknown.text, "the answer does not reveal which names exist");
+    let r = json_call(&w.app, "GET", "/api/v1/cases", Some("grs_forged"), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = json_call(&w.app, "GET", "/api/v1/cases", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"], "unauthenticated");
+    let r = call(&w.app, "POST", "/api/v1/sessions", None, Body::from("{not json"), "application/json").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.content_type.starts_with("application/json"), "{}", r.content_type);
+    let token = sign_in(&w.app, "caseworker").await;
+    assert_eq!(json_call(&w.app, "DELETE", "/api/v1/sessions", Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(json_call(&w.app, "GET", "/api/v1/me", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn open311_post_tokens_errors_and_updates() {
+    let w = world().await;
+    let key = &w.api_key;
+    let body = format!(
+        "api_key={key}&service_code=street_lighting&lat={}&long={}&description=dark%20street&email=x%40y.cn&first_name=Li",
+        POINT_B.0, POINT_B.1
+    );
+    let r = form(&w.app, "/open311/v2/requests.json", &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let posted = &r.json()[0];
+    let id = posted["service_request_id"].as_str().expect("id").to_string();
+    let token = posted["token"].as_str().expect("token").to_string();
+
+    let r = call(&w.app, "GET", &format!("/open311/v2/tokens/{token}.xml"), None, Body::empty(), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains(&format!("<service_request_id>{id}</service_request_id><token>{token}</token>")), "{}", r.text);
+
+    let r = call(&w.app, "GET", &format!("/open311/v2/requests/{id}.xml"), None, Body::empty(), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.content_type.starts_with("text/xml"));
+    assert!(r.text.contains("<agency_responsible>330502002001:committee</agency_responsible>"), "{}", r.text);
+    assert!(!r.text.contains("x@y.cn") && !r.text.contains("Li<"), "public output holds no personal data");
+
+    // Errors, in the Open311 format and with the spec's status codes.
+    let cases = [
+        ("/open311/v2/requests.xml", "service_code=street_lighting&lat=1&long=2".to_string(), 403, "<errors><error><code>403</code><description>api_key is required</description></error></errors>"),
+        ("/open311/v2/requests.json", format!("api_key=grk_forged&service_code=street_lighting&lat={}&long={}", POINT_A.0, POINT_A.1), 403, "api_key is invalid"),
+        ("/open311/v2/requests.json", format!("api_key={key}&service_code=street_lighting&lat=91&long=2"), 400, "lat: must lie between -90 and 90"),
+        ("/open311/v2/requests.json", format!("api_key={key}&service_code=street_lighting&lat=10&long=10"), 400, "outside every grid"),
+        ("/open311/v2/requests.json", format!("api_key={key}&service_code=unknown&lat=1&long=2"), 400, "unknown service_code"),
+        ("/open311/v2/requests.json", format!("api_key={key}&service_code=street_lighting&address_string=%E7%94%B2%E6%9D%91&description={}", "x".repeat(4_001)), 400, "description: longer than 4000 characters"),
+        ("/open311/v2/nothing.json", String::new(), 404, "no Open311 resource"),
+        ("/open311/v2/requests.csv", String::new(), 400, "unsupported format"),
+    ];
+    for (uri, body, status, needle) in cases {
+        let r = form(&w.app, uri, &body).await;
+        assert_eq!(r.status.as_u16(), status, "{uri} {body}: {}", r.text);
+        assert!(r.text.contains(needle), "{uri}: {}", r.text);
+    }
+    // An address naming a unit locates the request there.
+    let r = form(&w.app, "/open311/v2/requests.json", &format!("api_key={key}&service_code=street_lighting&address_string=%E7%94%B2%E6%9D%91")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Missing, unknown and malformed ids are 404.
+    for uri in ["/open311/v2/requests/99999.json", "/open311/v2/requests/abc.json", "/open311/v2/tokens/none.json", "/open311/v2/services/none.xml"] {
+        let r = call(&w.app, "GET", uri, None, Body::empty(), "").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}: {}", r.text);
+    }
+
+    // FixMyStreet updates: POST a note, then find the creation and the note in the feed (only public events).
+    let r = form(&w.app, "/open311/v2/servicerequestupdates.json", &format!("api_key={key}&service_request_id={id}&description=seen%20it")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = call(&w.app, "GET", &format!("/open311/v2/servicerequestupdates.json?service_request_id={id}"), None, Body::empty(), "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let updates = r.json();
+    let descriptions: Vec<&str> = updates.as_array().into_iter().flatten().filter_map(|u| u["description"].as_str()).collect();
+    assert_eq!(descriptions, ["received and routed to 330502002001:committee"], "notes are internal: {}", r.text);
+    let r = form(&w.app, "/open311/v2/servicerequestupdates.xml", "service_request_id=1&description=x").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn open311_lists_and_services() {
+    let w = world().await;
+    let r = call(&w.app, "GET", "/open311/v2/services.json", None, Body::empty(), "").await;
+    let all = r.json().as_array().map(Vec::len).unwrap_or(0);
+    assert!(all > 5, "{}", r.text);
+    let at_a = call(&w.app, "GET", &format!("/open311/v2/services.json?lat={}&long={}", POINT_A.0, POINT_A.1), None, Body::empty(), "").await;
+    assert!(at_a.json().as_array().is_some_and(|s| !s.is_empty()), "{}", at_a.text);
+    let nowhere = call(&w.app, "GET", "/open311/v2/services.json?lat=1&long=1", None, Body::empty(), "").await;
+    assert_eq!(nowhere.text, "[]");
+    // A petition never appears in public output.
+    let resident = sign_in(&w.app, "resident").await;
+    let r = json_call(&w.app, "POST", "/api/v1/cases", Some(&resident), Some(json!({
+        "kind": "petition", "category": "land", "description": "私事", "lat": POINT_A.0, "lon": POINT_A.1
+    }))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let petition = r.json()["id"].as_i64().expect("id");
+    let r = call(&w.app, "GET", &format!("/open311/v2/requests/{petition}.json"), None, Body::empty(), "").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = call(&w.app, "GET", "/open311/v2/requests.json?start_date=2020-01-01T00:00:00Z&end_date=2020-06-01T00:00:00Z", None, Body::empty(), "").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("at most 90 days"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn body_limit_and_openapi() {
+    let w = world().await;
+    let big = "a".repeat(20 * 1024);
+    let r = form(&w.app, "/open311/v2/requests.json", &format!("api_key={}&description={big}", w.api_key)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+    let r = call(&w.app, "GET", "/openapi.json", None, Body::empty(), "").await;
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                assert!(
+                    response["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
+    let r = call(&w.app, "GET", "/docs/", None, Body::empty(), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+}
