@@ -1,1 +1,3 @@
 //! app crate (being built).
+
+pub mod workflow;

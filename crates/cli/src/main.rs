@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod evaluate;
+mod workflow;
 
 #[derive(Parser)]
 #[command(
@@ -27,12 +28,23 @@ struct Cli {
 enum Command {
     /// Staggered difference-in-differences on a CSV panel (Callaway & Sant'Anna, as R's `did`).
     Evaluate(evaluate::EvaluateArgs),
+    /// Run the escalation guard once: record due warning and overdue alerts, list call-backs and risky cases.
+    Tick(workflow::TickArgs),
+    /// Monthly reports.
+    #[command(subcommand)]
+    Report(workflow::ReportCommand),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Tick(args) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(workflow::tick(&cli.db, args))),
+        Command::Report(cmd) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(workflow::report(&cli.db, cmd))),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -1,0 +1,500 @@
+//! Use cases of the case workflow: staffing the offices of a territory, intake with routing, acting on a case through
+//! the rules guard, the escalation tick, and the monthly rates report.
+//!
+//! Every write goes through [`domain::rules::check`] first: an action the rules refuse returns an error naming the rule
+//! and its article, and nothing is recorded. Appends carry the log position they were checked against, so a concurrent
+//! writer makes the store refuse the append instead of two checks passing on stale logs.
+
+use domain::calendar::Calendar;
+use domain::case::NewCase;
+use domain::clock::{ClockConfig, Urgency};
+use domain::escalation::{self, Alert, CallbackDue, CaseView, RiskConfig, RiskScore};
+use domain::office::Directory;
+use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
+use domain::routing::{Routing, RoutingError, RoutingTable};
+use domain::rules::{self, RuleContext, RuleError};
+use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind, Territory};
+use serde::Serialize;
+use store::{CaseRow, NewCaseRecord, Store, StoreError};
+use time::{Date, OffsetDateTime, Time};
+
+/// Why a workflow action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The rules a deployment runs: clocks, calendar, routing and the weights of risk and rates.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    pub clocks: ClockConfig,
+    pub calendar: Calendar,
+    pub routing: RoutingTable,
+    pub risk: RiskConfig,
+    pub weights: RateWeights,
+}
+
+impl Rules {
+    /// The defaults: statutory clocks, China's holiday calendar, the shipped routing table.
+    pub fn china() -> Rules {
+        Rules {
+            calendar: Calendar::china(),
+            ..Rules::default()
+        }
+    }
+}
+
+/// Who the resident of a case is, for the rule that only they may rate or reopen it: the reporter's contact.
+pub fn resident_of(reporter: Option<&domain::case::Reporter>) -> Option<&str> {
+    reporter.map(|r| r.contact.as_str())
+}
+
+/// Staffs every village, township and county of the stored territory with its conventional offices, heads,
+/// caseworkers and mediation teams (replacing staff and teams already stored). Returns the number of offices.
+pub async fn setup_offices(store: &Store, territory: &Territory) -> Result<usize, WorkflowError> {
+    let dir = Directory::standard(territory);
+    store.save_directory(&dir).await?;
+    Ok(dir.offices.len())
+}
+
+/// Staffs the standard offices when none are stored yet (a database made before offices existed, or a fresh demo).
+/// Returns the number of offices created, or `None` when offices were already there.
+pub async fn ensure_offices(store: &Store) -> Result<Option<usize>, WorkflowError> {
+    if store.count_offices().await? > 0 {
+        return Ok(None);
+    }
+    let territory = store.load_territory(None).await?;
+    if territory.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(setup_offices(store, &territory).await?))
+}
+
+/// Routes a new case and records it: `created` at the competent office, and for an enquiry the table answers at
+/// intake, the answer too.
+pub async fn intake(
+    store: &Store,
+    rules: &Rules,
+    directory: &Directory,
+    case: NewCase,
+    at: OffsetDateTime,
+) -> Result<(CaseId, Routing), WorkflowError> {
+    let routing = rules
+        .routing
+        .route_in(case.kind, &case.category, &case.location.unit, directory)?;
+    let office = match &routing {
+        Routing::Office { office } => office.to_string(),
+        // Recorded at the township of the location, which answered on the spot.
+        Routing::AnswerAtIntake => rules
+            .routing
+            .route(CaseKind::Complaint, "", &case.location.unit)
+            .ok()
+            .and_then(|r| match r {
+                Routing::Office { office } => Some(office.to_string()),
+                Routing::AnswerAtIntake => None,
+            })
+            .unwrap_or_else(|| case.location.unit.to_string()),
+    };
+    let mut events = vec![CaseEvent {
+        at,
+        actor: "intake".into(),
+        kind: EventKind::Created { office },
+    }];
+    if routing == Routing::AnswerAtIntake {
+        events.push(CaseEvent {
+            at,
+            actor: "intake".into(),
+            kind: EventKind::AnsweredAtIntake {
+                answer: format!("answered at intake ({})", case.category),
+            },
+        });
+    }
+    let ids = store.insert_cases(&[NewCaseRecord { case, events }]).await?;
+    let id = ids
+        .first()
+        .copied()
+        .ok_or_else(|| WorkflowError::Invalid("the store returned no id for the new case".into()))?;
+    Ok((id, routing))
+}
+
+/// Appends one event to a case after the rules allow it; on any error nothing is recorded.
+pub async fn act(store: &Store, rules: &Rules, case: CaseId, event: CaseEvent) -> Result<CaseStatus, WorkflowError> {
+    let record = store.load_case(case).await?;
+    let ctx = RuleContext {
+        case,
+        kind: record.row.kind,
+        urgency: rules.clocks.urgency(record.row.kind, &record.row.category),
+        resident: resident_of(record.reporter.as_ref()),
+        config: &rules.clocks,
+        calendar: &rules.calendar,
+    };
+    rules::check(&event, &record.events, &ctx)?;
+    let mut log = record.events;
+    log.push(event);
+    let status = CaseStatus::replay(case, &log).map_err(RuleError::from)?;
+    let last = log.len() - 1;
+    store
+        .append_events(case, record.row.last_seq, &log[last..], &status)
+        .await?;
+    Ok(status)
+}
+
+/// What one tick of the escalation guard found and recorded.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TickReport {
+    pub open_cases: usize,
+    pub warnings: usize,
+    pub overdue: usize,
+    /// Alerts not recorded because the case changed under the tick; the next tick retries them.
+    pub conflicts: usize,
+    pub alerts: Vec<Alert>,
+    pub callbacks_due: Vec<CallbackDue>,
+    /// The riskiest open cases, highest first.
+    pub riskiest: Vec<RiskScore>,
+}
+
+fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], rules: &Rules) -> CaseView<'a> {
+    CaseView {
+        case: row.id,
+        kind: row.kind,
+        urgency: rules.clocks.urgency(row.kind, &row.category),
+        category: &row.category,
+        co_signers: row.co_signers,
+        repeats: 0,
+        log,
+    }
+}
+
+/// Runs the escalation guard at `now`: records the warning and overdue alerts that are due as `deadline_alert` events
+/// (each at most once: the log remembers), lists the call-backs due and the riskiest open cases.
+pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize) -> Result<TickReport, WorkflowError> {
+    let open = store.open_cases_with_logs().await?;
+    let directory = store.load_directory().await?;
+    let views: Vec<CaseView<'_>> = open.iter().map(|(row, log)| view(row, log, rules)).collect();
+    let alerts = escalation::alerts_due(&views, now, &rules.clocks, &rules.calendar, &directory);
+    let callbacks_due = escalation::callbacks_due(&views, now, &rules.clocks, &rules.calendar);
+    let mut riskiest: Vec<RiskScore> = views
+        .iter()
+        .map(|v| escalation::risk(v, now, &rules.clocks, &rules.calendar, &rules.risk))
+        .filter(|r| r.score > 0.0)
+        .collect();
+    riskiest.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case.cmp(&b.case)));
+    riskiest.truncate(top);
+    let mut report = TickReport {
+        open_cases: open.len(),
+        callbacks_due,
+        riskiest,
+        ..TickReport::default()
+    };
+    // Alerts of one case are appended together, checked against the log they were computed from.
+    let mut i = 0;
+    while i < alerts.len() {
+        let case = alerts[i].case;
+        let j = alerts[i..]
+            .iter()
+            .position(|a| a.case != case)
+            .map_or(alerts.len(), |n| i + n);
+        let Some((row, log)) = open.iter().find(|(r, _)| r.id == case) else {
+            i = j;
+            continue;
+        };
+        // A tick run for a past instant (a replay of the demo) must not write before the end of the log.
+        let at = log.last().map_or(now, |e| e.at.max(now));
+        let events: Vec<CaseEvent> = alerts[i..j].iter().map(|a| a.event(at, "escalation-guard")).collect();
+        let mut full = log.clone();
+        full.extend(events.iter().cloned());
+        let status = CaseStatus::replay(case, &full).map_err(RuleError::from)?;
+        match store.append_events(case, row.last_seq, &events, &status).await {
+            Ok(()) => {
+                for a in &alerts[i..j] {
+                    if a.overdue {
+                        report.overdue += 1;
+                    } else {
+                        report.warnings += 1;
+                    }
+                    report.alerts.push(a.clone());
+                }
+            }
+            Err(StoreError::Conflict { .. }) => report.conflicts += j - i,
+            Err(e) => return Err(e.into()),
+        }
+        i = j;
+    }
+    Ok(report)
+}
+
+/// Reads `--now`-style input: an RFC 3339 instant, or the current time when absent.
+pub fn instant_or_now(s: Option<&str>) -> Result<OffsetDateTime, WorkflowError> {
+    match s {
+        Some(s) => OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
+            WorkflowError::Invalid(format!(
+                "{s:?} is not an RFC 3339 time such as 2025-12-31T18:00:00+08:00: {e}"
+            ))
+        }),
+        None => Ok(OffsetDateTime::now_utc()),
+    }
+}
+
+/// The first instant of a month in the calendar's local time.
+pub fn month_start(month: YearMonth, calendar: &Calendar) -> Result<OffsetDateTime, WorkflowError> {
+    let m = time::Month::try_from(month.month).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    let date = Date::from_calendar_date(month.year, m, 1).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    Ok(date.with_time(Time::MIDNIGHT).assume_offset(calendar.offset()))
+}
+
+fn next_month(month: YearMonth) -> YearMonth {
+    if month.month == 12 {
+        YearMonth {
+            year: month.year + 1,
+            month: 1,
+        }
+    } else {
+        YearMonth {
+            year: month.year,
+            month: month.month + 1,
+        }
+    }
+}
+
+/// The month's rates and ranking: cases created in `month`, as their logs stand at `now`.
+pub async fn rates_report(
+    store: &Store,
+    rules: &Rules,
+    month: YearMonth,
+    grouping: Grouping,
+    now: OffsetDateTime,
+) -> Result<Vec<RateRow>, WorkflowError> {
+    let from = month_start(month, &rules.calendar)?;
+    let to = month_start(next_month(month), &rules.calendar)?;
+    let cases = store.cases_with_logs_created(from, to).await?;
+    let summaries: Vec<CaseSummary> = cases
+        .iter()
+        .filter_map(|(row, log)| {
+            let urgency: Urgency = rules.clocks.urgency(row.kind, &row.category);
+            CaseSummary::from_log(
+                row.id,
+                row.location.unit.clone(),
+                row.kind,
+                urgency,
+                log,
+                now,
+                &rules.clocks,
+                &rules.calendar,
+            )
+        })
+        .collect();
+    Ok(domain::rates::rates(&summaries, month, grouping, &rules.weights))
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::case::{Location, Rating, Reporter};
+    use domain::{Channel, Level, Unit, UnitCode};
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn territory() -> Territory {
+        let unit = |code: &str| {
+            let code = UnitCode::parse(code).expect("code");
+            let parent = code.parent_code();
+            Unit::new(code, "x", parent).expect("unit")
+        };
+        Territory::build(["330502", "330502001", "330502001001"].map(unit)).expect("territory")
+    }
+
+    async fn setup(name: &str) -> (Store, Rules, Directory) {
+        let path = std::env::temp_dir().join(format!("grassroots-app-workflow-{name}-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connects");
+        let t = territory();
+        store.upsert_units(&t.units_sorted(), &mut |_| {}).await.expect("units");
+        assert!(setup_offices(&store, &t).await.expect("offices") > 3);
+        let dir = store.load_directory().await.expect("directory");
+        (store, Rules::china(), dir)
+    }
+
+    fn new_case(kind: CaseKind, category: &str) -> NewCase {
+        NewCase {
+            kind,
+            channel: Channel::Hotline,
+            category: category.into(),
+            description: "d".into(),
+            location: Location {
+                lat: None,
+                lon: None,
+                unit: UnitCode::parse("330502001001").expect("code"),
+                grid: None,
+            },
+            reporter: Some(Reporter {
+                name: "Shen".into(),
+                contact: "13900000000".into(),
+            }),
+            co_signers: 0,
+        }
+    }
+
+    fn event(at: OffsetDateTime, actor: &str, kind: EventKind) -> CaseEvent {
+        CaseEvent {
+            at,
+            actor: actor.into(),
+            kind,
+        }
+    }
+
+    #[tokio::test]
+    async fn intake_routes_and_the_guard_refuses_what_the_rules_forbid() {
+        let (store, rules, dir) = setup("intake").await;
+        let created = datetime!(2025-03-03 10:00 +8);
+        let (enquiry, routing) = intake(
+            &store,
+            &rules,
+            &dir,
+            new_case(CaseKind::Enquiry, "policy_enquiry"),
+            created,
+        )
+        .await
+        .expect("intake");
+        assert_eq!(routing, Routing::AnswerAtIntake);
+        assert_eq!(store.load_case(enquiry).await.expect("case").row.state, "closed");
+
+        let (noise, routing) = intake(&store, &rules, &dir, new_case(CaseKind::Complaint, "noise"), created)
+            .await
+            .expect("intake");
+        assert_eq!(
+            routing.clone(),
+            Routing::Office {
+                office: "330502001:gov".parse_office()
+            }
+        );
+        act(
+            &store,
+            &rules,
+            noise,
+            event(
+                created,
+                "330502001:gov",
+                EventKind::Accepted {
+                    office: "330502001:gov".into(),
+                },
+            ),
+        )
+        .await
+        .expect("accept");
+        let replied = datetime!(2025-03-04 10:00 +8);
+        act(
+            &store,
+            &rules,
+            noise,
+            event(
+                replied,
+                "330502001:gov",
+                EventKind::Replied {
+                    text: "quiet now".into(),
+                },
+            ),
+        )
+        .await
+        .expect("reply");
+        let before = store.load_events(noise).await.expect("log").len();
+        let by_neighbour = EventKind::Rated {
+            rating: Rating::Satisfied,
+            by: "13800000000".into(),
+        };
+        let err = act(&store, &rules, noise, event(replied, "x", by_neighbour))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("only the resident who filed"), "{err}");
+        let closed_too_early = act(&store, &rules, noise, event(replied, "x", EventKind::ReviewRequested))
+            .await
+            .unwrap_err();
+        assert!(closed_too_early.to_string().contains("Art. 35"), "{closed_too_early}");
+        assert_eq!(
+            store.load_events(noise).await.expect("log").len(),
+            before,
+            "nothing recorded"
+        );
+        let by_resident = EventKind::Rated {
+            rating: Rating::Unsatisfied,
+            by: "13900000000".into(),
+        };
+        act(&store, &rules, noise, event(replied, "13900000000", by_resident))
+            .await
+            .expect("rated");
+        act(
+            &store,
+            &rules,
+            noise,
+            event(
+                replied,
+                "13900000000",
+                EventKind::Reopened {
+                    reason: "still noisy".into(),
+                },
+            ),
+        )
+        .await
+        .expect("reopened");
+    }
+
+    #[tokio::test]
+    async fn the_tick_records_alerts_once_and_the_rates_rank_townships() {
+        let (store, rules, dir) = setup("tick").await;
+        let created = datetime!(2025-03-03 10:00 +8);
+        let (road, _) = intake(
+            &store,
+            &rules,
+            &dir,
+            new_case(CaseKind::ServiceRequest, "road_damage"),
+            created,
+        )
+        .await
+        .expect("intake");
+        // The general response clock ends with 10 March.
+        let now = datetime!(2025-03-12 09:00 +8);
+        let first = tick(&store, &rules, now, 5).await.expect("tick");
+        assert_eq!((first.open_cases, first.overdue, first.warnings), (1, 1, 0));
+        assert_eq!(first.alerts[0].notified, ["330502001:gov/head", "330502:gov/head"]);
+        assert_eq!(first.callbacks_due.len(), 1);
+        assert_eq!(first.riskiest[0].case, road);
+        let second = tick(&store, &rules, now, 5).await.expect("tick");
+        assert_eq!((second.overdue, second.warnings), (0, 0), "idempotent");
+        let status = CaseStatus::replay(road, &store.load_events(road).await.expect("log")).expect("replays");
+        assert_eq!(status.overdue_alerts, 1);
+
+        let month = YearMonth::parse("2025-03").expect("month");
+        let rows = rates_report(&store, &rules, month, Grouping::Unit(Level::Township), now)
+            .await
+            .expect("rates");
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].key.as_str(), rows[0].response_rate), ("330502001", Some(0.0)));
+        let april = YearMonth::parse("2025-04").expect("month");
+        assert!(
+            rates_report(&store, &rules, april, Grouping::Department, now)
+                .await
+                .expect("rates")
+                .is_empty()
+        );
+    }
+
+    trait ParseOffice {
+        fn parse_office(&self) -> domain::office::OfficeId;
+    }
+
+    impl ParseOffice for str {
+        fn parse_office(&self) -> domain::office::OfficeId {
+            domain::office::OfficeId::parse(self).expect("office")
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `grassroots tick` (the escalation guard) and `grassroots report rates` (the monthly three rates and ranking).
+
+use std::io::Write;
+
+use anyhow::Context;
+use app::workflow::{self, Rules};
+use clap::{Args, Subcommand, ValueEnum};
+use domain::Level;
+use domain::rates::{Grouping, RateRow, YearMonth};
+use store::Store;
+
+#[derive(Args)]
+pub struct TickArgs {
+    /// The instant to run the guard at (RFC 3339, e.g. 2025-12-31T18:00:00+08:00); default: now.
+    #[arg(long)]
+    now: Option<String>,
+    /// How many of the riskiest open cases to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the escalation guard once: records the warning and overdue alerts that are due (never twice), and lists the
+/// call-backs due and the riskiest open cases.
+pub async fn tick(db: &str, args: &TickArgs) -> anyhow::Result<()> {
+    let now = workflow::instant_or_now(args.now.as_deref())?;
+    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
+    if let Some(n) = workflow::ensure_offices(&store).await? {
+        eprintln!("no offices on record: staffed the {n} standard offices of the stored territory");
+    }
+    let rules = Rules::china();
+    let report = workflow::tick(&store, &rules, now, args.top).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} open cases: {} overdue and {} warning alerts recorded, {} call-backs due{}",
+        report.open_cases,
+        report.overdue,
+        report.warnings,
+        report.callbacks_due.len(),
+        if report.conflicts > 0 {
+            format!(", {} deferred (cases changed meanwhile)", report.conflicts)
+        } else {
+            String::new()
+        }
+    )?;
+    if !report.riskiest.is_empty() {
+        writeln!(out, "\nriskiest open cases")?;
+        for r in &report.riskiest {
+            let reasons: Vec<String> = r
+                .reasons
+                .iter()
+                .map(|x| format!("{} (+{})", x.detail, x.points))
+                .collect();
+            writeln!(
+                out,
+                "  case {:>8}  score {:>5.1}  {}",
+                r.case,
+                r.score,
+                reasons.join("; ")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Response, resolution and satisfaction rates per township, county or department for one month, ranked.
+    Rates(RatesArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RateLevel {
+    Township,
+    County,
+    Department,
+}
+
+#[derive(Args)]
+pub struct RatesArgs {
+    /// The month, YYYY-MM (cases created in it).
+    #[arg(long)]
+    month: String,
+    #[arg(long, value_enum, default_value = "township")]
+    level: RateLevel,
+    /// The instant at which the logs are read (RFC 3339); default: now.
+    #[arg(long)]
+    now: Option<String>,
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn report(db: &str, cmd: &ReportCommand) -> anyhow::Result<()> {
+    match cmd {
+        ReportCommand::Rates(args) => rates(db, args).await,
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+async fn rates(db: &str, args: &RatesArgs) -> anyhow::Result<()> {
+    let month = YearMonth::parse(&args.month)?;
+    let now = workflow::instant_or_now(args.now.as_deref())?;
+    let grouping = match args.level {
+        RateLevel::Township => Grouping::Unit(Level::Township),
+        RateLevel::County => Grouping::Unit(Level::County),
+        RateLevel::Department => Grouping::Department,
+    };
+    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
+    let rules = Rules::china();
+    let rows = workflow::rates_report(&store, &rules, month, grouping, now).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if args.csv {
+        let mut w = csv::Writer::from_writer(out);
+        for row in &rows {
+            w.serialize(row)?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    let territory = store.load_territory(None).await?;
+    let name = |row: &RateRow| {
+        let unit = row.key.split(':').next().unwrap_or(&row.key);
+        let unit_name = territory.lookup(unit).map(|u| u.name.clone()).unwrap_or_default();
+        match row.key.split_once(':') {
+            Some((_, office)) => format!("{unit_name} {}", office.replace('_', " ")),
+            None => unit_name,
+        }
+    };
+    writeln!(
+        out,
+        "{:>4}  {:<24} {:<28} {:>6} {:>9} {:>10} {:>12} {:>9}",
+        "rank", "key", "name", "cases", "response", "resolution", "satisfaction", "composite"
+    )?;
+    for row in &rows {
+        writeln!(
+            out,
+            "{:>4}  {:<24} {:<28} {:>6} {:>9} {:>10} {:>12} {:>9}",
+            row.rank,
+            row.key,
+            name(row),
+            row.cases,
+            pct(row.response_rate),
+            pct(row.resolution_rate),
+            pct(row.satisfaction_rate),
+            pct(row.composite)
+        )?;
+    }
+    if rows.is_empty() {
+        writeln!(out, "(no cases created in {month})")?;
+    }
+    Ok(())
+}
