@@ -14,6 +14,8 @@ use time::{Date, Duration, OffsetDateTime, Time, UtcOffset, Weekday};
 use crate::catalogue::{CATEGORIES, Category, Competence};
 use crate::people::{Population, name, population};
 
+mod workflow;
+
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     /// The unit whose subtree is simulated (e.g. Huzhou, `3305`).
@@ -109,13 +111,27 @@ impl Live {
             actor: actor.to_string(),
             kind,
         };
-        // The domain decides; the simulator only proposes. A proposal the rules reject is simply not recorded.
-        if self.status.apply(&event).is_ok() {
+        // The domain decides; the simulator only proposes. A proposal the rules reject (the state machine, the
+        // statutory limits, who may rate) is simply not recorded.
+        let ctx = domain::rules::RuleContext {
+            case: 0,
+            kind: self.case.kind,
+            urgency: workflow::CLOCKS.urgency(self.case.kind, &self.case.category),
+            resident: self.case.reporter.as_ref().map(|r| r.contact.as_str()),
+            config: &workflow::CLOCKS,
+            calendar: &workflow::CALENDAR,
+        };
+        if domain::rules::check(&event, &self.events, &ctx).is_ok() && self.status.apply(&event).is_ok() {
             self.events.push(event);
             true
         } else {
             false
         }
+    }
+
+    /// The resident who filed: only they may rate or reopen (patrol events have none).
+    fn resident(&self) -> String {
+        self.case.reporter.as_ref().map_or_else(|| "resident".to_string(), |r| r.contact.clone())
     }
 }
 
@@ -177,6 +193,7 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
         office.capacity = (office.capacity / utilisation).max(0.05);
     }
 
+    let mut guard = workflow::Guard::default();
     let mut date = config.start;
     while date < end_date {
         let weekday = date.weekday();
@@ -220,6 +237,8 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
                 }
             }
         }
+        // The escalation guard's morning run, whistles and department reports (see `workflow`).
+        workflow::morning(&mut rng, &mut live, &mut guard, date, working);
         // Work.
         if working {
             for (office_id, office) in offices.iter_mut() {
@@ -321,10 +340,13 @@ fn arrive(
         reporter,
         co_signers,
     };
+    let misrouted = workflow::misroute(rng, category.competence, village);
     let first = CaseEvent {
         at: created,
         actor: "intake".into(),
-        kind: EventKind::Created { office: office.clone() },
+        kind: EventKind::Created {
+            office: misrouted.clone().unwrap_or_else(|| office.clone()),
+        },
     };
     let status = CaseStatus::replay(live.len() as i64, std::slice::from_ref(&first)).ok()?;
     let mut l = Live {
@@ -337,6 +359,17 @@ fn arrive(
         satisfaction_bias: rng.random_range(-0.1..0.1),
     };
     let _ = township;
+    if let Some(wrong) = misrouted {
+        l.push(
+            created + Duration::minutes(30),
+            &wrong,
+            EventKind::Rerouted {
+                from_office: wrong.clone(),
+                to_office: office.clone(),
+                reason: "not within the township's competence".into(),
+            },
+        );
+    }
     if kind == CaseKind::Enquiry && rng.random_bool(0.85) {
         l.push(
             created + Duration::minutes(8),
@@ -437,19 +470,13 @@ fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Dat
         Rating::Unsatisfied
     };
     let rated_at = reply_at + Duration::hours(rng.random_range(2..72));
-    case.push(
-        rated_at,
-        "resident",
-        EventKind::Rated {
-            rating,
-            by: "resident".into(),
-        },
-    );
+    let resident = case.resident();
+    case.push(rated_at, &resident, EventKind::Rated { rating, by: resident.clone() });
     if rating == Rating::Unsatisfied {
         if case.case.kind == CaseKind::Petition && rng.random_bool(0.3) {
             case.push(
                 rated_at + Duration::days(rng.random_range(3..25)),
-                "resident",
+                &resident,
                 EventKind::ReviewRequested,
             );
             let decided = rated_at + Duration::days(rng.random_range(26..55));
@@ -465,7 +492,7 @@ fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Dat
         if case.status.reopened < 2 && rng.random_bool(0.4) {
             case.push(
                 rated_at + Duration::hours(1),
-                "resident",
+                &resident,
                 EventKind::Reopened {
                     reason: "not resolved".into(),
                 },
