@@ -1,3 +1,24 @@
-//! app crate (being built).
+//! Use cases of grassroots, between the pure crates and the edges (CLI, HTTP): importing territory, laying out and
+//! locating grids, simulating a region into the store, and summarising it. This crate owns transactions: each use
+//! case decides what is written together.
 
+pub mod demo_region;
+pub mod governance;
+pub mod import;
+pub mod locate;
+pub mod region;
+pub mod summary;
 pub mod workflow;
+
+/// The error of a use case: the input at fault or the layer below that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Import(#[from] import::ImportError),
+    #[error(transparent)]
+    Geo(#[from] domain::grid::GeoError),
+    #[error("{0}")]
+    Invalid(String),
+}

@@ -1,53 +1,93 @@
 //! The `grassroots` command-line binary: one entry point with subcommands for every job.
+//!
+//! Conventions: a global `--db URL` (`sqlite://PATH` by default, or `postgres://…`), `--json` wherever output is
+//! tabular, progress bars on long jobs, and on failure a one-line error on stderr with a non-zero exit code.
 
 use clap::{Parser, Subcommand};
 
+mod demo;
 mod evaluate;
+mod pilot;
+mod policy;
+mod progress;
+mod serve;
+mod territory;
 mod workflow;
 
 #[derive(Parser)]
-#[command(
-    name = "grassroots",
-    version,
-    about = "Governance from below: cases, clocks, local trials and their evidence"
-)]
+#[command(name = "grassroots", version, about = "Governance from below: cases, clocks, local trials and their evidence")]
 struct Cli {
-    /// Database URL: sqlite://PATH (default) or postgres://…
-    #[arg(
-        long,
-        global = true,
-        env = "GRASSROOTS_DB",
-        default_value = "sqlite://grassroots.db"
-    )]
-    db: String,
+    /// Database URL: sqlite://PATH or postgres://… [default: sqlite://grassroots.db; the demo uses
+    /// sqlite://grassroots-demo.db]
+    #[arg(long, global = true, env = "GRASSROOTS_DB")]
+    db: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Load Huzhou, simulate its cases and print a summary per county.
+    Demo(demo::DemoArgs),
+    /// Administrative units, grids and boundaries.
+    #[command(subcommand)]
+    Territory(territory::TerritoryCommand),
     /// Staggered difference-in-differences on a CSV panel (Callaway & Sant'Anna, as R's `did`).
     Evaluate(evaluate::EvaluateArgs),
+    /// Policy layers: show, set, explain, diff, check.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Pilots: file, record, act, evaluate, adopt.
+    #[command(subcommand)]
+    Pilot(pilot::PilotCommand),
+    /// Serve the REST API, its OpenAPI document and docs, and Open311 over the store.
+    Serve(serve::ServeArgs),
+    /// Accounts.
+    #[command(subcommand)]
+    User(serve::UserCommand),
+    /// API keys for Open311 and machine clients.
+    #[command(subcommand)]
+    Apikey(serve::ApiKeyCommand),
     /// Run the escalation guard once: record due warning and overdue alerts, list call-backs and risky cases.
     Tick(workflow::TickArgs),
-    /// Monthly reports.
+    /// Monthly reports: `report rates --month YYYY-MM [--level township|county|department] [--csv|--json]`.
     #[command(subcommand)]
     Report(workflow::ReportCommand),
 }
 
+const DEFAULT_DB: &str = "sqlite://grassroots.db";
+
 fn main() {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GRASSROOTS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match &cli.command {
         Command::Evaluate(args) => evaluate::run(args),
-        Command::Tick(args) => tokio::runtime::Runtime::new()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(workflow::tick(&cli.db, args))),
-        Command::Report(cmd) => tokio::runtime::Runtime::new()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(workflow::report(&cli.db, cmd))),
+        Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
+        Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
+        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args))),
+        Command::User(cmd) => runtime().and_then(|rt| rt.block_on(serve::user(db_url(&cli.db), cmd))),
+        Command::Apikey(cmd) => runtime().and_then(|rt| rt.block_on(serve::apikey(db_url(&cli.db), cmd))),
+        Command::Policy(cmd) => runtime().and_then(|rt| rt.block_on(policy::run(db_url(&cli.db), cmd))),
+        Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd))),
+        Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args))),
+        Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd))),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
+}
+
+fn db_url(db: &Option<String>) -> &str {
+    db.as_deref().unwrap_or(DEFAULT_DB)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

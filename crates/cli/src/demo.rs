@@ -1,0 +1,130 @@
+//! `grassroots demo`: the main job. Loads the real divisions of Huzhou, simulates its cases and prints what happened
+//! per county.
+
+use anyhow::Context;
+use app::demo_region::{ATTRIBUTION, HUZHOU_RESIDENTS};
+use app::region::{Loaded, ensure_huzhou, huzhou_root, simulate_into};
+use app::summary::{CountySummary, by_county};
+use sim::SimConfig;
+use store::Store;
+
+use crate::progress::bar;
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Months to simulate.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// Seed of the simulation (same seed, same region).
+    #[arg(long, default_value_t = 2024)]
+    pub seed: u64,
+    /// First simulated day (YYYY-MM-DD).
+    #[arg(long, default_value = "2025-01-01")]
+    pub start: String,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not serve the region over HTTP at the end.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+pub const DEMO_DB: &str = "sqlite://grassroots-demo.db";
+
+pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
+    let db = db.unwrap_or(DEMO_DB);
+    let start = time::Date::parse(&args.start, time::macros::format_description!("[year]-[month]-[day]"))
+        .with_context(|| format!("--start {:?}: expected YYYY-MM-DD", args.start))?;
+    if args.months == 0 || args.months > 120 {
+        anyhow::bail!("--months {}: expected 1 to 120", args.months);
+    }
+    let store = Store::connect(db).await?;
+    let started = std::time::Instant::now();
+    let (territory, loaded) = ensure_huzhou(&store, args.seed).await?;
+    let (grids, workers) = store.count_grids().await?;
+    if !args.json {
+        let verb = if loaded == Loaded::Reused { "reused" } else { "loaded" };
+        eprintln!("{verb} Huzhou (3305): {} units, {grids} grids, {workers} grid workers, in {db}", territory.len());
+    }
+    let sim_key = format!("{}:{}:{}", args.start, args.months, args.seed);
+    let simulated_before = store.get_meta("demo.simulation").await?;
+    if simulated_before.as_deref() != Some(sim_key.as_str()) {
+        let config = SimConfig {
+            root: huzhou_root(),
+            start,
+            months: args.months,
+            seed: args.seed,
+            residents: HUZHOU_RESIDENTS,
+            rate_scale: 1.0,
+        };
+        let progress = bar(0, "storing");
+        if args.json {
+            progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let simulation = simulate_into(&store, &territory, &config, &mut |done, total| {
+            progress.set_length(total as u64);
+            progress.set_position(done as u64);
+        })
+        .await?;
+        progress.finish_and_clear();
+        store.set_meta("demo.simulation", &sim_key).await?;
+        if !args.json {
+            eprintln!(
+                "simulated {} months for {} residents: {} cases in {:.1}s",
+                args.months,
+                HUZHOU_RESIDENTS,
+                simulation.cases.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    } else if !args.json {
+        eprintln!("reused the simulation ({sim_key}) already in {db}");
+    }
+    let rows = store.all_case_rows().await?;
+    let summary = by_county(&territory, &rows);
+    if args.json {
+        let value = serde_json::json!({ "region": "3305", "months": args.months, "seed": args.seed, "counties": summary, "attribution": ATTRIBUTION });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_summary(&summary);
+        println!("\n{ATTRIBUTION}");
+    }
+    if !args.no_serve {
+        // One account per role in the region's first township, then serve the region (issue 6).
+        let township = territory.at_level(domain::Level::Township).first().map(|u| u.code.to_string());
+        if let Some(township) = township {
+            let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 8311));
+            return crate::serve::serve_demo(store, &township, listen).await;
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn print_summary(summary: &[CountySummary]) {
+    println!(
+        "{:<8} {:<8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9}",
+        "county", "name", "cases", "enquiry", "service", "complain", "report", "suggest", "petition", "dispute", "patrol",
+        "open", "closed", "med.days"
+    );
+    for s in summary {
+        let k = |name: &str| s.by_kind.get(name).copied().unwrap_or(0);
+        println!(
+            "{:<8} {:<8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9}",
+            s.code,
+            s.name,
+            s.cases,
+            k("enquiry"),
+            k("service_request"),
+            k("complaint"),
+            k("report"),
+            k("suggestion"),
+            k("petition"),
+            k("dispute"),
+            k("patrol_event"),
+            s.open,
+            s.closed,
+            s.median_days_to_close.map(|d| format!("{d:.1}")).unwrap_or_else(|| "-".into())
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! Store integration tests: every scenario runs against a fresh SQLite file and a fresh PostgreSQL database.
+//!
+//! PostgreSQL comes from `GRASSROOTS_TEST_PG` (an admin URL such as `postgres://app@127.0.0.1:54329/postgres`), which
+//! `scripts/test.sh` sets after starting a server. Without it these tests fail: they are never skipped.
+
+use domain::case::{Location, Reporter};
+use domain::{CaseEvent, CaseKind, CaseStatus, Channel, EventKind, NewCase, Territory, Unit, UnitCode};
+use store::{NewCaseRecord, Store, StoreError};
+use time::macros::datetime;
+
+struct Backends {
+    _dir: tempfile::TempDir,
+    stores: Vec<Store>,
+}
+
+async fn backends(test: &str) -> Backends {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("sqlite");
+    let admin = std::env::var("GRASSROOTS_TEST_PG")
+        .expect("GRASSROOTS_TEST_PG is not set: run scripts/test.sh, which starts PostgreSQL for these tests");
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("postgres admin connection");
+    let db = format!("it_{test}_{}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}"))).execute(&mut conn).await.expect("drop");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut conn).await.expect("create");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+    let postgres = Store::connect(&format!("{base}/{db}")).await.expect("postgres");
+    Backends { _dir: dir, stores: vec![sqlite, postgres] }
+}
+
+fn unit(code: &str, name: &str) -> Unit {
+    let code = UnitCode::parse(code).expect("code");
+    Unit::new(code.clone(), name, code.parent_code()).expect("unit")
+}
+
+fn huzhou_bit() -> Territory {
+    Territory::build([
+        unit("33", "浙江省"),
+        unit("3305", "湖州市"),
+        unit("330502", "吴兴区"),
+        unit("330502001", "月河街道"),
+        unit("330502001001", "A社区"),
+    ])
+    .expect("territory")
+}
+
+fn case(office: &str) -> NewCaseRecord {
+    let at = datetime!(2025-03-01 09:00 UTC);
+    NewCaseRecord {
+        case: NewCase {
+            kind: CaseKind::Petition,
+            channel: Channel::Letter,
+            category: "wage_arrears".into(),
+            description: "工资被拖欠三个月".into(),
+            location: Location { lat: Some(30.87), lon: Some(120.09), unit: UnitCode::parse("330502001001").expect("code"), grid: None },
+            reporter: Some(Reporter { name: "王芳".into(), contact: "13800000000".into() }),
+            co_signers: 3,
+        },
+        events: vec![CaseEvent { at, actor: "intake".into(), kind: EventKind::Created { office: office.into() } }],
+    }
+}
+
+#[tokio::test]
+async fn territory_round_trips_and_import_is_idempotent() {
+    for store in backends("territory").await.stores {
+        let t = huzhou_bit();
+        store.upsert_units(&t.units_sorted(), &mut |_| {}).await.expect("first import");
+        store.upsert_units(&t.units_sorted(), &mut |_| {}).await.expect("second import");
+        let loaded = store.load_territory(None).await.expect("load");
+        assert_eq!(loaded.len(), 5, "{:?}", store.backend());
+        let sub = store.load_territory(Some(&UnitCode::parse("330502").expect("code"))).await.expect("subtree");
+        assert_eq!(sub.len(), 5, "ancestors and descendants of 330502");
+    }
+}
+
+#[tokio::test]
+async fn a_case_log_appends_with_optimistic_concurrency() {
+    for store in backends("cases").await.stores {
+        store.upsert_units(&huzhou_bit().units_sorted(), &mut |_| {}).await.expect("units");
+        let ids = store.insert_cases(&[case("330502001:gov"), case("330502001:gov")]).await.expect("insert");
+        assert_eq!(ids.len(), 2);
+        assert!(ids[0] < ids[1]);
+        let record = store.load_case(ids[0]).await.expect("load");
+        assert_eq!(record.reporter.as_ref().map(|r| r.name.as_str()), Some("王芳"));
+        assert_eq!(record.row.co_signers, 3);
+        let accept = CaseEvent {
+            at: datetime!(2025-03-02 09:00 UTC),
+            actor: "caseworker".into(),
+            kind: EventKind::Accepted { office: "330502001:gov".into() },
+        };
+        let mut log = record.events.clone();
+        log.push(accept.clone());
+        let status = CaseStatus::replay(ids[0], &log).expect("legal");
+        store.append_events(ids[0], 1, std::slice::from_ref(&accept), &status).await.expect("append");
+        // A second writer that read the same log loses.
+        let err = store.append_events(ids[0], 1, &[accept], &status).await.expect_err("stale writer");
+        assert!(matches!(err, StoreError::Conflict { expected: 1, .. }), "{err}");
+        let reloaded = store.load_case(ids[0]).await.expect("reload");
+        assert_eq!(reloaded.events.len(), 2);
+        assert_eq!(reloaded.row.state, "accepted");
+        assert!(matches!(store.load_case(999_999).await, Err(StoreError::NoSuchCase(999_999))));
+    }
+}
+
+#[tokio::test]
+async fn an_illegal_log_stores_nothing() {
+    for store in backends("illegal").await.stores {
+        store.upsert_units(&huzhou_bit().units_sorted(), &mut |_| {}).await.expect("units");
+        let mut bad = case("o");
+        bad.events.push(CaseEvent { at: datetime!(2025-03-02 09:00 UTC), actor: "x".into(), kind: EventKind::Closed });
+        let err = store.insert_cases(&[case("o"), bad]).await.expect_err("illegal log");
+        assert!(err.to_string().contains("not allowed in state `submitted`"), "{err}");
+        assert_eq!(store.count_cases().await.expect("count"), 0, "nothing half-stored");
+    }
+}

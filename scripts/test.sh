@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test of grassroots on a fresh machine: sets up what the tests need (a Python venv with the reference
+# implementations, a PostgreSQL server started here), runs the Rust tests against SQLite and PostgreSQL, then the
+# cross-checks against the real references, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work="$root/.tmp/test"
+mkdir -p "$work"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- Python venv for the cross-checks (csdid, georeport, schemathesis) ---
+step "python venv (.venv) with crosscheck/requirements.txt"
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+if ! cmp -s crosscheck/requirements.txt .venv/.installed-requirements 2>/dev/null; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -r crosscheck/requirements.txt
+  cp crosscheck/requirements.txt .venv/.installed-requirements
+fi
+
+# --- PostgreSQL, started as the postgres user (initdb refuses root) ---
+step "postgresql"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$pg_bin" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+fi
+pg_dir="$work/pg"
+pg_port=${GRASSROOTS_PG_PORT:-54329}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+stop_pg() { as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true; }
+trap stop_pg EXIT
+stop_pg
+rm -rf "$pg_dir"
+mkdir -p "$pg_dir"
+[ "$(id -u)" = 0 ] && chown postgres "$pg_dir" "$work"
+as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U app --no-sync >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" -w start >/dev/null
+export GRASSROOTS_TEST_PG="postgres://app@127.0.0.1:$pg_port/postgres"
+echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on port $pg_port"
+
+# --- Rust tests: unit tests and one integration binary per crate, SQLite and PostgreSQL ---
+step "cargo build --release (the binary the cross-checks drive)"
+cargo build --release -p cli
+export GRASSROOTS_BIN="$root/target/release/grassroots"
+
+step "cargo nextest run --workspace"
+cargo nextest run --workspace --no-fail-fast
+
+# --- Cross-checks against the real references ---
+step "cross-checks (pytest)"
+export OPENBLAS_NUM_THREADS=1
+.venv/bin/python -m pytest -q crosscheck
