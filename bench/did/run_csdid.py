@@ -20,9 +20,11 @@ def main():
         model = ATTgt(yname="y", tname="period", idname="id", gname="first_treat", data=df,
                       xformla="y ~ x", control_group="nevertreated", cband=True, biters=1000)
         model.fit(est_method="dr", bstrap=True)
+        dynamic = None
         for kind in ["simple", "group", "dynamic", "calendar"]:
             model.aggte(typec=kind)
-    dynamic = model.atte["overall_att"]
+            if kind == "dynamic":
+                dynamic = model.atte["overall_att"]
     print(f"csdid: {time.perf_counter() - start:.2f} s after reading the CSV; dynamic ATT {dynamic:.6f}")
 
 

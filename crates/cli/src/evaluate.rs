@@ -168,39 +168,43 @@ fn parse_i64(field: &[u8]) -> Option<i64> {
     })
 }
 
-fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
-    let file = args.data.display().to_string();
-    let bytes = std::fs::read(&args.data).with_context(|| format!("reading {file}"))?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
-    let headers = reader
-        .byte_headers()
-        .with_context(|| format!("{file}: reading the header row"))?
-        .clone();
-    let find = |name: &str| -> Result<usize> {
-        headers
-            .iter()
-            .position(|h| h == name.as_bytes())
-            .with_context(|| format!("{file}: no column `{name}` in the header"))
-    };
-    let (iu, it, ig, iy) = (
-        find(&args.unit)?,
-        find(&args.time)?,
-        find(&args.group)?,
-        find(&args.outcome)?,
-    );
-    let ix: Vec<usize> = args.covariates.iter().map(|c| find(c)).collect::<Result<_>>()?;
-    let ic = args.cluster.as_deref().map(find).transpose()?;
+/// Column positions of the fields we read.
+struct Positions {
+    unit: usize,
+    time: usize,
+    group: usize,
+    outcome: usize,
+    covariates: Vec<usize>,
+    cluster: Option<usize>,
+}
 
-    let mut unit = Vec::new();
-    let mut unit_names: HashMap<Vec<u8>, i64> = HashMap::new();
-    let mut numeric_units = true;
-    let mut raw_units: Vec<Vec<u8>> = Vec::new();
-    let mut time = Vec::new();
-    let mut group = Vec::new();
-    let mut outcome = Vec::new();
-    let mut covs: Vec<Vec<f64>> = vec![Vec::new(); ix.len()];
-    let mut cluster = Vec::new();
-    let mut cluster_names: HashMap<Vec<u8>, i64> = HashMap::new();
+/// The parsed columns of a run of CSV lines.
+#[derive(Default)]
+struct Columns {
+    unit: Vec<i64>,
+    time: Vec<i64>,
+    group: Vec<i64>,
+    outcome: Vec<f64>,
+    covariates: Vec<Vec<f64>>,
+    cluster: Vec<Vec<u8>>,
+}
+
+/// Parses CSV lines without a header. `first_line` numbers the first line for error
+/// messages. Unit ids are numbers unless `intern` is given, which numbers each new
+/// name (the fallback for non-numeric ids).
+fn parse_lines(
+    body: &[u8],
+    first_line: u64,
+    pos: &Positions,
+    args: &EvaluateArgs,
+    file: &str,
+    mut intern: Option<&mut HashMap<Vec<u8>, i64>>,
+) -> Result<Columns> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
+    let mut out = Columns {
+        covariates: vec![Vec::new(); pos.covariates.len()],
+        ..Columns::default()
+    };
     let mut record = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -208,7 +212,7 @@ fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
             Ok(true) => {}
             Err(e) => bail!("{file}: {e}"),
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = first_line + record.position().map_or(1, |p| p.line()) - 1;
         let get = |i: usize, name: &str| -> Result<&[u8]> {
             record
                 .get(i)
@@ -220,74 +224,152 @@ fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
                 String::from_utf8_lossy(v)
             )
         };
-        let u = get(iu, &args.unit)?;
-        if numeric_units {
-            match parse_i64(u) {
-                Some(v) => unit.push(v),
-                None => {
-                    numeric_units = false;
-                }
+        let u = get(pos.unit, &args.unit)?;
+        let id = match intern.as_deref_mut() {
+            Some(names) => {
+                let next = names.len() as i64 + 1;
+                *names.entry(u.to_vec()).or_insert(next)
+            }
+            None => parse_i64(u).ok_or_else(|| bad(&args.unit, u))?,
+        };
+        out.unit.push(id);
+        let t = get(pos.time, &args.time)?;
+        out.time.push(parse_i64(t).ok_or_else(|| bad(&args.time, t))?);
+        let g = get(pos.group, &args.group)?;
+        out.group.push(parse_i64(g).ok_or_else(|| bad(&args.group, g))?);
+        let y = get(pos.outcome, &args.outcome)?;
+        out.outcome.push(parse_f64(y).ok_or_else(|| bad(&args.outcome, y))?);
+        for (k, &i) in pos.covariates.iter().enumerate() {
+            let x = get(i, &args.covariates[k])?;
+            out.covariates[k].push(parse_f64(x).ok_or_else(|| bad(&args.covariates[k], x))?);
+        }
+        if let (Some(i), Some(name)) = (pos.cluster, args.cluster.as_deref()) {
+            out.cluster.push(get(i, name)?.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
+    let file = args.data.display().to_string();
+    let bytes = std::fs::read(&args.data).with_context(|| format!("reading {file}"))?;
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    let headers = reader
+        .byte_headers()
+        .with_context(|| format!("{file}: reading the header row"))?
+        .clone();
+    let body_start = reader.position().byte() as usize;
+    let find = |name: &str| -> Result<usize> {
+        headers
+            .iter()
+            .position(|h| h == name.as_bytes())
+            .with_context(|| format!("{file}: no column `{name}` in the header"))
+    };
+    let pos = Positions {
+        unit: find(&args.unit)?,
+        time: find(&args.time)?,
+        group: find(&args.group)?,
+        outcome: find(&args.outcome)?,
+        covariates: args.covariates.iter().map(|c| find(c)).collect::<Result<_>>()?,
+        cluster: args.cluster.as_deref().map(find).transpose()?,
+    };
+    let body = &bytes[body_start.min(bytes.len())..];
+    let first_line = 1 + bytes[..body_start.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
+
+    // Without quoted fields every newline ends a record: parse halves on two threads.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunks: Vec<(usize, usize)> = if body.contains(&b'"') || threads < 2 || body.len() < (1 << 20) {
+        vec![(0, body.len())]
+    } else {
+        let mut cuts = vec![0];
+        for c in 1..threads {
+            let target = body.len() * c / threads;
+            let cut = body[target..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(body.len(), |p| target + p + 1);
+            if cut > *cuts.last().unwrap_or(&0) && cut < body.len() {
+                cuts.push(cut);
             }
         }
-        raw_units.push(u.to_vec());
-        let t = get(it, &args.time)?;
-        time.push(parse_i64(t).ok_or_else(|| bad(&args.time, t))?);
-        let g = get(ig, &args.group)?;
-        group.push(parse_i64(g).ok_or_else(|| bad(&args.group, g))?);
-        let y = get(iy, &args.outcome)?;
-        outcome.push(parse_f64(y).ok_or_else(|| bad(&args.outcome, y))?);
-        for (k, &i) in ix.iter().enumerate() {
-            let x = get(i, &args.covariates[k])?;
-            covs[k].push(parse_f64(x).ok_or_else(|| bad(&args.covariates[k], x))?);
-        }
-        if let (Some(i), Some(name)) = (ic, args.cluster.as_deref()) {
-            let c = get(i, name)?;
-            let next = cluster_names.len() as i64;
-            cluster.push(*cluster_names.entry(c.to_vec()).or_insert(next));
-        }
-        if numeric_units {
-            raw_units.pop();
-        }
-    }
-    if !numeric_units {
-        // Non-numeric unit ids: number them in sorted order of their names.
-        let mut names: Vec<Vec<u8>> = raw_units.clone();
-        names.sort();
-        names.dedup();
-        for (k, name) in names.into_iter().enumerate() {
-            unit_names.insert(name, k as i64 + 1);
-        }
-        // Rows read before the first non-numeric id were kept as numbers; rebuild.
-        unit = read_unit_strings(&bytes, iu)?
+        cuts.push(body.len());
+        cuts.windows(2).map(|w| (w[0], w[1])).collect()
+    };
+    let line_offsets: Vec<u64> = chunks
+        .iter()
+        .map(|&(a, _)| first_line + body[..a].iter().filter(|&&b| b == b'\n').count() as u64)
+        .collect();
+    let parsed: Vec<Result<Columns>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
             .iter()
-            .map(|u| unit_names.get(u).copied().unwrap_or(0))
+            .zip(&line_offsets)
+            .map(|(&(a, b), &line)| {
+                let (pos, file) = (&pos, &file);
+                scope.spawn(move || parse_lines(&body[a..b], line, pos, args, file, None))
+            })
             .collect();
-    }
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("{file}: parser thread failed")))
+            })
+            .collect()
+    });
+    let columns = match parsed.into_iter().collect::<Result<Vec<Columns>>>() {
+        Ok(parts) => {
+            let mut all = Columns {
+                covariates: vec![Vec::new(); pos.covariates.len()],
+                ..Columns::default()
+            };
+            for part in parts {
+                all.unit.extend(part.unit);
+                all.time.extend(part.time);
+                all.group.extend(part.group);
+                all.outcome.extend(part.outcome);
+                for (a, b) in all.covariates.iter_mut().zip(part.covariates) {
+                    a.extend(b);
+                }
+                all.cluster.extend(part.cluster);
+            }
+            all
+        }
+        Err(first_error) => {
+            // Non-numeric unit ids (e.g. codes): number them by first appearance.
+            let mut names = HashMap::new();
+            match parse_lines(body, first_line, &pos, args, &file, Some(&mut names)) {
+                Ok(columns) => columns,
+                Err(_) => return Err(first_error),
+            }
+        }
+    };
+
     let names = stats::ColumnNames {
         unit: args.unit.clone(),
         time: args.time.clone(),
         group: args.group.clone(),
         outcome: args.outcome.clone(),
     };
-    let mut panel = stats::Panel::new(unit, time, group, outcome)
+    let mut panel = stats::Panel::new(columns.unit, columns.time, columns.group, columns.outcome)
         .with_context(|| format!("{file}: building the panel"))?
         .with_names(names);
-    for (name, values) in args.covariates.iter().zip(covs) {
+    for (name, values) in args.covariates.iter().zip(columns.covariates) {
         panel = panel.with_covariate(name.clone(), values)?;
     }
     if let Some(name) = &args.cluster {
+        let mut labels: HashMap<Vec<u8>, i64> = HashMap::new();
+        let cluster: Vec<i64> = columns
+            .cluster
+            .into_iter()
+            .map(|c| {
+                let next = labels.len() as i64;
+                *labels.entry(c).or_insert(next)
+            })
+            .collect();
         panel = panel.with_cluster(name.clone(), cluster)?;
     }
     Ok(panel)
-}
-
-/// All unit-id fields as bytes (the slow path for non-numeric ids).
-fn read_unit_strings(bytes: &[u8], column: usize) -> Result<Vec<Vec<u8>>> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-    let mut out = Vec::new();
-    for record in reader.byte_records() {
-        let record = record?;
-        out.push(record.get(column).unwrap_or_default().to_vec());
-    }
-    Ok(out)
 }

@@ -9,7 +9,7 @@
 
 use crate::bootstrap::{Bootstrap, Draws, draw, summarize};
 use crate::error::StatsError;
-use crate::estimators::{CellFailure, Method, unconditional, with_covariates};
+use crate::estimators::{CellFailure, Method, Pscore, propensity, unconditional, with_covariates};
 use crate::logit::GlmRule;
 use crate::panel::{Panel, Prepared};
 use faer::MatRef;
@@ -227,10 +227,41 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
     let mut inf = vec![0.0; n * k];
     let ones = vec![1.0; n];
 
+    // With never-treated controls and time-invariant covariates, every cell of a
+    // group has the same units and design, hence the same propensity score: fit it
+    // once per group (csdid caches it the same way).
+    let time_invariant = prep.x.iter().all(|x| {
+        let first = &x[..n];
+        x.chunks(n.max(1)).all(|period| period == first)
+    });
+    let cache: Vec<(i64, Result<Pscore, CellFailure>)> = if !prep.x.is_empty()
+        && cfg.method != Method::Or
+        && cfg.control == ControlGroup::NeverTreated
+        && time_invariant
+    {
+        prep.groups
+            .par_iter()
+            .map(|&g| {
+                let members: Vec<usize> = (0..n)
+                    .filter(|&i| prep.unit_group[i] == g || prep.unit_group[i] == 0)
+                    .collect();
+                let d: Vec<bool> = members.iter().map(|&i| prep.unit_group[i] == g).collect();
+                let xs: Vec<Vec<f64>> = prep.x.iter().map(|x| members.iter().map(|&i| x[i]).collect()).collect();
+                let mut columns: Vec<&[f64]> = vec![&ones[..members.len()]];
+                columns.extend(xs.iter().map(|v| v.as_slice()));
+                (g, propensity(&d, &columns, cfg.glm_rule))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let outs: Vec<CellOut> = inf
         .par_chunks_mut(n.max(1))
         .zip(plans.par_iter())
-        .map(|(column, plan)| estimate_cell(&prep, cfg, plan, column, &ones))
+        .map(|(column, plan)| {
+            let cached = cache.iter().find(|(g, _)| *g == plan.group).map(|(_, p)| p);
+            estimate_cell(&prep, cfg, plan, column, &ones, cached)
+        })
         .collect();
 
     let mut cells = Vec::with_capacity(k);
@@ -328,7 +359,14 @@ pub(crate) fn analytic_se(psi: &[f64], cluster: Option<&[usize]>) -> Option<f64>
     (se.is_finite() && se > 0.0).then_some(se)
 }
 
-fn estimate_cell(prep: &Prepared, cfg: &AttGtConfig, plan: &Plan, column: &mut [f64], ones: &[f64]) -> CellOut {
+fn estimate_cell(
+    prep: &Prepared,
+    cfg: &AttGtConfig,
+    plan: &Plan,
+    column: &mut [f64],
+    ones: &[f64],
+    cached: Option<&Result<Pscore, CellFailure>>,
+) -> CellOut {
     let n = prep.n();
     let g = plan.group;
     let t = prep.periods[plan.time_idx];
@@ -372,7 +410,7 @@ fn estimate_cell(prep: &Prepared, cfg: &AttGtConfig, plan: &Plan, column: &mut [
             .collect();
         let mut columns: Vec<&[f64]> = vec![&ones[..members.len()]];
         columns.extend(xs.iter().map(|v| v.as_slice()));
-        with_covariates(&dy, &d, &columns, cfg.method, cfg.glm_rule)
+        with_covariates(&dy, &d, &columns, cfg.method, cfg.glm_rule, cached)
     };
     match result {
         Err(CellFailure(why)) => fail(column, why),

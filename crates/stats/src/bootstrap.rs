@@ -3,7 +3,7 @@
 //! draws and the sup-t critical value for uniform confidence bands.
 //!
 //! The draws are one matrix product `S · Ψ` (signs × influence functions), computed
-//! by faer in blocks of 64 draws, blocks in parallel. Aggregations are linear in the
+//! by faer over chunks of units (each product parallel). Aggregations are linear in the
 //! cell influence functions plus a function of each unit's group, so their draws
 //! are linear combinations of the draws of the cells and of group indicators: the
 //! product is done once per evaluation. Each block's signs come from
@@ -14,7 +14,6 @@
 use faer::{Accum, Mat, MatRef, Par};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
-use rayon::prelude::*;
 
 /// Bootstrap settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,7 +33,8 @@ pub(crate) struct BootResult {
     pub crit_val: f64,
 }
 
-const BLOCK: usize = 64;
+/// Units per chunk of the draw product.
+const CHUNK: usize = 2048;
 
 fn block_seed(seed: u64, block: u64) -> u64 {
     // splitmix64 finaliser of (seed, block): decorrelates neighbouring streams.
@@ -88,34 +88,40 @@ pub(crate) fn draw(inf: MatRef<'_, f64>, cluster: Option<&[usize]>, boot: Bootst
         None => (inf, n),
     };
     let reps = boot.reps.max(1);
-    let blocks = reps.div_ceil(BLOCK);
     let scale = (rows as f64).sqrt() / rows as f64;
-    let parts: Vec<Mat<f64>> = (0..blocks)
-        .into_par_iter()
-        .map(|b| {
-            let size = BLOCK.min(reps - b * BLOCK);
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(block_seed(boot.seed, b as u64));
-            let mut signs = Mat::<f64>::zeros(size, rows);
-            for i in 0..rows {
+    // Units in chunks of CHUNK: each chunk's signs (reps × chunk) come from its own
+    // stream, and the chunk's product is added into the draws in a fixed order, so
+    // the result depends on the seed only. faer parallelises each product.
+    let words = reps.div_ceil(64);
+    let mut mat = Mat::<f64>::zeros(reps, k);
+    let mut signs = Mat::<f64>::zeros(reps, CHUNK.min(rows));
+    let mut start = 0;
+    while start < rows {
+        let size = CHUNK.min(rows - start);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(block_seed(boot.seed, (start / CHUNK) as u64));
+        for i in 0..size {
+            let col = signs.col_mut(i);
+            let col = col.try_as_col_major_mut();
+            let Some(col) = col else { continue };
+            let col = col.as_slice_mut();
+            for w in 0..words {
                 let bits = rng.next_u64();
-                for d in 0..size {
-                    signs[(d, i)] = if (bits >> d) & 1 == 1 { 1.0 } else { -1.0 };
+                let lo = w * 64;
+                let hi = (lo + 64).min(reps);
+                for (d, v) in col[lo..hi].iter_mut().enumerate() {
+                    *v = if (bits >> d) & 1 == 1 { 1.0 } else { -1.0 };
                 }
             }
-            let mut out = Mat::<f64>::zeros(size, k);
-            faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, signs.as_ref(), psi, scale, Par::Seq);
-            out
-        })
-        .collect();
-    let mut mat = Mat::<f64>::zeros(reps, k);
-    let mut r0 = 0;
-    for part in &parts {
-        for j in 0..k {
-            for r in 0..part.nrows() {
-                mat[(r0 + r, j)] = part[(r, j)];
-            }
         }
-        r0 += part.nrows();
+        faer::linalg::matmul::matmul(
+            mat.as_mut(),
+            Accum::Add,
+            signs.as_ref().subcols(0, size),
+            psi.subrows(start, size),
+            scale,
+            Par::rayon(0),
+        );
+        start += size;
     }
     Draws { mat, rows, n }
 }

@@ -128,12 +128,18 @@ fn control_regression(dy: &[f64], d: &[bool], columns: &[&[f64]]) -> Result<(Vec
     Ok((mat_vec(&inv, &xty, k), inv))
 }
 
-/// Propensity scores (capped), the trimming indicator and `n · (X'WX)⁻¹`.
-fn propensity(
-    d: &[bool],
-    columns: &[&[f64]],
-    rule: GlmRule,
-) -> Result<(Vec<f64>, Vec<bool>, Vec<f64>, bool), CellFailure> {
+/// A fitted propensity score: scores (capped), trimming indicator, `n · (X'WX)⁻¹`
+/// and whether IRLS converged.
+#[derive(Clone)]
+pub(crate) struct Pscore {
+    ps: Vec<f64>,
+    keep: Vec<bool>,
+    hessian: Vec<f64>,
+    converged: bool,
+}
+
+/// Fits the propensity score of a cell (did/DRDID rules: overlap guard, cap, trim).
+pub(crate) fn propensity(d: &[bool], columns: &[&[f64]], rule: GlmRule) -> Result<Pscore, CellFailure> {
     let k = columns.len();
     let m = d.len();
     let y: Vec<f64> = d.iter().map(|&t| if t { 1.0 } else { 0.0 }).collect();
@@ -151,17 +157,31 @@ fn propensity(
     }
     let mut hessian = inverse(&info, k).ok_or_else(|| CellFailure("singular propensity information".into()))?;
     hessian.iter_mut().for_each(|v| *v *= m as f64);
-    Ok((ps, keep, hessian, fit.converged))
+    Ok(Pscore {
+        ps,
+        keep,
+        hessian,
+        converged: fit.converged,
+    })
 }
 
-/// The 2×2 estimator with covariates; `columns[0]` is the intercept.
+/// The 2×2 estimator with covariates; `columns[0]` is the intercept. `cached` is
+/// the propensity score of an identical (units, design) cell fitted before.
 pub(crate) fn with_covariates(
     dy: &[f64],
     d: &[bool],
     columns: &[&[f64]],
     method: Method,
     rule: GlmRule,
+    cached: Option<&Result<Pscore, CellFailure>>,
 ) -> Result<(CellEstimate, bool), CellFailure> {
+    let pscore = || -> Result<Pscore, CellFailure> {
+        match cached {
+            Some(Ok(p)) => Ok(p.clone()),
+            Some(Err(CellFailure(why))) => Err(CellFailure(why.clone())),
+            None => propensity(d, columns, rule),
+        }
+    };
     let m = dy.len();
     let k = columns.len();
     let n_t = d.iter().filter(|&&t| t).count();
@@ -195,7 +215,12 @@ pub(crate) fn with_covariates(
             ))
         }
         Method::Ipw => {
-            let (ps, keep, hessian, converged) = propensity(d, columns, rule)?;
+            let Pscore {
+                ps,
+                keep,
+                hessian,
+                converged,
+            } = pscore()?;
             let tr = |i: usize| if keep[i] { 1.0 } else { 0.0 };
             let w_treat: Vec<f64> = (0..m).map(|i| tr(i) * dd(i)).collect();
             let w_cont: Vec<f64> = (0..m).map(|i| tr(i) * ps[i] * (1.0 - dd(i)) / (1.0 - ps[i])).collect();
@@ -227,7 +252,12 @@ pub(crate) fn with_covariates(
             ))
         }
         Method::Dr => {
-            let (ps, keep, hessian, converged) = propensity(d, columns, rule)?;
+            let Pscore {
+                ps,
+                keep,
+                hessian,
+                converged,
+            } = pscore()?;
             let (beta, xpx_inv) = control_regression(dy, d, columns)?;
             let out: Vec<f64> = (0..m).map(|i| row_dot(columns, i, &beta)).collect();
             let tr = |i: usize| if keep[i] { 1.0 } else { 0.0 };
@@ -298,7 +328,7 @@ mod tests {
         let ones = [1.0; 8];
         let x = [0.1, 0.5, 0.3, 0.2, 0.4, 0.6, 0.3, 0.9];
         for method in [Method::Or, Method::Ipw, Method::Dr] {
-            let r = with_covariates(&dy, &d, &[&ones, &x], method, GlmRule::R);
+            let r = with_covariates(&dy, &d, &[&ones, &x], method, GlmRule::R, None);
             let att = r.map(|(e, _)| e.att).unwrap_or(f64::NAN);
             assert!(att.is_finite(), "{method:?}");
         }
