@@ -344,7 +344,8 @@ pub fn can(principal: &Principal, action: Action, facts: &CaseFacts) -> Result<(
             .office
             .as_ref()
             .is_some_and(|o| facts.summoned_offices.contains(o));
-        if !in_reach && !(summoned && action.allowed_when_summoned()) {
+        let allowed = in_reach || (summoned && action.allowed_when_summoned());
+        if !allowed {
             return Err(Denied::OutOfScope {
                 account: principal.account.clone(),
                 scope: principal.scope.clone(),

@@ -27,7 +27,9 @@ fn code(s: &str) -> UnitCode {
 }
 
 async fn setup(path: &std::path::Path) -> Store {
-    let store = Store::connect(&format!("sqlite://{}", path.display())).await.expect("store");
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("store");
     let units: Vec<Unit> = [
         ("33", "浙江省", None),
         ("3305", "湖州市", Some("33")),
@@ -40,7 +42,10 @@ async fn setup(path: &std::path::Path) -> Store {
     .into_iter()
     .map(|(c, n, p)| Unit::new(code(c), n, p.map(code)).expect("unit"))
     .collect();
-    store.upsert_units(&units.iter().collect::<Vec<_>>(), &mut |_| {}).await.expect("units");
+    store
+        .upsert_units(&units.iter().collect::<Vec<_>>(), &mut |_| {})
+        .await
+        .expect("units");
     let grids: Vec<Grid> = VILLAGES
         .iter()
         .map(|(unit, (lat, lon))| Grid {
@@ -101,7 +106,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(run());
 }
 
@@ -112,10 +120,18 @@ async fn run() {
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("intake.db");
     let store = setup(&path).await;
-    let key = server::accounts::create_api_key(&store, "bench", None).await.expect("key");
+    let key = server::accounts::create_api_key(&store, "bench", None)
+        .await
+        .expect("key");
     let config = ServerConfig {
-        ip_limit: Limit { burst: 1e12, per_second: 1e12 },
-        key_limit: Limit { burst: 1e12, per_second: 1e12 },
+        ip_limit: Limit {
+            burst: 1e12,
+            per_second: 1e12,
+        },
+        key_limit: Limit {
+            burst: 1e12,
+            per_second: 1e12,
+        },
         ..ServerConfig::default()
     };
     let state = AppState::load(store.clone(), config).await.expect("state");
@@ -163,13 +179,18 @@ async fn run() {
                     unit: code(unit),
                     grid: Some(format!("{unit}-01")),
                 },
-                reporter: Some(domain::case::Reporter { name: String::new(), contact: format!("r{i}@example.cn") }),
+                reporter: Some(domain::case::Reporter {
+                    name: String::new(),
+                    contact: format!("r{i}@example.cn"),
+                }),
                 co_signers: 0,
             },
             events: vec![CaseEvent {
                 at: now,
                 actor: "open311:bench".into(),
-                kind: EventKind::Created { office: format!("{unit}:committee") },
+                kind: EventKind::Created {
+                    office: format!("{unit}:committee"),
+                },
             }],
         }
     };
@@ -196,7 +217,10 @@ async fn run() {
 
     let http_rate = requests as f64 / http_secs;
     let raw_rate = requests as f64 / raw_secs;
-    println!("intake benchmark: {requests} cases, {connections} connections, SQLite WAL at {}", path.display());
+    println!(
+        "intake benchmark: {requests} cases, {connections} connections, SQLite WAL at {}",
+        path.display()
+    );
     println!("  HTTP POST /open311/v2/requests.json : {http_rate:>9.0} cases/s  ({http_secs:.2} s)");
     println!("  raw insert, same rows, same file     : {raw_rate:>9.0} cases/s  ({raw_secs:.2} s)");
     println!("  ratio HTTP / raw                     : {:>9.2}", http_rate / raw_rate);

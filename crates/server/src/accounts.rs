@@ -25,8 +25,14 @@ pub enum AccountError {
 fn check_name(name: &str) -> Result<(), AccountError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok { Ok(()) } else { Err(AccountError::BadName(name.to_string())) }
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AccountError::BadName(name.to_string()))
+    }
 }
 
 /// Creates or replaces an account with a password.
@@ -78,7 +84,15 @@ pub async fn demo_accounts(store: &Store, township: &UnitCode) -> Result<Vec<(St
             Role::Resident | Role::Analyst | Role::Administrator => None,
             _ => Some(format!("{township}:gov")),
         };
-        add_user(store, &name, role.as_str(), township.as_str(), office.as_deref(), &password).await?;
+        add_user(
+            store,
+            &name,
+            role.as_str(),
+            township.as_str(),
+            office.as_deref(),
+            &password,
+        )
+        .await?;
         made.push((name, role, password));
     }
     Ok(made)

@@ -5,8 +5,8 @@
 //! and it lets the server look a key up by its hash). Key and token prefixes (`grk_`, `grs_`) make a leaked secret easy
 //! to recognise in logs and scanners.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 
 pub const API_KEY_PREFIX: &str = "grk_";

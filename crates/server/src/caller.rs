@@ -63,7 +63,11 @@ impl FromRequestParts<AppState> for Caller {
             });
         }
         let now = state.now().unix_timestamp();
-        let account = state.store.session_account(&hash, now).await.map_err(ApiError::internal)?;
+        let account = state
+            .store
+            .session_account(&hash, now)
+            .await
+            .map_err(ApiError::internal)?;
         match account {
             Some(row) => Ok(Caller(Some(principal_of(&row)?))),
             None => Err(ApiError::Unauthenticated),

@@ -81,7 +81,10 @@ pub fn locate(state: &AppState, w: &Whereabouts) -> Result<Location, ApiError> {
             });
         }
         if w.unit.is_none() && w.address.is_none() {
-            return Err(ApiError::invalid("lat", "the point lies outside every grid of the territory served"));
+            return Err(ApiError::invalid(
+                "lat",
+                "the point lies outside every grid of the territory served",
+            ));
         }
     }
     let unit = match (&w.unit, &w.address) {
@@ -176,7 +179,11 @@ pub async fn load(state: &AppState, id: CaseId) -> Result<LoadedCase, ApiError> 
     let record = state.store.load_case(id).await?;
     let access = state.store.case_access(id).await?;
     let status = CaseStatus::replay(id, &record.events).map_err(|e| ApiError::internal(format!("stored log: {e}")))?;
-    let mut facts = CaseFacts::from_status(record.row.location.unit.clone(), &status, access.reporter_account.as_deref());
+    let mut facts = CaseFacts::from_status(
+        record.row.location.unit.clone(),
+        &status,
+        access.reporter_account.as_deref(),
+    );
     facts.complained_unit = access.complained_unit.clone();
     facts.complained_office = access.complained_office.clone();
     Ok(LoadedCase {
@@ -198,7 +205,13 @@ pub async fn act(
     let case = load(state, id).await?;
     access::can(principal, action, &case.facts)?;
     let event = CaseEvent {
-        at: state.now().max(case.record.events.last().map(|e| e.at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)),
+        at: state.now().max(
+            case.record
+                .events
+                .last()
+                .map(|e| e.at)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        ),
         actor: principal.account.clone(),
         kind,
     };

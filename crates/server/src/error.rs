@@ -66,11 +66,7 @@ pub enum ApiError {
 }
 
 fn join(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(FieldError::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(FieldError::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl ApiError {
@@ -165,10 +161,7 @@ impl IntoResponse for ApiError {
         } else {
             match &self {
                 ApiError::Invalid(_) => self.to_string(),
-                _ => errors
-                    .first()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default(),
+                _ => errors.first().map(|e| e.message.clone()).unwrap_or_default(),
             }
         };
         let body = ErrorBody {
@@ -183,10 +176,10 @@ impl IntoResponse for ApiError {
 }
 
 fn add_retry_after(response: &mut Response, secs: Option<u64>) {
-    if let Some(secs) = secs {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = secs
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }
 
@@ -215,11 +208,7 @@ impl IntoResponse for Open311Error {
             .into_iter()
             .map(|e| render::ErrorItem {
                 code: status.as_u16(),
-                description: if e.field.is_empty() {
-                    e.message
-                } else {
-                    e.to_string()
-                },
+                description: if e.field.is_empty() { e.message } else { e.to_string() },
             })
             .collect();
         let mut response = render::respond(self.format, status, &render::Errors(errors));

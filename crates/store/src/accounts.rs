@@ -91,7 +91,10 @@ impl Store {
 
     pub async fn account(&self, name: &str) -> Result<Option<AccountRow>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(account_row).transpose()
     }
 
@@ -126,7 +129,11 @@ impl Store {
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(name, office, created_at)| ApiKeyRow { name, office, created_at }))
+        Ok(row.map(|(name, office, created_at)| ApiKeyRow {
+            name,
+            office,
+            created_at,
+        }))
     }
 
     pub async fn insert_session(
@@ -151,27 +158,40 @@ impl Store {
         let sql = format!(
             "SELECT {} FROM sessions s JOIN accounts a ON a.name = s.account \
              WHERE s.hash = $1 AND s.expires_at > $2 AND a.disabled = 0",
-            ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+            ACCOUNT_COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).bind(now).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(account_row).transpose()
     }
 
     pub async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE hash = $1").bind(hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn write_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO audit_log (at, account, role, action, case_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(e.at)
-            .bind(&e.account)
-            .bind(&e.role)
-            .bind(&e.action)
-            .bind(e.case_id)
-            .bind(&e.detail)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, account, role, action, case_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(e.at)
+        .bind(&e.account)
+        .bind(&e.role)
+        .bind(&e.action)
+        .bind(e.case_id)
+        .bind(&e.detail)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -199,7 +219,14 @@ impl Store {
         };
         Ok(rows
             .into_iter()
-            .map(|(at, account, role, action, case_id, detail)| AuditEntry { at, account, role, action, case_id, detail })
+            .map(|(at, account, role, action, case_id, detail)| AuditEntry {
+                at,
+                account,
+                role,
+                action,
+                case_id,
+                detail,
+            })
             .collect())
     }
 
@@ -211,7 +238,10 @@ impl Store {
     ) -> Result<CaseId, StoreError> {
         let mut tx = self.pool.begin().await?;
         let ids = insert_cases_in(&mut tx, std::slice::from_ref(record)).await?;
-        let id = ids.first().copied().ok_or_else(|| StoreError::Corrupt("insert returned no id".into()))?;
+        let id = ids
+            .first()
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt("insert returned no id".into()))?;
         sqlx::query(
             "INSERT INTO case_access (case_id, reporter_account, complained_unit, complained_office, token, api_key) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -230,7 +260,13 @@ impl Store {
 
     /// A case's access facts; the default (nobody extra, nothing complained about) when none were recorded.
     pub async fn case_access(&self, case: CaseId) -> Result<CaseAccessRow, StoreError> {
-        type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+        type Row = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let row: Option<Row> = sqlx::query_as(
             "SELECT reporter_account, complained_unit, complained_office, token, api_key FROM case_access \
              WHERE case_id = $1",
@@ -244,13 +280,21 @@ impl Store {
         let complained_unit = complained_unit
             .map(|u| UnitCode::parse(&u).map_err(|e| StoreError::Corrupt(format!("case {case}: {e}"))))
             .transpose()?;
-        Ok(CaseAccessRow { reporter_account, complained_unit, complained_office, token, api_key })
+        Ok(CaseAccessRow {
+            reporter_account,
+            complained_unit,
+            complained_office,
+            token,
+            api_key,
+        })
     }
 
     /// The case created with an Open311 token.
     pub async fn case_by_token(&self, token: &str) -> Result<Option<CaseId>, StoreError> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT case_id FROM case_access WHERE token = $1").bind(token).fetch_optional(&self.pool).await?;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT case_id FROM case_access WHERE token = $1")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.0))
     }
 

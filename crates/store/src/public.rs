@@ -45,7 +45,8 @@ impl Store {
             n += 1;
             format!("${n}")
         };
-        let list = |len: usize, next: &mut dyn FnMut() -> String| (0..len).map(|_| next()).collect::<Vec<_>>().join(", ");
+        let list =
+            |len: usize, next: &mut dyn FnMut() -> String| (0..len).map(|_| next()).collect::<Vec<_>>().join(", ");
         sql += &format!(" AND kind IN ({})", list(f.kinds.len().max(1), &mut next));
         if !f.ids.is_empty() {
             sql += &format!(" AND id IN ({})", list(f.ids.len(), &mut next));
@@ -92,7 +93,11 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<FeedEvent>, StoreError> {
         let marks: Vec<String> = (0..kinds.len().max(1)).map(|i| format!("${}", i + 4)).collect();
-        let case_clause = if case.is_some() { format!(" AND e.case_id = ${}", marks.len() + 4) } else { String::new() };
+        let case_clause = if case.is_some() {
+            format!(" AND e.case_id = ${}", marks.len() + 4)
+        } else {
+            String::new()
+        };
         let sql = format!(
             "SELECT e.case_id, e.seq, e.at, e.actor, e.payload, c.state FROM case_events e JOIN cases c ON c.id = e.case_id \
              WHERE e.at >= $1 AND e.at <= $2 AND c.kind IN ({}){case_clause} ORDER BY e.at, e.case_id, e.seq LIMIT $3",
@@ -121,7 +126,11 @@ impl Store {
                 Ok(FeedEvent {
                     case_id,
                     seq: row.try_get("seq")?,
-                    event: CaseEvent { at, actor: row.try_get("actor")?, kind },
+                    event: CaseEvent {
+                        at,
+                        actor: row.try_get("actor")?,
+                        kind,
+                    },
                     case_state: row.try_get("state")?,
                 })
             })

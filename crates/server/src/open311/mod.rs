@@ -37,7 +37,10 @@ impl Format {
                 Format::Xml,
                 ApiError::invalid(
                     "format",
-                    format!("unsupported format {:?} (expected xml or json)", other.chars().take(20).collect::<String>()),
+                    format!(
+                        "unsupported format {:?} (expected xml or json)",
+                        other.chars().take(20).collect::<String>()
+                    ),
                 ),
             )),
         }

@@ -6,6 +6,7 @@
 //! (the spec lets jurisdictions add their own). Times are passed in, never read from the clock.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -157,16 +158,23 @@ impl Fields {
             attributes: BTreeMap::new(),
             errors: Vec::new(),
         };
+        let mut duplicates = Vec::new();
         for (key, value) in pairs {
             if let Some(rest) = key.strip_prefix("attribute[") {
                 f.attribute(&key, rest, value);
             } else if list_fields.contains(&key.as_str()) {
                 f.lists.entry(key).or_default().push(value);
-            } else if f.scalars.contains_key(&key) {
-                f.error(&key, "given more than once");
             } else {
-                f.scalars.insert(key, value);
+                match f.scalars.entry(key) {
+                    Entry::Occupied(taken) => duplicates.push(taken.key().clone()),
+                    Entry::Vacant(slot) => {
+                        slot.insert(value);
+                    }
+                }
             }
+        }
+        for key in duplicates {
+            f.error(&key, "given more than once");
         }
         f
     }
@@ -177,7 +185,10 @@ impl Fields {
             None => match rest.strip_suffix(']') {
                 Some(code) => (code, false),
                 None => {
-                    self.error(key, "malformed attribute name (expected attribute[CODE] or attribute[CODE][])");
+                    self.error(
+                        key,
+                        "malformed attribute name (expected attribute[CODE] or attribute[CODE][])",
+                    );
                     return;
                 }
             },
@@ -336,7 +347,10 @@ impl Fields {
             "open" => Some(Status::Open),
             "closed" => Some(Status::Closed),
             _ => {
-                self.error(field, format!("{:?} is not a status (expected open or closed)", raw.trim()));
+                self.error(
+                    field,
+                    format!("{:?} is not a status (expected open or closed)", raw.trim()),
+                );
                 None
             }
         }
@@ -376,9 +390,7 @@ pub fn parse_w3c_datetime(s: &str) -> Option<OffsetDateTime> {
         return Some(t.assume_utc());
     }
     let date = format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, date)
-        .ok()
-        .map(|d| d.midnight().assume_utc())
+    time::Date::parse(s, date).ok().map(|d| d.midnight().assume_utc())
 }
 
 /// Parses the form body of `POST requests`.
@@ -406,10 +418,7 @@ pub fn parse_new_request(body: &[u8]) -> Result<NewRequest, ApiError> {
     };
     let bad_coordinates = ["lat", "long"].iter().any(|k| f.errors.iter().any(|e| e.field == *k));
     if place.point.is_none() && place.address_string.is_none() && !bad_coordinates {
-        f.error(
-            "lat",
-            "a location is required: lat and long, or address_string",
-        );
+        f.error("lat", "a location is required: lat and long, or address_string");
     }
     let description = f.text("description", MAX_DESCRIPTION_CHARS);
     let media_url = f.text("media_url", 2_000);
@@ -431,7 +440,10 @@ pub fn parse_new_request(body: &[u8]) -> Result<NewRequest, ApiError> {
 
 /// Parses the query of `GET requests`; `now` is the end of the default range.
 pub fn parse_requests_query(query: &str, now: OffsetDateTime) -> Result<RequestsQuery, ApiError> {
-    let mut f = Fields::collect(pairs_of_query(query)?, &["service_request_id", "service_code", "status"]);
+    let mut f = Fields::collect(
+        pairs_of_query(query)?,
+        &["service_request_id", "service_code", "status"],
+    );
     let ids: Vec<i64> = f
         .list("service_request_id")
         .iter()
@@ -521,11 +533,7 @@ mod tests {
     /// The field errors of a failed parse as `field: message` lines, or the error itself.
     fn errors(e: ApiError) -> String {
         match e {
-            ApiError::Invalid(errors) => errors
-                .iter()
-                .map(FieldError::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
+            ApiError::Invalid(errors) => errors.iter().map(FieldError::to_string).collect::<Vec<_>>().join("\n"),
             other => format!("{}: {other}", other.status().as_u16()),
         }
     }
@@ -540,7 +548,10 @@ mod tests {
 
     #[test]
     fn post_requests_field_by_field() {
-        check_post("api_key=k&service_code=road&lat=30.5&long=120.1", "ok road Some((30.5, 120.1)) None");
+        check_post(
+            "api_key=k&service_code=road&lat=30.5&long=120.1",
+            "ok road Some((30.5, 120.1)) None",
+        );
         check_post(
             "api_key=k&service_code=road&address_string=%E5%85%AB%E9%87%8C%E5%BA%97",
             "ok road None Some(\"八里店\")",
@@ -548,20 +559,44 @@ mod tests {
         check_post("service_code=road&lat=1&long=2", "403: api_key is required");
         check_post("api_key=&service_code=road&lat=1&long=2", "403: api_key is required");
         check_post("api_key=k&lat=1&long=2", "service_code: required");
-        check_post("api_key=k&service_code=road", "lat: a location is required: lat and long, or address_string");
+        check_post(
+            "api_key=k&service_code=road",
+            "lat: a location is required: lat and long, or address_string",
+        );
         check_post("api_key=k&service_code=road&lat=1", "long: required when lat is given");
-        check_post("api_key=k&service_code=road&lat=91&long=2", "lat: must lie between -90 and 90");
-        check_post("api_key=k&service_code=road&lat=x&long=NaN", "lat: \"x\" is not a number\nlong: must lie between -180 and 180");
-        check_post("api_key=k&service_code=a&service_code=b&lat=1&long=2", "service_code: given more than once");
-        check_post("api_key=k&service_code=road&lat=1&long=2&attribute[=x", "attribute[: malformed attribute name (expected attribute[CODE] or attribute[CODE][])");
-        check_post("api_key=k&service_code=road&lat=1&long=2&attribute[]=x", "attribute[]: malformed attribute code");
+        check_post(
+            "api_key=k&service_code=road&lat=91&long=2",
+            "lat: must lie between -90 and 90",
+        );
+        check_post(
+            "api_key=k&service_code=road&lat=x&long=NaN",
+            "lat: \"x\" is not a number\nlong: must lie between -180 and 180",
+        );
+        check_post(
+            "api_key=k&service_code=a&service_code=b&lat=1&long=2",
+            "service_code: given more than once",
+        );
+        check_post(
+            "api_key=k&service_code=road&lat=1&long=2&attribute[=x",
+            "attribute[: malformed attribute name (expected attribute[CODE] or attribute[CODE][])",
+        );
+        check_post(
+            "api_key=k&service_code=road&lat=1&long=2&attribute[]=x",
+            "attribute[]: malformed attribute code",
+        );
     }
 
     #[test]
     fn description_may_hold_4000_characters_and_no_more() {
-        let ok = format!("api_key=k&service_code=r&lat=1&long=2&description={}", "路".repeat(4_000));
+        let ok = format!(
+            "api_key=k&service_code=r&lat=1&long=2&description={}",
+            "路".repeat(4_000)
+        );
         assert!(parse_new_request(ok.as_bytes()).is_ok());
-        let long = format!("api_key=k&service_code=r&lat=1&long=2&description={}", "路".repeat(4_001));
+        let long = format!(
+            "api_key=k&service_code=r&lat=1&long=2&description={}",
+            "路".repeat(4_001)
+        );
         assert_eq!(
             errors(parse_new_request(long.as_bytes()).unwrap_err()),
             "description: longer than 4000 characters"
@@ -605,11 +640,26 @@ mod tests {
         assert_eq!(q.statuses, [Status::Open]);
         assert_eq!(q.offset(), 20);
         let cases = [
-            ("start_date=2025-01-01&end_date=2025-04-02", "end_date: the range may span at most 90 days"),
-            ("start_date=2025-02-01&end_date=2025-01-01", "end_date: is before start_date"),
-            ("start_date=yesterday", "start_date: \"yesterday\" is not a W3C date-time (e.g. 2010-01-01T00:00:00Z)"),
-            ("status=pending", "status: \"pending\" is not a status (expected open or closed)"),
-            ("service_request_id=abc", "service_request_id: \"abc\" is not a request id"),
+            (
+                "start_date=2025-01-01&end_date=2025-04-02",
+                "end_date: the range may span at most 90 days",
+            ),
+            (
+                "start_date=2025-02-01&end_date=2025-01-01",
+                "end_date: is before start_date",
+            ),
+            (
+                "start_date=yesterday",
+                "start_date: \"yesterday\" is not a W3C date-time (e.g. 2010-01-01T00:00:00Z)",
+            ),
+            (
+                "status=pending",
+                "status: \"pending\" is not a status (expected open or closed)",
+            ),
+            (
+                "service_request_id=abc",
+                "service_request_id: \"abc\" is not a request id",
+            ),
             ("page=0", "page: must be a whole number from 1 to 4294967"),
             ("page_size=1001", "page_size: must be a whole number from 1 to 1000"),
             ("page=1&page=2", "page: given more than once"),

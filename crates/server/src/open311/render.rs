@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::Format;
-use super::xml::Xml;
 pub use super::types::*;
+use super::xml::Xml;
 
 /// Something that can be sent as an Open311 response body.
 pub trait Document: Serialize {
@@ -33,10 +33,9 @@ pub fn to_string(format: Format, doc: &impl Document) -> String {
 pub fn respond(format: Format, status: StatusCode, doc: &impl Document) -> Response {
     let body = to_string(format, doc);
     let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     response
 }
 

@@ -127,12 +127,20 @@ fn service(state: &AppState, category: &str) -> Service {
 
 fn services(state: &AppState, format: Format, query: &str) -> Result311 {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_string());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
     let place = match (get("lat"), get("long")) {
         (Some(lat), Some(long)) => {
-            let lat: f64 = lat.parse().map_err(|_| Open311Error::new(format, ApiError::invalid("lat", "not a number")))?;
-            let long: f64 =
-                long.parse().map_err(|_| Open311Error::new(format, ApiError::invalid("long", "not a number")))?;
+            let lat: f64 = lat
+                .parse()
+                .map_err(|_| Open311Error::new(format, ApiError::invalid("lat", "not a number")))?;
+            let long: f64 = long
+                .parse()
+                .map_err(|_| Open311Error::new(format, ApiError::invalid("long", "not a number")))?;
             let grid = state
                 .grids
                 .locate(lat, long)
@@ -140,7 +148,12 @@ fn services(state: &AppState, format: Format, query: &str) -> Result311 {
             Some(grid.map(|g| g.unit.clone()))
         }
         (None, None) => None,
-        _ => return Err(Open311Error::new(format, ApiError::invalid("long", "lat and long must be given together"))),
+        _ => {
+            return Err(Open311Error::new(
+                format,
+                ApiError::invalid("long", "lat and long must be given together"),
+            ));
+        }
     };
     let list = categories(state)
         .into_iter()
@@ -197,8 +210,7 @@ async fn service_definition(State(state): State<AppState>, Path(file): Path<Stri
                 required: false,
                 datatype_description: Some("a division code, e.g. 330502001".into()),
                 order: 2,
-                description: "For a complaint: the unit complained about. Its staff never see who complained."
-                    .into(),
+                description: "For a complaint: the unit complained about. Its staff never see who complained.".into(),
                 values: Vec::new(),
             },
         ],
@@ -208,7 +220,11 @@ async fn service_definition(State(state): State<AppState>, Path(file): Path<Stri
 
 /// Open311's two statuses from a stored state name (the closed states of `CaseState::is_open`).
 fn status_of(state: &str) -> Status {
-    if matches!(state, "closed" | "not_accepted" | "final") { Status::Closed } else { Status::Open }
+    if matches!(state, "closed" | "not_accepted" | "final") {
+        Status::Closed
+    } else {
+        Status::Open
+    }
 }
 
 fn to_request(state: &AppState, row: &CaseRow) -> ServiceRequest {
@@ -276,7 +292,11 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>) ->
         limit: 1,
         ..PublicFilter::default()
     };
-    let rows = state.store.list_public_cases(&filter).await.map_err(|e| Open311Error::new(format, e))?;
+    let rows = state
+        .store
+        .list_public_cases(&filter)
+        .await
+        .map_err(|e| Open311Error::new(format, e))?;
     let row = rows.first().ok_or_else(missing)?;
     ok(format, &Requests(vec![to_request(&state, row)]))
 }
@@ -286,7 +306,11 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Resul
     if token.is_empty() || token.len() > 100 {
         return Err(not_found(format, "no such token".into()));
     }
-    let id = state.store.case_by_token(token).await.map_err(|e| Open311Error::new(format, e))?;
+    let id = state
+        .store
+        .case_by_token(token)
+        .await
+        .map_err(|e| Open311Error::new(format, e))?;
     let id = id.ok_or_else(|| not_found(format, "no such token".into()))?;
     ok(
         format,
@@ -308,7 +332,11 @@ async fn check_key(state: &AppState, format: Format, api_key: &str) -> Result<St
             },
         ));
     }
-    let key = state.store.api_key_by_hash(&hash).await.map_err(|e| Open311Error::new(format, e))?;
+    let key = state
+        .store
+        .api_key_by_hash(&hash)
+        .await
+        .map_err(|e| Open311Error::new(format, e))?;
     key.map(|k| k.name)
         .ok_or_else(|| Open311Error::new(format, ApiError::Forbidden("api_key is invalid".into())))
 }
@@ -318,20 +346,24 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
     let req = parse::parse_new_request(body).map_err(err)?;
     let key_name = check_key(state, format, &req.api_key).await?;
     if !categories(state).contains(&req.service_code) {
-        return Err(err(ApiError::invalid("service_code", format!("unknown service_code {:?}", req.service_code))));
+        return Err(err(ApiError::invalid(
+            "service_code",
+            format!("unknown service_code {:?}", req.service_code),
+        )));
     }
     let kind = match req.attributes.get("kind").and_then(|v| v.first()) {
         None => CaseKind::ServiceRequest,
-        Some(k) => KIND_CHOICES
-            .into_iter()
-            .find(|c| c.as_str() == k)
-            .ok_or_else(|| err(ApiError::invalid("attribute[kind]", format!("{k:?} is not one of the listed values"))))?,
+        Some(k) => KIND_CHOICES.into_iter().find(|c| c.as_str() == k).ok_or_else(|| {
+            err(ApiError::invalid(
+                "attribute[kind]",
+                format!("{k:?} is not one of the listed values"),
+            ))
+        })?,
     };
     let complained_unit = match req.attributes.get("complained_unit").and_then(|v| v.first()) {
         None => None,
         Some(code) => Some(
-            UnitCode::parse(code)
-                .map_err(|e| err(ApiError::invalid("attribute[complained_unit]", e.to_string())))?,
+            UnitCode::parse(code).map_err(|e| err(ApiError::invalid("attribute[complained_unit]", e.to_string())))?,
         ),
     };
     let reporter = (!req.reporter.is_empty()).then(|| Reporter {
@@ -394,7 +426,13 @@ async fn updates(state: &AppState, format: Format, query: &str) -> Result311 {
     let q = parse::parse_updates_query(query, state.now()).map_err(|e| Open311Error::new(format, e))?;
     let feed = state
         .store
-        .public_feed(q.start.unix_timestamp(), q.end.unix_timestamp(), q.service_request_id, &PUBLIC_KINDS, 1_000)
+        .public_feed(
+            q.start.unix_timestamp(),
+            q.end.unix_timestamp(),
+            q.service_request_id,
+            &PUBLIC_KINDS,
+            1_000,
+        )
         .await
         .map_err(|e| Open311Error::new(format, e))?;
     let list = feed
@@ -425,7 +463,13 @@ async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Result311
         return Err(not_found(format, format!("no service request \"{id}\"")));
     }
     let event = domain::CaseEvent {
-        at: state.now().max(case.record.events.last().map(|e| e.at).unwrap_or(OffsetDateTime::UNIX_EPOCH)),
+        at: state.now().max(
+            case.record
+                .events
+                .last()
+                .map(|e| e.at)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        ),
         actor: format!("open311:{key_name}"),
         kind: EventKind::Note {
             text: update.description.clone(),
@@ -446,4 +490,3 @@ async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Result311
         }]),
     )
 }
-

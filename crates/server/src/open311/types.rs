@@ -122,11 +122,7 @@ impl Status {
     }
 
     pub fn of(state: domain::CaseState) -> Status {
-        if state.is_open() {
-            Status::Open
-        } else {
-            Status::Closed
-        }
+        if state.is_open() { Status::Open } else { Status::Closed }
     }
 }
 

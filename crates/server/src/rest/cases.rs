@@ -136,7 +136,10 @@ pub async fn list_cases(
     let offset = i64::from(page - 1) * i64::from(page_size);
     let rows: Vec<CaseRow> = match access::list_scope(principal) {
         ListScope::ReportedBy(account) => {
-            let ids = state.store.cases_reported_by(&account, i64::from(page_size), offset).await?;
+            let ids = state
+                .store
+                .cases_reported_by(&account, i64::from(page_size), offset)
+                .await?;
             let mut rows = Vec::with_capacity(ids.len());
             for id in ids {
                 rows.push(state.store.load_case(id).await?.row);
@@ -232,11 +235,20 @@ pub async fn create_case(
     if category.is_empty() {
         return Err(ApiError::invalid("category", "required"));
     }
-    let description = text("description", &req.description, crate::open311::parse::MAX_DESCRIPTION_CHARS)?;
+    let description = text(
+        "description",
+        &req.description,
+        crate::open311::parse::MAX_DESCRIPTION_CHARS,
+    )?;
     let point = match (req.lat, req.lon) {
         (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Some((lat, lon)),
         (None, None) => None,
-        _ => return Err(ApiError::invalid("lat", "lat and lon must be given together, in degrees")),
+        _ => {
+            return Err(ApiError::invalid(
+                "lat",
+                "lat and lon must be given together, in degrees",
+            ));
+        }
     };
     let unit = req
         .unit
@@ -379,7 +391,13 @@ pub async fn get_case(
             && access::reporter_disclosure(Some(principal), &case.facts) == Disclosure::Shown;
         if allowed {
             if principal.role.is_staff() {
-                cases::audit_read(&state, principal, id, "reporter name and contact via GET /api/v1/cases/{id}").await?;
+                cases::audit_read(
+                    &state,
+                    principal,
+                    id,
+                    "reporter name and contact via GET /api/v1/cases/{id}",
+                )
+                .await?;
             }
             reporter = Some(ReporterView {
                 name: r.name.clone(),
@@ -505,7 +523,12 @@ pub async fn act(
     let (action, kind) = match req {
         ActRequest::Accept => {
             let held = cases::load(&state, id).await?;
-            (Action::Accept, EventKind::Accepted { office: held.status.office })
+            (
+                Action::Accept,
+                EventKind::Accepted {
+                    office: held.status.office,
+                },
+            )
         }
         ActRequest::Assign { office, staff } => (
             Action::Assign,
@@ -514,7 +537,12 @@ pub async fn act(
                 staff: staff.map(|s| text("staff", &s, 100)).transpose()?,
             },
         ),
-        ActRequest::Reply { text: t } => (Action::Reply, EventKind::Replied { text: long("text", &t)? }),
+        ActRequest::Reply { text: t } => (
+            Action::Reply,
+            EventKind::Replied {
+                text: long("text", &t)?,
+            },
+        ),
         ActRequest::Extend { days, reason } => (
             Action::Extend,
             EventKind::Extended {
@@ -523,9 +551,12 @@ pub async fn act(
                 approver: principal.account.clone(),
             },
         ),
-        ActRequest::MediationStart { team } => {
-            (Action::Mediate, EventKind::MediationStarted { team: text("team", &team, 100)? })
-        }
+        ActRequest::MediationStart { team } => (
+            Action::Mediate,
+            EventKind::MediationStarted {
+                team: text("team", &team, 100)?,
+            },
+        ),
         ActRequest::MediationSettle { agreement, parties } => (
             Action::Mediate,
             EventKind::MediationSettled {
@@ -569,7 +600,12 @@ pub async fn act(
                 by: principal.account.clone(),
             },
         ),
-        ActRequest::Reopen { reason } => (Action::Reopen, EventKind::Reopened { reason: long("reason", &reason)? }),
+        ActRequest::Reopen { reason } => (
+            Action::Reopen,
+            EventKind::Reopened {
+                reason: long("reason", &reason)?,
+            },
+        ),
     };
     let status = cases::act(&state, principal, id, action, kind).await?;
     Ok(axum::Json(ActResult {

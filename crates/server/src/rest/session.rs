@@ -66,7 +66,10 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
     let secret = auth::new_session_token().map_err(ApiError::internal)?;
     let now = state.now().unix_timestamp();
     let expires_at = now + state.config.session_ttl_secs;
-    state.store.insert_session(&secret.hash, &account.name, now, expires_at).await?;
+    state
+        .store
+        .insert_session(&secret.hash, &account.name, now, expires_at)
+        .await?;
     let cookie = auth::session_cookie(
         &secret.secret,
         u64::try_from(state.config.session_ttl_secs).unwrap_or(0),
@@ -131,7 +134,11 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
 )]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<AccountView>, ApiError> {
     let p = caller.require()?;
-    let row = state.store.account(&p.account).await?.ok_or(ApiError::Unauthenticated)?;
+    let row = state
+        .store
+        .account(&p.account)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     Ok(axum::Json(AccountView {
         name: row.name,
         display_name: row.display_name,

@@ -109,17 +109,19 @@ pub struct LocateView {
         (status = 404, description = "The point lies outside every grid", body = ErrorBody),
     )
 )]
-pub async fn locate(
-    State(state): State<AppState>,
-    Query(q): Query<LocateQuery>,
-) -> Result<Json<LocateView>, ApiError> {
+pub async fn locate(State(state): State<AppState>, Query(q): Query<LocateQuery>) -> Result<Json<LocateView>, ApiError> {
     let grid = state
         .grids
         .locate(q.lat, q.lon)
         .map_err(|e| ApiError::invalid("lat", e.to_string()))?
         .ok_or_else(|| ApiError::NotFound("the point lies outside every grid".into()))?;
     Ok(Json(LocateView {
-        chain: state.territory.ancestry(&grid.unit).into_iter().map(UnitBrief::from).collect(),
+        chain: state
+            .territory
+            .ancestry(&grid.unit)
+            .into_iter()
+            .map(UnitBrief::from)
+            .collect(),
         grid: grid.id.clone(),
     }))
 }

@@ -38,7 +38,9 @@ async fn world() -> World {
         std::process::id(),
         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
     ));
-    let store = Store::connect(&format!("sqlite://{}", path.display())).await.expect("store");
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("store");
     let units: Vec<Unit> = [
         ("33", "浙江省", None),
         ("3305", "湖州市", Some("33")),
@@ -51,13 +53,19 @@ async fn world() -> World {
     .into_iter()
     .map(|(c, n, p)| Unit::new(code(c), n, p.map(code)).expect("unit"))
     .collect();
-    store.upsert_units(&units.iter().collect::<Vec<_>>(), &mut |_| {}).await.expect("units");
+    store
+        .upsert_units(&units.iter().collect::<Vec<_>>(), &mut |_| {})
+        .await
+        .expect("units");
     let grid = |unit: &str, (lat, lon): (f64, f64)| Grid {
         id: format!("{unit}-01"),
         unit: code(unit),
         cells: vec![u64::from(cell_of(lat, lon).expect("cell"))],
     };
-    store.replace_grids(&[grid(VILLAGE_A, POINT_A), grid(VILLAGE_B, POINT_B)], &[]).await.expect("grids");
+    store
+        .replace_grids(&[grid(VILLAGE_A, POINT_A), grid(VILLAGE_B, POINT_B)], &[])
+        .await
+        .expect("grids");
     for (name, role, scope, office) in [
         ("resident", "resident", "330502001", None),
         ("other-resident", "resident", "330502001", None),
@@ -69,19 +77,38 @@ async fn world() -> World {
         ("administrator", "administrator", "330502001", None),
         ("far-caseworker", "caseworker", "330502002", Some("330502002:gov")),
         ("far-head", "office_head", "330502002", Some("330502002:gov")),
-        ("village-caseworker", "caseworker", VILLAGE_A, Some("330502001001:committee")),
+        (
+            "village-caseworker",
+            "caseworker",
+            VILLAGE_A,
+            Some("330502001001:committee"),
+        ),
     ] {
-        server::accounts::add_user(&store, name, role, scope, office, PASSWORD).await.expect("account");
+        server::accounts::add_user(&store, name, role, scope, office, PASSWORD)
+            .await
+            .expect("account");
     }
-    let api_key = server::accounts::create_api_key(&store, "it-client", None).await.expect("key");
+    let api_key = server::accounts::create_api_key(&store, "it-client", None)
+        .await
+        .expect("key");
     let config = ServerConfig {
         body_limit: 16 * 1024,
-        ip_limit: Limit { burst: 1e9, per_second: 1e9 },
-        key_limit: Limit { burst: 1e9, per_second: 1e9 },
+        ip_limit: Limit {
+            burst: 1e9,
+            per_second: 1e9,
+        },
+        key_limit: Limit {
+            burst: 1e9,
+            per_second: 1e9,
+        },
         ..ServerConfig::default()
     };
     let state = AppState::load(store.clone(), config).await.expect("state");
-    World { app: server::serve::app(state), store, api_key }
+    World {
+        app: server::serve::app(state),
+        store,
+        api_key,
+    }
 }
 
 struct Reply {
@@ -97,11 +124,18 @@ impl Reply {
 }
 
 async fn call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: Body, content_type: &str) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri).header("content-type", content_type);
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let response = app.clone().oneshot(req.body(body).expect("request")).await.expect("response");
+    let response = app
+        .clone()
+        .oneshot(req.body(body).expect("request"))
+        .await
+        .expect("response");
     let status = response.status();
     let content_type = response
         .headers()
@@ -110,7 +144,11 @@ async fn call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: 
         .unwrap_or_default()
         .to_string();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    Reply { status, content_type, text: String::from_utf8_lossy(&bytes).into_owned() }
+    Reply {
+        status,
+        content_type,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 async fn json_call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Reply {
@@ -119,11 +157,26 @@ async fn json_call(app: &Router, method: &str, uri: &str, token: Option<&str>, b
 }
 
 async fn form(app: &Router, uri: &str, body: &str) -> Reply {
-    call(app, "POST", uri, None, Body::from(body.to_string()), "application/x-www-form-urlencoded").await
+    call(
+        app,
+        "POST",
+        uri,
+        None,
+        Body::from(body.to_string()),
+        "application/x-www-form-urlencoded",
+    )
+    .await
 }
 
 async fn sign_in(app: &Router, name: &str) -> String {
-    let r = json_call(app, "POST", "/api/v1/sessions", None, Some(json!({"name": name, "password": PASSWORD}))).await;
+    let r = json_call(
+        app,
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Some(json!({"name": name, "password": PASSWORD})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "sign in {name}: {}", r.text);
     r.json()["token"].as_str().expect("token").to_string()
 }
@@ -168,7 +221,11 @@ async fn role_territory_endpoint_matrix() {
         ("village-caseworker", 200, true, false, 409),
     ];
     for (account, get_status, listed, reporter, accept_status) in matrix {
-        let token = if account == "resident" { resident.clone() } else { sign_in(&w.app, account).await };
+        let token = if account == "resident" {
+            resident.clone()
+        } else {
+            sign_in(&w.app, account).await
+        };
         let r = json_call(&w.app, "GET", &get, Some(&token), None).await;
         assert_eq!(r.status.as_u16(), get_status, "{account} GET case: {}", r.text);
         if r.status.is_success() {
@@ -176,19 +233,33 @@ async fn role_territory_endpoint_matrix() {
             assert_eq!(body["reporter"].is_object(), reporter, "{account} reporter: {}", r.text);
             assert_eq!(body["reporter_withheld"].as_bool(), Some(!reporter), "{account}");
             if !reporter {
-                assert!(!r.text.contains("王芳") && !r.text.contains("139-0000-0000"), "{account} leaked the reporter");
+                assert!(
+                    !r.text.contains("王芳") && !r.text.contains("139-0000-0000"),
+                    "{account} leaked the reporter"
+                );
             }
         }
         let list = json_call(&w.app, "GET", "/api/v1/cases?page_size=100", Some(&token), None).await;
         if listed {
             assert_eq!(list.status, StatusCode::OK, "{account} list: {}", list.text);
         }
-        let ids: Vec<i64> =
-            list.json()["items"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_i64()).collect();
+        let ids: Vec<i64> = list.json()["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["id"].as_i64())
+            .collect();
         assert_eq!(ids.contains(&case), listed, "{account} list: {}", list.text);
         // Accept: the first staff member in reach with the right role accepts (200); after that the state machine
         // refuses a second acceptance (409). Roles without the verb, and those out of reach, get 403.
-        let act = json_call(&w.app, "POST", &format!("{get}/actions"), Some(&token), Some(json!({"action": "accept"}))).await;
+        let act = json_call(
+            &w.app,
+            "POST",
+            &format!("{get}/actions"),
+            Some(&token),
+            Some(json!({"action": "accept"})),
+        )
+        .await;
         assert_eq!(act.status.as_u16(), accept_status, "{account} accept: {}", act.text);
     }
     // Every staff read of the reporter was audited: grid worker, caseworker, mediator, head.
@@ -206,9 +277,21 @@ async fn the_resident_rates_and_nobody_else() {
     let head = sign_in(&w.app, "office_head").await;
     let act = |token: String, body: Value| {
         let app = w.app.clone();
-        async move { json_call(&app, "POST", &format!("/api/v1/cases/{case}/actions"), Some(&token), Some(body)).await }
+        async move {
+            json_call(
+                &app,
+                "POST",
+                &format!("/api/v1/cases/{case}/actions"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
     };
-    assert_eq!(act(head.clone(), json!({"action": "accept"})).await.status, StatusCode::OK);
+    assert_eq!(
+        act(head.clone(), json!({"action": "accept"})).await.status,
+        StatusCode::OK
+    );
     let r = act(head.clone(), json!({"action": "reply", "text": "repaired"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["state"], "replied");
@@ -223,9 +306,23 @@ async fn the_resident_rates_and_nobody_else() {
 #[tokio::test]
 async fn sign_in_failures_and_bad_tokens() {
     let w = world().await;
-    let wrong = json_call(&w.app, "POST", "/api/v1/sessions", None, Some(json!({"name": "caseworker", "password": "nope-nope"}))).await;
+    let wrong = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Some(json!({"name": "caseworker", "password": "nope-nope"})),
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    let unknown = json_call(&w.app, "POST", "/api/v1/sessions", None, Some(json!({"name": "ghost", "password": "nope-nope"}))).await;
+    let unknown = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Some(json!({"name": "ghost", "password": "nope-nope"})),
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.text, unknown.text, "the answer does not reveal which names exist");
     let r = json_call(&w.app, "GET", "/api/v1/cases", Some("grs_forged"), None).await;
@@ -233,12 +330,28 @@ async fn sign_in_failures_and_bad_tokens() {
     let r = json_call(&w.app, "GET", "/api/v1/cases", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["error"], "unauthenticated");
-    let r = call(&w.app, "POST", "/api/v1/sessions", None, Body::from("{not json"), "application/json").await;
+    let r = call(
+        &w.app,
+        "POST",
+        "/api/v1/sessions",
+        None,
+        Body::from("{not json"),
+        "application/json",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.content_type.starts_with("application/json"), "{}", r.content_type);
     let token = sign_in(&w.app, "caseworker").await;
-    assert_eq!(json_call(&w.app, "DELETE", "/api/v1/sessions", Some(&token), None).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(json_call(&w.app, "GET", "/api/v1/me", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json_call(&w.app, "DELETE", "/api/v1/sessions", Some(&token), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        json_call(&w.app, "GET", "/api/v1/me", Some(&token), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -255,24 +368,90 @@ async fn open311_post_tokens_errors_and_updates() {
     let id = posted["service_request_id"].as_str().expect("id").to_string();
     let token = posted["token"].as_str().expect("token").to_string();
 
-    let r = call(&w.app, "GET", &format!("/open311/v2/tokens/{token}.xml"), None, Body::empty(), "").await;
+    let r = call(
+        &w.app,
+        "GET",
+        &format!("/open311/v2/tokens/{token}.xml"),
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.text.contains(&format!("<service_request_id>{id}</service_request_id><token>{token}</token>")), "{}", r.text);
+    assert!(
+        r.text.contains(&format!(
+            "<service_request_id>{id}</service_request_id><token>{token}</token>"
+        )),
+        "{}",
+        r.text
+    );
 
-    let r = call(&w.app, "GET", &format!("/open311/v2/requests/{id}.xml"), None, Body::empty(), "").await;
+    let r = call(
+        &w.app,
+        "GET",
+        &format!("/open311/v2/requests/{id}.xml"),
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.content_type.starts_with("text/xml"));
-    assert!(r.text.contains("<agency_responsible>330502002001:committee</agency_responsible>"), "{}", r.text);
-    assert!(!r.text.contains("x@y.cn") && !r.text.contains("Li<"), "public output holds no personal data");
+    assert!(
+        r.text
+            .contains("<agency_responsible>330502002001:committee</agency_responsible>"),
+        "{}",
+        r.text
+    );
+    assert!(
+        !r.text.contains("x@y.cn") && !r.text.contains("Li<"),
+        "public output holds no personal data"
+    );
 
     // Errors, in the Open311 format and with the spec's status codes.
     let cases = [
-        ("/open311/v2/requests.xml", "service_code=street_lighting&lat=1&long=2".to_string(), 403, "<errors><error><code>403</code><description>api_key is required</description></error></errors>"),
-        ("/open311/v2/requests.json", format!("api_key=grk_forged&service_code=street_lighting&lat={}&long={}", POINT_A.0, POINT_A.1), 403, "api_key is invalid"),
-        ("/open311/v2/requests.json", format!("api_key={key}&service_code=street_lighting&lat=91&long=2"), 400, "lat: must lie between -90 and 90"),
-        ("/open311/v2/requests.json", format!("api_key={key}&service_code=street_lighting&lat=10&long=10"), 400, "outside every grid"),
-        ("/open311/v2/requests.json", format!("api_key={key}&service_code=unknown&lat=1&long=2"), 400, "unknown service_code"),
-        ("/open311/v2/requests.json", format!("api_key={key}&service_code=street_lighting&address_string=%E7%94%B2%E6%9D%91&description={}", "x".repeat(4_001)), 400, "description: longer than 4000 characters"),
+        (
+            "/open311/v2/requests.xml",
+            "service_code=street_lighting&lat=1&long=2".to_string(),
+            403,
+            "<errors><error><code>403</code><description>api_key is required</description></error></errors>",
+        ),
+        (
+            "/open311/v2/requests.json",
+            format!(
+                "api_key=grk_forged&service_code=street_lighting&lat={}&long={}",
+                POINT_A.0, POINT_A.1
+            ),
+            403,
+            "api_key is invalid",
+        ),
+        (
+            "/open311/v2/requests.json",
+            format!("api_key={key}&service_code=street_lighting&lat=91&long=2"),
+            400,
+            "lat: must lie between -90 and 90",
+        ),
+        (
+            "/open311/v2/requests.json",
+            format!("api_key={key}&service_code=street_lighting&lat=10&long=10"),
+            400,
+            "outside every grid",
+        ),
+        (
+            "/open311/v2/requests.json",
+            format!("api_key={key}&service_code=unknown&lat=1&long=2"),
+            400,
+            "unknown service_code",
+        ),
+        (
+            "/open311/v2/requests.json",
+            format!(
+                "api_key={key}&service_code=street_lighting&address_string=%E7%94%B2%E6%9D%91&description={}",
+                "x".repeat(4_001)
+            ),
+            400,
+            "description: longer than 4000 characters",
+        ),
         ("/open311/v2/nothing.json", String::new(), 404, "no Open311 resource"),
         ("/open311/v2/requests.csv", String::new(), 400, "unsupported format"),
     ];
@@ -282,23 +461,61 @@ async fn open311_post_tokens_errors_and_updates() {
         assert!(r.text.contains(needle), "{uri}: {}", r.text);
     }
     // An address naming a unit locates the request there.
-    let r = form(&w.app, "/open311/v2/requests.json", &format!("api_key={key}&service_code=street_lighting&address_string=%E7%94%B2%E6%9D%91")).await;
+    let r = form(
+        &w.app,
+        "/open311/v2/requests.json",
+        &format!("api_key={key}&service_code=street_lighting&address_string=%E7%94%B2%E6%9D%91"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // Missing, unknown and malformed ids are 404.
-    for uri in ["/open311/v2/requests/99999.json", "/open311/v2/requests/abc.json", "/open311/v2/tokens/none.json", "/open311/v2/services/none.xml"] {
+    for uri in [
+        "/open311/v2/requests/99999.json",
+        "/open311/v2/requests/abc.json",
+        "/open311/v2/tokens/none.json",
+        "/open311/v2/services/none.xml",
+    ] {
         let r = call(&w.app, "GET", uri, None, Body::empty(), "").await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}: {}", r.text);
     }
 
     // FixMyStreet updates: POST a note, then find the creation and the note in the feed (only public events).
-    let r = form(&w.app, "/open311/v2/servicerequestupdates.json", &format!("api_key={key}&service_request_id={id}&description=seen%20it")).await;
+    let r = form(
+        &w.app,
+        "/open311/v2/servicerequestupdates.json",
+        &format!("api_key={key}&service_request_id={id}&description=seen%20it"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = call(&w.app, "GET", &format!("/open311/v2/servicerequestupdates.json?service_request_id={id}"), None, Body::empty(), "").await;
+    let r = call(
+        &w.app,
+        "GET",
+        &format!("/open311/v2/servicerequestupdates.json?service_request_id={id}"),
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let updates = r.json();
-    let descriptions: Vec<&str> = updates.as_array().into_iter().flatten().filter_map(|u| u["description"].as_str()).collect();
-    assert_eq!(descriptions, ["received and routed to 330502002001:committee"], "notes are internal: {}", r.text);
-    let r = form(&w.app, "/open311/v2/servicerequestupdates.xml", "service_request_id=1&description=x").await;
+    let descriptions: Vec<&str> = updates
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["description"].as_str())
+        .collect();
+    assert_eq!(
+        descriptions,
+        ["received and routed to 330502002001:committee"],
+        "notes are internal: {}",
+        r.text
+    );
+    let r = form(
+        &w.app,
+        "/open311/v2/servicerequestupdates.xml",
+        "service_request_id=1&description=x",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -308,20 +525,59 @@ async fn open311_lists_and_services() {
     let r = call(&w.app, "GET", "/open311/v2/services.json", None, Body::empty(), "").await;
     let all = r.json().as_array().map(Vec::len).unwrap_or(0);
     assert!(all > 5, "{}", r.text);
-    let at_a = call(&w.app, "GET", &format!("/open311/v2/services.json?lat={}&long={}", POINT_A.0, POINT_A.1), None, Body::empty(), "").await;
+    let at_a = call(
+        &w.app,
+        "GET",
+        &format!("/open311/v2/services.json?lat={}&long={}", POINT_A.0, POINT_A.1),
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
     assert!(at_a.json().as_array().is_some_and(|s| !s.is_empty()), "{}", at_a.text);
-    let nowhere = call(&w.app, "GET", "/open311/v2/services.json?lat=1&long=1", None, Body::empty(), "").await;
+    let nowhere = call(
+        &w.app,
+        "GET",
+        "/open311/v2/services.json?lat=1&long=1",
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
     assert_eq!(nowhere.text, "[]");
     // A petition never appears in public output.
     let resident = sign_in(&w.app, "resident").await;
-    let r = json_call(&w.app, "POST", "/api/v1/cases", Some(&resident), Some(json!({
-        "kind": "petition", "category": "land", "description": "私事", "lat": POINT_A.0, "lon": POINT_A.1
-    }))).await;
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/cases",
+        Some(&resident),
+        Some(json!({
+            "kind": "petition", "category": "land", "description": "私事", "lat": POINT_A.0, "lon": POINT_A.1
+        })),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let petition = r.json()["id"].as_i64().expect("id");
-    let r = call(&w.app, "GET", &format!("/open311/v2/requests/{petition}.json"), None, Body::empty(), "").await;
+    let r = call(
+        &w.app,
+        "GET",
+        &format!("/open311/v2/requests/{petition}.json"),
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = call(&w.app, "GET", "/open311/v2/requests.json?start_date=2020-01-01T00:00:00Z&end_date=2020-06-01T00:00:00Z", None, Body::empty(), "").await;
+    let r = call(
+        &w.app,
+        "GET",
+        "/open311/v2/requests.json?start_date=2020-01-01T00:00:00Z&end_date=2020-06-01T00:00:00Z",
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text.contains("at most 90 days"), "{}", r.text);
 }
@@ -330,7 +586,12 @@ async fn open311_lists_and_services() {
 async fn body_limit_and_openapi() {
     let w = world().await;
     let big = "a".repeat(20 * 1024);
-    let r = form(&w.app, "/open311/v2/requests.json", &format!("api_key={}&description={big}", w.api_key)).await;
+    let r = form(
+        &w.app,
+        "/open311/v2/requests.json",
+        &format!("api_key={}&description={big}", w.api_key),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
     let r = call(&w.app, "GET", "/openapi.json", None, Body::empty(), "").await;
     let doc = r.json();
