@@ -1,25 +1,16 @@
 """Cross-check of grassroots' Open311 GeoReport v2 endpoint with a third-party client, PyPI `georeport` 0.3.1, in
 both its JSON and XML modes (the client covers the read-only calls; POST goes through `requests`).
 
-The server under test is a live `grassroots serve`: set GRASSROOTS_URL to use a running one (and GRASSROOTS_API_KEY
-for the POST), or let the fixture start one over GRASSROOTS_DB (default sqlite://grassroots-demo.db, as `grassroots
-demo --no-serve` leaves it) with the binary GRASSROOTS_BIN (default target/debug/grassroots).
+The server under test is a live `grassroots serve` (see conftest.py).
 
 In XML mode georeport parses with xmltodict, so a list of one item comes back as a dict, not a list: `items()` below
 normalises that.
 """
 
-import os
-import socket
-import subprocess
-import time
-from pathlib import Path
-
 import pytest
 import requests
 from georeport import GeoReport
 
-ROOT = Path(__file__).resolve().parents[2]
 FORMATS = ["json", "xml"]
 
 
@@ -28,44 +19,6 @@ def items(value):
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def server():
-    url = os.environ.get("GRASSROOTS_URL")
-    if url:
-        yield url.rstrip("/"), os.environ.get("GRASSROOTS_API_KEY")
-        return
-    binary = os.environ.get("GRASSROOTS_BIN", str(ROOT / "target" / "debug" / "grassroots"))
-    db = os.environ.get("GRASSROOTS_DB", f"sqlite://{ROOT / 'grassroots-demo.db'}")
-    key = subprocess.run(
-        [binary, "--db", db, "apikey", "create", "--name", f"crosscheck-{os.getpid()}-{time.time_ns()}"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--db", db, "serve", "--listen", f"127.0.0.1:{port}", "--rate-per-ip", "10000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(f"{base}/health", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("grassroots serve did not start: " + (proc.stderr.read() if proc.stderr else ""))
-    yield base, key
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
