@@ -82,7 +82,18 @@ fn fmt_at(at: OffsetDateTime) -> String {
 
 /// May `event` be appended to `log`? Call before appending; on error nothing may be recorded.
 pub fn check(event: &CaseEvent, log: &[CaseEvent], ctx: &RuleContext<'_>) -> Result<(), RuleError> {
-    let mut status = CaseStatus::replay(ctx.case, log)?;
+    let status = CaseStatus::replay(ctx.case, log)?;
+    check_with_status(event, log, &status, ctx)
+}
+
+/// [`check`] for a caller that already holds the status replayed from `log` (the simulator keeps it as it goes).
+pub fn check_with_status(
+    event: &CaseEvent,
+    log: &[CaseEvent],
+    status: &CaseStatus,
+    ctx: &RuleContext<'_>,
+) -> Result<(), RuleError> {
+    let mut status = status.clone();
     if let Some(last) = log.last()
         && event.at < last.at
     {

@@ -121,7 +121,9 @@ impl Live {
             config: &workflow::CLOCKS,
             calendar: &workflow::CALENDAR,
         };
-        if domain::rules::check(&event, &self.events, &ctx).is_ok() && self.status.apply(&event).is_ok() {
+        if domain::rules::check_with_status(&event, &self.events, &self.status, &ctx).is_ok()
+            && self.status.apply(&event).is_ok()
+        {
             self.events.push(event);
             true
         } else {

@@ -31,11 +31,17 @@ pub(super) struct PendingReport {
     day: Date,
 }
 
-/// The guard's memory between mornings: when each open case next needs a look, and the reports still to come.
+/// The guard's memory between mornings: the cases still open, when each next needs a look, and the reports still to
+/// come. Watching only open cases keeps a year of a prefecture fast: a closed case is never reopened later (a
+/// reopening happens at the rating, while the case is still replied and open).
 #[derive(Default)]
 pub(super) struct Guard {
     pending: Vec<PendingReport>,
-    next_look: HashMap<usize, OffsetDateTime>,
+    /// When each watched case next needs a look, and the length of its log when last looked at: a case whose log
+    /// grew (a reply, a reopening) is looked at again at once.
+    next_look: HashMap<usize, (OffsetDateTime, usize)>,
+    watch: Vec<usize>,
+    seen: usize,
 }
 
 /// Whether a county matter is first dispatched to the township by mistake (5 % of them); the township's office.
@@ -72,8 +78,17 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
         );
         false
     });
-    for (idx, case) in live.iter_mut().enumerate() {
-        if !case.status.state.is_open() || guard.next_look.get(&idx).is_some_and(|t| *t > eight) {
+    guard.watch.extend(guard.seen..live.len());
+    guard.seen = live.len();
+    guard.watch.retain(|idx| live[*idx].status.state.is_open());
+    for k in 0..guard.watch.len() {
+        let idx = guard.watch[k];
+        let case = &mut live[idx];
+        if guard
+            .next_look
+            .get(&idx)
+            .is_some_and(|(t, len)| *t > eight && *len == case.events.len())
+        {
             continue;
         }
         let first_look = !guard.next_look.contains_key(&idx);
@@ -156,7 +171,7 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
                 }
             }
         }
-        // Look again when the next warning or due instant comes, or tomorrow.
+        // Look again when the next warning or due instant comes, or when the log changes.
         let next = clock::deadlines(kind, urgency, &case.events, &CLOCKS, &CALENDAR)
             .into_iter()
             .filter(|d| d.is_running())
@@ -164,9 +179,8 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
             .chain(case.status.accepted_at.map(|a| a + Duration::days(20)))
             .filter(|t| *t > now)
             .min()
-            .unwrap_or(now + Duration::days(1))
-            .min(now + Duration::days(7));
-        guard.next_look.insert(idx, next);
+            .unwrap_or(now + Duration::days(366));
+        guard.next_look.insert(idx, (next, case.events.len()));
     }
 }
 
