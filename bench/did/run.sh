@@ -13,24 +13,25 @@ trap 'rm -rf "$TMP"' EXIT
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(10000 40000)
 
-measure() { # label, command... -> prints "seconds peak_kb"
+measure() { # command... -> prints "wall_seconds cpu_seconds peak_kb"
   local log="$TMP/time.log"
   /usr/bin/time -v "$@" >"$TMP/out.txt" 2>"$log"
-  local secs kb
+  local secs cpu kb
   secs=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$log")
   kb=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
-  echo "$secs $kb"
+  echo "$secs $cpu $kb"
 }
 
 for n in "${sizes[@]}"; do
   csv="$TMP/panel_$n.csv"
   "$PY" bench/did/gen_panel.py "$n" "$csv"
-  read -r g_s g_kb < <(measure "$BIN" evaluate --data "$csv" --unit id --time period --group first_treat \
+  read -r g_s g_cpu g_kb < <(measure "$BIN" evaluate --data "$csv" --unit id --time period --group first_treat \
       --outcome y --covariates x --method dr --bootstrap 1000 --seed 1 --json)
   g_dyn=$("$PY" -c "import json,sys; print(round(json.load(open('$TMP/out.txt'))['aggregations']['dynamic']['att'],6))")
-  read -r c_s c_kb < <(measure "$PY" bench/did/run_csdid.py "$csv")
+  read -r c_s c_cpu c_kb < <(measure "$PY" bench/did/run_csdid.py "$csv")
   c_line=$(cat "$TMP/out.txt")
-  echo "units=$n grassroots: ${g_s}s ${g_kb}KB (dynamic ATT $g_dyn) | csdid: ${c_s}s ${c_kb}KB ($c_line)"
-  awk -v gs="$g_s" -v cs="$c_s" -v gk="$g_kb" -v ck="$c_kb" -v n="$n" \
-    'BEGIN { printf "units=%d speed-up %.1fx, memory %.1f%% of csdid (goal: >=100x, <=20%%)\n", n, cs/gs, 100*gk/ck }'
+  echo "units=$n grassroots: ${g_s}s wall ${g_cpu}s cpu ${g_kb}KB (dynamic ATT $g_dyn) | csdid: ${c_s}s wall ${c_cpu}s cpu ${c_kb}KB ($c_line)"
+  awk -v gs="$g_s" -v cs="$c_s" -v gc="$g_cpu" -v cc="$c_cpu" -v gk="$g_kb" -v ck="$c_kb" -v n="$n" \
+    'BEGIN { printf "units=%d speed-up %.1fx wall, %.1fx cpu; memory %.1f%% of csdid (goal: >=100x, <=20%%)\n", n, cs/gs, cc/gc, 100*gk/ck }'
 done

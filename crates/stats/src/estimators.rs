@@ -75,6 +75,7 @@ pub(crate) fn unconditional(dy: &[f64], d: &[bool], method: Method) -> Result<Ce
 }
 
 /// Cross-product `Σ w_i x_i x_i'` over rows where `w_i ≠ 0`, divided by `scale`.
+#[allow(clippy::needless_range_loop)] // rows index several columns at once
 fn gram(columns: &[&[f64]], w: impl Fn(usize) -> f64, m: usize, scale: f64) -> Vec<f64> {
     let k = columns.len();
     let mut g = vec![0.0; k * k];

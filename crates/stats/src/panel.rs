@@ -257,12 +257,12 @@ impl Prepared {
         if let Some((cname, cvals)) = &panel.cluster {
             let mut first = vec![i64::MIN; n_all];
             let mut bad = BTreeSet::new();
-            for r in 0..rows {
-                let i = unit_index(panel.unit[r]);
+            for (&u, &c) in panel.unit.iter().zip(cvals) {
+                let i = unit_index(u);
                 if first[i] == i64::MIN {
-                    first[i] = cvals[r];
-                } else if first[i] != cvals[r] {
-                    bad.insert(panel.unit[r]);
+                    first[i] = c;
+                } else if first[i] != c {
+                    bad.insert(u);
                 }
             }
             if !bad.is_empty() {

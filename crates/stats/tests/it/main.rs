@@ -213,3 +213,54 @@ fn constant_covariate_is_an_error() {
         Some(StatsError::ConstantCovariate { column: "one".into() })
     );
 }
+
+#[test]
+fn clustering_by_unit_gives_the_unclustered_standard_errors() {
+    let text = include_str!("../data/mpdta.csv");
+    let units: Vec<i64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().and_then(|u| u.parse().ok()).unwrap_or(0))
+        .collect();
+    let by_unit = mpdta()
+        .with_cluster("countyreal", units.clone())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let by_state = mpdta()
+        .with_cluster("state", units.iter().map(|u| u / 1000).collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let clustered = AttGtConfig {
+        cluster: true,
+        ..AttGtConfig::default()
+    };
+    let plain = evaluate(&mpdta(), &AttGtConfig::default(), &AggregationOptions::default());
+    let unit = evaluate(&by_unit, &clustered, &AggregationOptions::default());
+    let state = evaluate(&by_state, &clustered, &AggregationOptions::default());
+    match (plain, unit, state) {
+        (Ok(p), Ok(u), Ok(s)) => {
+            for ((a, b), c) in p.att_gt.iter().zip(&u.att_gt).zip(&s.att_gt) {
+                let (sa, sb, sc) = (a.se.unwrap_or(0.0), b.se.unwrap_or(1.0), c.se.unwrap_or(f64::NAN));
+                assert!(close(sa, sb, 1e-12 * sa), "{sa} vs {sb}");
+                assert!(sc.is_finite() && sc > 0.0);
+            }
+        }
+        _ => panic!("evaluation failed"),
+    }
+}
+
+#[test]
+fn anticipation_shifts_the_base_period() {
+    let config = AttGtConfig {
+        anticipation: 1,
+        ..AttGtConfig::default()
+    };
+    check(config, |r| {
+        // with one period of anticipation, group 2004 has no pre-period and is dropped
+        assert!(r.att_gt.iter().all(|c| c.group != 2004));
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("already treated in the first period"))
+        );
+        assert!(att(r, 2006, 2006).is_finite());
+    });
+}
