@@ -43,7 +43,7 @@ echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on port $pg_
 # --- Rust tests: unit tests and one integration binary per crate, SQLite and PostgreSQL ---
 step "cargo build --release (the binary the cross-checks drive)"
 cargo build --release -p cli
-export GRASSROOTS_BIN="$root/target/release/grassroots"
+export GRASSROOTS_BIN="${CARGO_TARGET_DIR:-$root/target}/release/grassroots"
 
 step "cargo nextest run --workspace"
 cargo nextest run --workspace --no-fail-fast
