@@ -15,7 +15,7 @@ use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
 use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind, Territory};
 use serde::Serialize;
-use store::{CaseRow, NewCaseRecord, Store, StoreError};
+use store::{CaseAccessRow, CaseRecord, CaseRow, NewCaseRecord, Store, StoreError};
 use time::{Date, OffsetDateTime, Time};
 
 /// Why a workflow action failed.
@@ -86,6 +86,39 @@ pub async fn intake(
     case: NewCase,
     at: OffsetDateTime,
 ) -> Result<(CaseId, Routing), WorkflowError> {
+    let (record, routing) = route(rules, directory, case, "intake", at)?;
+    let ids = store.insert_cases(&[record]).await?;
+    let id = ids
+        .first()
+        .copied()
+        .ok_or_else(|| WorkflowError::Invalid("the store returned no id for the new case".into()))?;
+    Ok((id, routing))
+}
+
+/// [`intake`] for a case that comes with access facts (the resident account that filed it, the unit it complains
+/// about, an Open311 token): the case, its log and the facts are written in one transaction, so no reader ever sees
+/// a case without the facts that decide who may read it. `actor` is recorded as the author of the first events.
+pub async fn intake_with_access(
+    store: &Store,
+    rules: &Rules,
+    directory: &Directory,
+    case: NewCase,
+    access: &CaseAccessRow,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<(CaseId, Routing), WorkflowError> {
+    let (record, routing) = route(rules, directory, case, actor, at)?;
+    Ok((store.insert_case_with_access(&record, access).await?, routing))
+}
+
+/// The one routing decision of intake and the first events it records.
+fn route(
+    rules: &Rules,
+    directory: &Directory,
+    case: NewCase,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<(NewCaseRecord, Routing), WorkflowError> {
     let routing = rules
         .routing
         .route_in(case.kind, &case.category, &case.location.unit, directory)?;
@@ -104,44 +137,82 @@ pub async fn intake(
     };
     let mut events = vec![CaseEvent {
         at,
-        actor: "intake".into(),
+        actor: actor.into(),
         kind: EventKind::Created { office },
     }];
     if routing == Routing::AnswerAtIntake {
         events.push(CaseEvent {
             at,
-            actor: "intake".into(),
+            actor: actor.into(),
             kind: EventKind::AnsweredAtIntake {
                 answer: format!("answered at intake ({})", case.category),
             },
         });
     }
-    let ids = store.insert_cases(&[NewCaseRecord { case, events }]).await?;
-    let id = ids
-        .first()
-        .copied()
-        .ok_or_else(|| WorkflowError::Invalid("the store returned no id for the new case".into()))?;
-    Ok((id, routing))
+    Ok((NewCaseRecord { case, events }, routing))
+}
+
+/// A case as loaded for a decision: its record, its access facts and the status its log replays to.
+#[derive(Debug, Clone)]
+pub struct HeldCase {
+    pub record: CaseRecord,
+    pub access: CaseAccessRow,
+    pub status: CaseStatus,
+}
+
+impl HeldCase {
+    /// The resident the rules protect (only they may rate or reopen): the account that filed the case, else the
+    /// reporter's contact.
+    pub fn resident(&self) -> Option<&str> {
+        self.access
+            .reporter_account
+            .as_deref()
+            .or_else(|| resident_of(self.record.reporter.as_ref()))
+    }
+
+    /// The instant a new event is recorded at: `now`, but never before the end of the log (clocks of two writers may
+    /// disagree by a little, and a log never goes back in time).
+    pub fn next_instant(&self, now: OffsetDateTime) -> OffsetDateTime {
+        self.record.events.last().map_or(now, |e| e.at.max(now))
+    }
+}
+
+/// Loads a case with its access facts and replayed status.
+pub async fn hold(store: &Store, case: CaseId) -> Result<HeldCase, WorkflowError> {
+    let record = store.load_case(case).await?;
+    let access = store.case_access(case).await?;
+    let status = CaseStatus::replay(case, &record.events).map_err(RuleError::from)?;
+    Ok(HeldCase { record, access, status })
 }
 
 /// Appends one event to a case after the rules allow it; on any error nothing is recorded.
 pub async fn act(store: &Store, rules: &Rules, case: CaseId, event: CaseEvent) -> Result<CaseStatus, WorkflowError> {
-    let record = store.load_case(case).await?;
+    let held = hold(store, case).await?;
+    act_on(store, rules, &held, event).await
+}
+
+/// [`act`] on a case the caller has already loaded (to decide, say, whether its user may act at all). The append
+/// carries the log position `held` was read at, so a write in between makes the store refuse this one.
+pub async fn act_on(
+    store: &Store,
+    rules: &Rules,
+    held: &HeldCase,
+    event: CaseEvent,
+) -> Result<CaseStatus, WorkflowError> {
+    let row = &held.record.row;
     let ctx = RuleContext {
-        case,
-        kind: record.row.kind,
-        urgency: rules.clocks.urgency(record.row.kind, &record.row.category),
-        resident: resident_of(record.reporter.as_ref()),
+        case: row.id,
+        kind: row.kind,
+        urgency: rules.clocks.urgency(row.kind, &row.category),
+        resident: held.resident(),
         config: &rules.clocks,
         calendar: &rules.calendar,
     };
-    rules::check(&event, &record.events, &ctx)?;
-    let mut log = record.events;
-    log.push(event);
-    let status = CaseStatus::replay(case, &log).map_err(RuleError::from)?;
-    let last = log.len() - 1;
+    rules::check(&event, &held.record.events, &ctx)?;
+    let mut status = held.status.clone();
+    status.apply(&event).map_err(RuleError::from)?;
     store
-        .append_events(case, record.row.last_seq, &log[last..], &status)
+        .append_events(row.id, row.last_seq, std::slice::from_ref(&event), &status)
         .await?;
     Ok(status)
 }
@@ -291,6 +362,85 @@ pub async fn rates_report(
         })
         .collect();
     Ok(domain::rates::rates(&summaries, month, grouping, &rules.weights))
+}
+
+/// The workflow outcomes of one month's cases, for the demo summary and `report outcomes`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcomes {
+    pub month: YearMonth,
+    pub cases: usize,
+    /// Cases still open at `now` with a clock past its due instant.
+    pub overdue_open: usize,
+    /// Cases that received at least one overdue alert.
+    pub alerted: usize,
+    pub reopened: usize,
+    pub rerouted: usize,
+    pub extended: usize,
+    pub mediation: domain::mediation::MediationTally,
+    pub departments: Vec<domain::whistle::OnTimeRecord>,
+    pub townships: Vec<domain::whistle::OnTimeRecord>,
+    pub township_ranking: Vec<RateRow>,
+    pub department_ranking: Vec<RateRow>,
+}
+
+/// Overdue counts, mediation shares, whistle records and the rankings of the cases created in `month`, as their logs
+/// stand at `now`.
+pub async fn outcomes(
+    store: &Store,
+    rules: &Rules,
+    month: YearMonth,
+    now: OffsetDateTime,
+) -> Result<Outcomes, WorkflowError> {
+    let from = month_start(month, &rules.calendar)?;
+    let to = month_start(next_month(month), &rules.calendar)?;
+    let cases = store.cases_with_logs_created(from, to).await?;
+    let has = |log: &[CaseEvent], pred: &dyn Fn(&EventKind) -> bool| log.iter().any(|e| pred(&e.kind));
+    let mut overdue_open = 0;
+    let mut summaries = Vec::with_capacity(cases.len());
+    let mut summonses = Vec::new();
+    let mut responses = Vec::new();
+    for (row, log) in &cases {
+        let urgency = rules.clocks.urgency(row.kind, &row.category);
+        let open = CaseStatus::replay(row.id, log).is_ok_and(|s| s.state.is_open());
+        let late = domain::clock::deadlines(row.kind, urgency, log, &rules.clocks, &rules.calendar)
+            .iter()
+            .any(|d| d.is_running() && now > d.due);
+        if open && late {
+            overdue_open += 1;
+        }
+        summonses.extend(domain::whistle::summonses(row.id, log));
+        responses.extend(domain::whistle::township_response(row.id, log, now));
+        summaries.extend(CaseSummary::from_log(
+            row.id,
+            row.location.unit.clone(),
+            row.kind,
+            urgency,
+            log,
+            now,
+            &rules.clocks,
+            &rules.calendar,
+        ));
+    }
+    let count = |pred: &dyn Fn(&EventKind) -> bool| cases.iter().filter(|(_, log)| has(log, pred)).count();
+    Ok(Outcomes {
+        month,
+        cases: cases.len(),
+        overdue_open,
+        alerted: count(&|k| matches!(k, EventKind::DeadlineAlert { overdue: true, .. })),
+        reopened: count(&|k| matches!(k, EventKind::Reopened { .. })),
+        rerouted: count(&|k| matches!(k, EventKind::Rerouted { .. })),
+        extended: count(&|k| matches!(k, EventKind::Extended { .. })),
+        mediation: domain::mediation::MediationTally::of(cases.iter().map(|(r, l)| (r.kind, l.as_slice()))),
+        departments: domain::whistle::department_records(&summonses, now),
+        townships: domain::whistle::township_records(&responses),
+        township_ranking: domain::rates::rates(
+            &summaries,
+            month,
+            Grouping::Unit(domain::Level::Township),
+            &rules.weights,
+        ),
+        department_ranking: domain::rates::rates(&summaries, month, Grouping::Department, &rules.weights),
+    })
 }
 
 #[cfg(test)]
@@ -479,6 +629,9 @@ mod tests {
             .expect("rates");
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].key.as_str(), rows[0].response_rate), ("330502001", Some(0.0)));
+        let out = outcomes(&store, &rules, month, now).await.expect("outcomes");
+        assert_eq!((out.cases, out.overdue_open, out.alerted), (1, 1, 1));
+        assert_eq!(out.township_ranking.len(), 1);
         let april = YearMonth::parse("2025-04").expect("month");
         assert!(
             rates_report(&store, &rules, april, Grouping::Department, now)

@@ -74,6 +74,21 @@ pub async fn tick(db: &str, args: &TickArgs) -> anyhow::Result<()> {
 pub enum ReportCommand {
     /// Response, resolution and satisfaction rates per township, county or department for one month, ranked.
     Rates(RatesArgs),
+    /// One month's workflow outcomes: overdue cases, mediation settled at village and township level, whistles
+    /// answered in time by each department, and the top of the rankings.
+    Outcomes(OutcomesArgs),
+}
+
+#[derive(Args)]
+pub struct OutcomesArgs {
+    /// The month, YYYY-MM (cases created in it).
+    #[arg(long)]
+    month: String,
+    /// The instant at which the logs are read (RFC 3339); default: now.
+    #[arg(long)]
+    now: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,7 +117,97 @@ pub struct RatesArgs {
 pub async fn report(db: &str, cmd: &ReportCommand) -> anyhow::Result<()> {
     match cmd {
         ReportCommand::Rates(args) => rates(db, args).await,
+        ReportCommand::Outcomes(args) => outcomes(db, args).await,
     }
+}
+
+fn share(x: Option<f64>) -> String {
+    pct(x)
+}
+
+async fn outcomes(db: &str, args: &OutcomesArgs) -> anyhow::Result<()> {
+    let month = YearMonth::parse(&args.month)?;
+    let now = workflow::instant_or_now(args.now.as_deref())?;
+    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
+    let o = workflow::outcomes(&store, &Rules::china(), month, now).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &o)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{} cases created in {month}", o.cases)?;
+    writeln!(
+        out,
+        "  open and overdue: {}   given an overdue alert: {}   reopened: {}   re-routed after a dispute: {}   extended: {}",
+        o.overdue_open, o.alerted, o.reopened, o.rerouted, o.extended
+    )?;
+    let m = &o.mediation;
+    writeln!(
+        out,
+        "  disputes: {}   settled by mediation at village level: {} ({})   at township level: {} ({})   failed: {}",
+        m.disputes,
+        m.settled_at_village,
+        share(m.village_share()),
+        m.settled_at_township,
+        share(m.township_share()),
+        m.failed
+    )?;
+    if !o.departments.is_empty() {
+        writeln!(out, "\nwhistles: county departments reporting by the deadline")?;
+        for r in &o.departments {
+            writeln!(
+                out,
+                "  {:<32} {:>4} summoned {:>4} on time {:>4} late {:>4} pending  {:>7}",
+                r.office,
+                r.total,
+                r.on_time,
+                r.late,
+                r.pending,
+                pct(r.rate())
+            )?;
+        }
+        writeln!(out, "whistles: townships answering by the whistle's deadline")?;
+        for r in &o.townships {
+            writeln!(
+                out,
+                "  {:<32} {:>4} whistled {:>4} on time {:>4} late {:>4} pending  {:>7}",
+                r.office,
+                r.total,
+                r.on_time,
+                r.late,
+                r.pending,
+                pct(r.rate())
+            )?;
+        }
+    }
+    for (title, rows) in [
+        ("townships", &o.township_ranking),
+        ("departments", &o.department_ranking),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "\ntop and bottom {title} by composite (response / resolution / satisfaction)"
+        )?;
+        let n = rows.len();
+        for row in rows.iter().filter(|r| r.rank <= 3 || r.rank as usize + 3 > n) {
+            writeln!(
+                out,
+                "  {:>3}. {:<24} {:>5} cases  {:>7} {:>7} {:>7}  composite {:>7}",
+                row.rank,
+                row.key,
+                row.cases,
+                pct(row.response_rate),
+                pct(row.resolution_rate),
+                pct(row.satisfaction_rate),
+                pct(row.composite)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn pct(x: Option<f64>) -> String {
