@@ -141,7 +141,7 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
             }
         }
         // On a working day, a township that cannot settle a matter alone summons county departments with a deadline
-        // of two days (街乡吹哨、部门报到); each reports within one to four days, so some are late.
+        // of two days (街乡吹哨、部门报到); each reports one to three days later (at 10:00), so about a third are late.
         if first_look
             && working
             && open_in_hand
@@ -166,7 +166,7 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
             );
             if pushed {
                 for office in offices {
-                    let day = date + Duration::days(rng.random_range(1..5));
+                    let day = date + Duration::days(rng.random_range(1..4));
                     guard.pending.push(PendingReport { idx, office, day });
                 }
             }
