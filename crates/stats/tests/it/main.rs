@@ -264,3 +264,42 @@ fn anticipation_shifts_the_base_period() {
         assert!(att(r, 2006, 2006).is_finite());
     });
 }
+
+#[test]
+fn event_study_chart_has_one_marker_per_event_time_and_a_band() {
+    let config = AttGtConfig {
+        bootstrap: Some(stats::Bootstrap { reps: 199, seed: 3 }),
+        ..AttGtConfig::default()
+    };
+    check(config, |r| {
+        let svg = r.event_study_svg();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<circle").count(), r.aggregations.dynamic.by.len());
+        assert!(svg.contains("uniform band"));
+        assert!(r.band_critical_values[1] > 1.9);
+    });
+}
+
+#[test]
+fn json_has_exactly_the_documented_shape() {
+    check(AttGtConfig::default(), |r| {
+        let value = serde_json::to_value(r).unwrap_or_default();
+        let keys: Vec<&str> = value
+            .as_object()
+            .map(|o| o.keys().map(|k| k.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            ["aggregations", "att_gt", "critical_value", "pretest", "warnings"]
+        );
+        let text = serde_json::to_string(r).unwrap_or_default();
+        assert!(text.starts_with(r#"{"att_gt":[{"group":2004,"time":2004,"att":"#));
+        assert!(text.contains(r#"],"aggregations":{"simple":{"att":"#));
+        assert!(text.contains(r#"},"pretest":{"statistic":"#));
+        assert_eq!(value["att_gt"][0].as_object().map(|o| o.len()), Some(4));
+        assert!(value["aggregations"]["dynamic"]["by"][0]["event_time"].is_i64());
+        assert!(value["aggregations"]["calendar"]["by"][0]["time"].is_i64());
+        assert!(value["aggregations"]["group"]["by"][0]["group"].is_i64());
+        assert!(value["pretest"]["p_value"].is_f64());
+    });
+}
