@@ -1,15 +1,15 @@
-//! The case use cases the server needs: intake (locate, route, store with access facts in one transaction), acting
-//! on a case (access check, workflow rules, optimistic append), and loading a case with the facts that decide who
-//! may see it. Every write returns only after its transaction commits.
+//! The case use cases as the server calls them: intake (the server resolves a client's whereabouts to a unit, then
+//! `app::workflow` routes the case and stores it with its access facts in one transaction), loading a case with the
+//! facts that decide who may see it, and acting on a case (`domain::access` first, then `app::workflow`'s rule-checked
+//! append). Every write returns only after its transaction commits; routing and the rules live in `app` alone.
 
+use app::workflow::{self, HeldCase, WorkflowError};
 use domain::access::{self, Action, CaseFacts, Principal};
 use domain::case::{Location, Reporter};
-use domain::clock::Urgency;
-use domain::routing::Routing;
-use domain::rules::{self, RuleContext};
+use domain::rules;
 use domain::territory::UnitCode;
 use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, Channel, EventKind, NewCase};
-use store::{CaseAccessRow, CaseRecord, NewCaseRecord, StoreError};
+use store::{CaseAccessRow, StoreError};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,6 +38,18 @@ impl From<StoreError> for ApiError {
 impl From<rules::RuleError> for ApiError {
     fn from(e: rules::RuleError) -> ApiError {
         ApiError::Conflict(e.to_string())
+    }
+}
+
+impl From<WorkflowError> for ApiError {
+    fn from(e: WorkflowError) -> ApiError {
+        match e {
+            WorkflowError::Rule(e) => e.into(),
+            // Routing fails only for a category no office at the place takes: the client's choice of category.
+            WorkflowError::Routing(e) => ApiError::invalid("category", e.to_string()),
+            WorkflowError::Store(e) => e.into(),
+            WorkflowError::Invalid(message) => ApiError::BadRequest(message),
+        }
     }
 }
 
@@ -121,80 +133,64 @@ pub fn locate(state: &AppState, w: &Whereabouts) -> Result<Location, ApiError> {
 /// Locates, routes and stores a new case; returns its id after the commit.
 pub async fn intake(state: &AppState, intake: Intake) -> Result<CaseId, ApiError> {
     let location = locate(state, &intake.whereabouts)?;
-    let now = state.now();
-    let routing = state
-        .routing
-        .route_in(intake.kind, &intake.category, &location.unit, &state.directory)
-        .map_err(|e| ApiError::invalid("category", e.to_string()))?;
-    let mut events = Vec::with_capacity(2);
-    match routing {
-        Routing::Office { office } => events.push(CaseEvent {
-            at: now,
-            actor: intake.actor.clone(),
-            kind: EventKind::Created {
-                office: office.to_string(),
-            },
-        }),
-        Routing::AnswerAtIntake => {
-            events.push(CaseEvent {
-                at: now,
-                actor: intake.actor.clone(),
-                kind: EventKind::Created {
-                    office: format!("{}:intake", location.unit),
-                },
-            });
-            events.push(CaseEvent {
-                at: now,
-                actor: intake.actor.clone(),
-                kind: EventKind::AnsweredAtIntake {
-                    answer: "answered at intake from the published guidance".into(),
-                },
-            });
-        }
-    }
-    let record = NewCaseRecord {
-        case: NewCase {
-            kind: intake.kind,
-            channel: intake.channel,
-            category: intake.category,
-            description: intake.description,
-            location,
-            reporter: intake.reporter,
-            co_signers: intake.co_signers,
-        },
-        events,
+    let case = NewCase {
+        kind: intake.kind,
+        channel: intake.channel,
+        category: intake.category,
+        description: intake.description,
+        location,
+        reporter: intake.reporter,
+        co_signers: intake.co_signers,
     };
-    Ok(state.store.insert_case_with_access(&record, &intake.access).await?)
+    let (id, _routing) = workflow::intake_with_access(
+        &state.store,
+        &state.rules,
+        &state.directory,
+        case,
+        &intake.access,
+        &intake.actor,
+        state.now(),
+    )
+    .await?;
+    Ok(id)
 }
 
 /// A case with everything needed to decide who may see what.
 pub struct LoadedCase {
-    pub record: CaseRecord,
-    pub access: CaseAccessRow,
-    pub status: CaseStatus,
+    pub held: HeldCase,
     pub facts: CaseFacts,
 }
 
-pub async fn load(state: &AppState, id: CaseId) -> Result<LoadedCase, ApiError> {
-    let record = state.store.load_case(id).await?;
-    let access = state.store.case_access(id).await?;
-    let status = CaseStatus::replay(id, &record.events).map_err(|e| ApiError::internal(format!("stored log: {e}")))?;
-    let mut facts = CaseFacts::from_status(
-        record.row.location.unit.clone(),
-        &status,
-        access.reporter_account.as_deref(),
-    );
-    facts.complained_unit = access.complained_unit.clone();
-    facts.complained_office = access.complained_office.clone();
-    Ok(LoadedCase {
-        record,
-        access,
-        status,
-        facts,
-    })
+impl std::ops::Deref for LoadedCase {
+    type Target = HeldCase;
+    fn deref(&self) -> &HeldCase {
+        &self.held
+    }
 }
 
-/// Checks access and the workflow rules, then appends `kind` to the case's log.
+pub async fn load(state: &AppState, id: CaseId) -> Result<LoadedCase, ApiError> {
+    let held = workflow::hold(&state.store, id).await?;
+    let mut facts = CaseFacts::from_status(
+        held.record.row.location.unit.clone(),
+        &held.status,
+        held.access.reporter_account.as_deref(),
+    );
+    facts.complained_unit = held.access.complained_unit.clone();
+    facts.complained_office = held.access.complained_office.clone();
+    Ok(LoadedCase { held, facts })
+}
+
+/// Appends an event by `actor` to a loaded case through the workflow rules.
+pub async fn append(state: &AppState, case: &LoadedCase, actor: &str, kind: EventKind) -> Result<CaseStatus, ApiError> {
+    let event = CaseEvent {
+        at: case.next_instant(state.now()),
+        actor: actor.to_string(),
+        kind,
+    };
+    Ok(workflow::act_on(&state.store, &state.rules, &case.held, event).await?)
+}
+
+/// Checks access, then appends `kind` to the case's log through the workflow rules.
 pub async fn act(
     state: &AppState,
     principal: &Principal,
@@ -204,33 +200,7 @@ pub async fn act(
 ) -> Result<CaseStatus, ApiError> {
     let case = load(state, id).await?;
     access::can(principal, action, &case.facts)?;
-    let event = CaseEvent {
-        at: state.now().max(
-            case.record
-                .events
-                .last()
-                .map(|e| e.at)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-        ),
-        actor: principal.account.clone(),
-        kind,
-    };
-    let ctx = RuleContext {
-        case: id,
-        kind: case.record.row.kind,
-        urgency: Urgency::General,
-        resident: case.access.reporter_account.as_deref(),
-        config: &state.clocks,
-        calendar: &state.calendar,
-    };
-    rules::check(&event, &case.record.events, &ctx)?;
-    let mut status = case.status;
-    status.apply(&event)?;
-    state
-        .store
-        .append_events(id, case.record.row.last_seq, std::slice::from_ref(&event), &status)
-        .await?;
-    Ok(status)
+    append(state, &case, &principal.account, kind).await
 }
 
 /// Writes an audit record of a staff read of personal data. A failure to audit fails the read.

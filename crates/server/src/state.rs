@@ -1,13 +1,11 @@
-//! What every handler shares: the store, the territory and grids loaded once at start, the routing table, the office
-//! directory, the rate limiters and the server's [`ServerConfig`].
+//! What every handler shares: the store, the territory and grids loaded once at start, the workflow rules (routing,
+//! clocks, calendar, rate weights), the office directory, the rate limiters and the server's [`ServerConfig`].
 
 use std::sync::Arc;
 
-use domain::calendar::Calendar;
-use domain::clock::ClockConfig;
+use app::workflow::Rules;
 use domain::grid::GridIndex;
 use domain::office::Directory;
-use domain::routing::RoutingTable;
 use domain::territory::Territory;
 use store::Store;
 use time::OffsetDateTime;
@@ -54,10 +52,9 @@ pub struct Shared {
     pub store: Store,
     pub territory: Territory,
     pub grids: GridIndex,
-    pub routing: RoutingTable,
+    /// The rules every use case is called with: the same as the CLI's.
+    pub rules: Rules,
     pub directory: Directory,
-    pub clocks: ClockConfig,
-    pub calendar: Calendar,
     pub ip_limiter: RateLimiter,
     pub key_limiter: RateLimiter,
     pub config: ServerConfig,
@@ -92,10 +89,8 @@ impl AppState {
             store,
             territory,
             grids,
-            routing: RoutingTable::default(),
+            rules: Rules::china(),
             directory,
-            clocks: ClockConfig::default(),
-            calendar: Calendar::china(),
             ip_limiter: RateLimiter::new(config.ip_limit),
             key_limiter: RateLimiter::new(config.key_limit),
             config,

@@ -5,6 +5,7 @@
 //! Every path ends in the format (`requests.xml`, `requests.json`); XML is the spec's required format and the
 //! default when a path has no extension.
 
+pub mod doc;
 pub mod parse;
 pub mod render;
 pub mod routes;

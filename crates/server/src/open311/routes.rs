@@ -92,8 +92,8 @@ fn discovery(state: &AppState) -> Discovery {
 
 /// Every category a resident can report: the routing table's routes and the enquiries answered at intake.
 fn categories(state: &AppState) -> Vec<String> {
-    let mut all: Vec<String> = state.routing.routes.iter().map(|r| r.category.clone()).collect();
-    all.extend(state.routing.answer_at_intake.iter().cloned());
+    let mut all: Vec<String> = state.rules.routing.routes.iter().map(|r| r.category.clone()).collect();
+    all.extend(state.rules.routing.answer_at_intake.iter().cloned());
     all.sort();
     all.dedup();
     all
@@ -109,7 +109,7 @@ fn service_name(category: &str) -> String {
 }
 
 fn service(state: &AppState, category: &str) -> Service {
-    let enquiry = state.routing.answer_at_intake.iter().any(|c| c == category);
+    let enquiry = state.rules.routing.answer_at_intake.iter().any(|c| c == category);
     Service {
         service_code: category.to_string(),
         service_name: service_name(category),
@@ -162,6 +162,7 @@ fn services(state: &AppState, format: Format, query: &str) -> Result311 {
             // Only the categories some office at that place can take; nothing outside the territory served.
             Some(None) => false,
             Some(Some(unit)) => state
+                .rules
                 .routing
                 .route_in(CaseKind::ServiceRequest, c, unit, &state.directory)
                 .is_ok(),
@@ -462,26 +463,12 @@ async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Result311
     if !PUBLIC_KINDS.contains(&case.record.row.kind) {
         return Err(not_found(format, format!("no service request \"{id}\"")));
     }
-    let event = domain::CaseEvent {
-        at: state.now().max(
-            case.record
-                .events
-                .last()
-                .map(|e| e.at)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        ),
-        actor: format!("open311:{key_name}"),
-        kind: EventKind::Note {
-            text: update.description.clone(),
-        },
+    let note = EventKind::Note {
+        text: update.description.clone(),
     };
-    let mut status = case.status;
-    status.apply(&event).map_err(|e| err(e.into()))?;
-    state
-        .store
-        .append_events(id, case.record.row.last_seq, std::slice::from_ref(&event), &status)
+    cases::append(state, &case, &format!("open311:{key_name}"), note)
         .await
-        .map_err(|e| err(e.into()))?;
+        .map_err(err)?;
     let seq = case.record.row.last_seq + 1;
     ok(
         format,

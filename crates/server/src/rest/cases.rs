@@ -526,7 +526,7 @@ pub async fn act(
             (
                 Action::Accept,
                 EventKind::Accepted {
-                    office: held.status.office,
+                    office: held.status.office.clone(),
                 },
             )
         }

@@ -4,6 +4,7 @@
 //! always gets the JSON error body the document describes, never a bare text rejection).
 
 pub mod cases;
+pub mod governance;
 pub mod session;
 pub mod territory;
 
@@ -75,9 +76,9 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The REST routes and the OpenAPI document describing them.
+/// The REST routes and the OpenAPI document describing them and the Open311 routes.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(territory::get_unit))
         .routes(routes!(territory::locate))
         .routes(routes!(territory::grids))
@@ -87,5 +88,13 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::act))
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
-        .split_for_parts()
+        .routes(routes!(governance::effective_policy))
+        .routes(routes!(governance::explain_policy))
+        .routes(routes!(governance::list_pilots))
+        .routes(routes!(governance::get_pilot))
+        .routes(routes!(governance::evaluate_pilot))
+        .routes(routes!(governance::rates))
+        .split_for_parts();
+    doc.merge(crate::open311::doc::Open311Doc::openapi());
+    (router, doc)
 }
