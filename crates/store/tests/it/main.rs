@@ -113,3 +113,28 @@ async fn an_illegal_log_stores_nothing() {
         assert_eq!(store.count_cases().await.expect("count"), 0, "nothing half-stored");
     }
 }
+
+#[tokio::test]
+async fn offices_staff_and_mediation_teams_round_trip_and_open_cases_come_with_their_logs() {
+    for store in backends("workflow").await.stores {
+        let t = huzhou_bit();
+        store.upsert_units(&t.units_sorted(), &mut |_| {}).await.expect("units");
+        let dir = domain::office::Directory::standard(&t);
+        store.save_directory(&dir).await.expect("save");
+        store.save_directory(&dir).await.expect("save again replaces");
+        let back = store.load_directory().await.expect("load");
+        assert_eq!(back.offices.len(), dir.offices.len(), "{:?}", store.backend());
+        assert_eq!(back.staff.len(), dir.staff.len());
+        let team = back.teams.iter().find(|t| t.office.to_string() == "330502001001:committee").expect("village team");
+        assert_eq!(team.community_members(), 2);
+        assert!(back.staff.iter().any(|s| s.auxiliary));
+        let ids = store.insert_cases(&[case("330502001:gov"), case("330502001:gov")]).await.expect("insert");
+        let open = store.open_cases_with_logs().await.expect("open");
+        assert_eq!(open.iter().map(|(r, l)| (r.id, l.len())).collect::<Vec<_>>(), [(ids[0], 1), (ids[1], 1)]);
+        let march = store
+            .cases_with_logs_created(datetime!(2025-03-01 00:00 UTC), datetime!(2025-04-01 00:00 UTC))
+            .await
+            .expect("month");
+        assert_eq!(march.len(), 2);
+    }
+}
