@@ -141,10 +141,19 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         std::fs::write(path, report.event_study_svg()).with_context(|| format!("writing {}", path.display()))?;
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+    // Write through a handle so that a closed pipe (`| head`) is an error, not a panic.
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_writer(&mut out, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
     } else {
-        print!("{}", report.render_text());
+        out.write_all(report.render_text().as_bytes())
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.context("writing the report")?,
     }
     Ok(())
 }
