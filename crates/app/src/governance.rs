@@ -268,6 +268,28 @@ pub async fn adopt(
         .state
         .apply(&stored.pilot.name, PilotAction::Adopt)
         .map_err(|e| AppError::Invalid(e.to_string()))?;
+    // An adoption becomes a cohort of the pilot's evaluation, so its units must exist, sit at the level of the
+    // pilot's units and within the pool the evaluation compares them with; a bad adoption once recorded would make
+    // every later evaluation fail.
+    let codes: Vec<&UnitCode> = units.iter().collect();
+    let missing = store.missing_units(&codes).await?;
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        return Err(AppError::Invalid(format!(
+            "pilot {:?}: unknown units {}",
+            stored.pilot.name,
+            list.join(", ")
+        )));
+    }
+    let level = stored.pilot.units[0].level();
+    let pool = evaluation_pool(&stored.pilot);
+    if let Some(unit) = units.iter().find(|u| u.level() != level || !u.is_within(&pool)) {
+        return Err(AppError::Invalid(format!(
+            "pilot {:?}: unit {unit} cannot adopt: adopters must be {level} units within {pool}, where the \
+             pilot is evaluated",
+            stored.pilot.name
+        )));
+    }
     let mut adoptions = stored.adoptions.clone();
     adoptions.push(Adoption {
         units: units.clone(),
@@ -383,6 +405,80 @@ pub fn outcome_value(outcome: Outcome, cases: &[&CaseFacts], history: &[&CaseFac
     }
 }
 
+/// The units a pilot's adopters are compared with: the subtree of the level above its owner (the owner itself for a
+/// root).
+fn evaluation_pool(pilot: &Pilot) -> UnitCode {
+    pilot.owner.parent_code().unwrap_or_else(|| pilot.owner.clone())
+}
+
+/// The cases of a pilot's evaluation pool by panel unit (the level of the pilot's units) and month: the one place
+/// where the unit × month panel of an outcome is built, for evaluating a pilot on the case store and for checking
+/// the evaluation against a simulated truth.
+pub struct CaseGrid<'a> {
+    /// Month indices ([`month_index`]) from the first case's month to the last's.
+    pub months: Vec<i64>,
+    pub first_month: i64,
+    /// The creation time of the last case: "now" for cases still open.
+    pub last: i64,
+    cells: BTreeMap<(UnitCode, i64), Vec<&'a CaseFacts>>,
+    /// Every case of a panel unit (the history that repeat petitions look back on).
+    pub by_unit: BTreeMap<UnitCode, Vec<&'a CaseFacts>>,
+}
+
+impl<'a> CaseGrid<'a> {
+    /// Groups `cases` for `pilot`, checking that its start leaves a month before and a month after it in the data.
+    pub fn build(pilot: &Pilot, cases: &'a [CaseFacts]) -> Result<CaseGrid<'a>, AppError> {
+        let invalid = |m: String| AppError::Invalid(format!("pilot {:?}: {m}", pilot.name));
+        let first = cases
+            .iter()
+            .map(|c| c.created_at)
+            .min()
+            .ok_or_else(|| invalid("the case store is empty".into()))?;
+        let last = cases.iter().map(|c| c.created_at).max().unwrap_or(first);
+        let to_date = |t: i64| {
+            OffsetDateTime::from_unix_timestamp(t)
+                .map(|d| d.date())
+                .map_err(|e| invalid(e.to_string()))
+        };
+        let (first_date, last_date) = (to_date(first)?, to_date(last)?);
+        pilot
+            .check_data_window(first_date, last_date)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let pool = evaluation_pool(pilot);
+        let len = pilot.units[0].level().code_len();
+        let mut cells: BTreeMap<(UnitCode, i64), Vec<&CaseFacts>> = BTreeMap::new();
+        let mut by_unit: BTreeMap<UnitCode, Vec<&CaseFacts>> = BTreeMap::new();
+        for c in cases {
+            if c.unit.as_str().len() < len || !c.unit.is_within(&pool) {
+                continue;
+            }
+            let Ok(unit) = UnitCode::parse(&c.unit.as_str()[..len]) else {
+                continue;
+            };
+            let month = month_index(to_date(c.created_at)?);
+            cells.entry((unit.clone(), month)).or_default().push(c);
+            by_unit.entry(unit).or_default().push(c);
+        }
+        let first_month = month_index(first_date);
+        Ok(CaseGrid {
+            months: (first_month..=month_index(last_date)).collect(),
+            first_month,
+            last,
+            cells,
+            by_unit,
+        })
+    }
+
+    /// The outcome of `unit` in every month, or `None` when some month has no value (no cases, nothing rated…).
+    pub fn values(&self, unit: &UnitCode, outcome: Outcome) -> Option<Vec<f64>> {
+        let history = self.by_unit.get(unit)?;
+        self.months
+            .iter()
+            .map(|m| outcome_value(outcome, self.cells.get(&(unit.clone(), *m))?, history, self.last))
+            .collect()
+    }
+}
+
 /// A pilot's evaluation: effects per outcome, the verdict, and the site-selection check.
 #[derive(Debug, Clone, Serialize)]
 pub struct PilotEvaluation {
@@ -404,40 +500,13 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
     if cohort_dates.keys().any(|u| u.level() != level) {
         return Err(invalid("all adopting units must be at the same level".into()));
     }
-    let first = cases
-        .iter()
-        .map(|c| c.created_at)
-        .min()
-        .ok_or_else(|| invalid("the case store is empty".into()))?;
-    let last = cases.iter().map(|c| c.created_at).max().unwrap_or(first);
+    let grid = CaseGrid::build(pilot, cases)?;
+    let (first_month, months, by_unit) = (grid.first_month, &grid.months, &grid.by_unit);
     let to_date = |t: i64| {
         OffsetDateTime::from_unix_timestamp(t)
             .map(|d| d.date())
             .map_err(|e| invalid(e.to_string()))
     };
-    let (first_date, last_date) = (to_date(first)?, to_date(last)?);
-    pilot
-        .check_data_window(first_date, last_date)
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
-    let first_month = month_index(first_date);
-    let last_month = month_index(last_date);
-    let pool = pilot.owner.parent_code().unwrap_or_else(|| pilot.owner.clone());
-    let len = level.code_len();
-    // Cases by (panel unit, month).
-    let mut cells: BTreeMap<(UnitCode, i64), Vec<&CaseFacts>> = BTreeMap::new();
-    let mut by_unit: BTreeMap<UnitCode, Vec<&CaseFacts>> = BTreeMap::new();
-    for c in cases {
-        if c.unit.as_str().len() < len || !c.unit.is_within(&pool) {
-            continue;
-        }
-        let Ok(unit) = UnitCode::parse(&c.unit.as_str()[..len]) else {
-            continue;
-        };
-        let month = month_index(to_date(c.created_at)?);
-        cells.entry((unit.clone(), month)).or_default().push(c);
-        by_unit.entry(unit).or_default().push(c);
-    }
-    let months: Vec<i64> = (first_month..=last_month).collect();
     let mut warnings = Vec::new();
     let mut effects = Vec::new();
     let mut pre_means: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
@@ -450,14 +519,7 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
         let mut kept = 0;
         let mut kept_adopters = 0;
         for (index, (unit, history)) in by_unit.iter().enumerate() {
-            let values: Option<Vec<f64>> = months
-                .iter()
-                .map(|m| {
-                    let cell = cells.get(&(unit.clone(), *m))?;
-                    outcome_value(outcome, cell, history, last)
-                })
-                .collect();
-            let Some(values) = values else {
+            let Some(values) = grid.values(unit, outcome) else {
                 dropped += 1;
                 continue;
             };
@@ -500,8 +562,11 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
             units_in_panel = kept;
             adopters_in_panel = kept_adopters;
         }
-        let effect = if kept_adopters == 0 || kept == kept_adopters && kept_adopters == 0 {
+        let effect = if kept_adopters == 0 {
             warnings.push(format!("{outcome}: no adopting unit has data in every month"));
+            Effect::normal(f64::NAN, f64::NAN)
+        } else if kept == kept_adopters {
+            warnings.push(format!("{outcome}: no unit outside the pilot has data in every month to compare with"));
             Effect::normal(f64::NAN, f64::NAN)
         } else {
             let panel =

@@ -2,6 +2,8 @@
 //! locating grids, simulating a region into the store, and summarising it. This crate owns transactions: each use
 //! case decides what is written together.
 
+pub mod calibrate;
+pub mod demo_pilots;
 pub mod demo_region;
 pub mod governance;
 pub mod import;

@@ -46,7 +46,14 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
         let verb = if loaded == Loaded::Reused { "reused" } else { "loaded" };
         eprintln!("{verb} Huzhou (3305): {} units, {grids} grids, {workers} grid workers, in {db}", territory.len());
     }
-    let sim_key = format!("{}:{}:{}", args.start, args.months, args.seed);
+    let pilots = demo_pilots(&territory, args, start)?;
+    let sim_key = format!(
+        "{}:{}:{}:{}",
+        args.start,
+        args.months,
+        args.seed,
+        app::demo_pilots::cache_key(&pilots)
+    );
     let simulated_before = store.get_meta("demo.simulation").await?;
     if simulated_before.as_deref() != Some(sim_key.as_str()) {
         let config = SimConfig {
@@ -56,6 +63,7 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
             seed: args.seed,
             residents: HUZHOU_RESIDENTS,
             rate_scale: 1.0,
+            pilots: pilots.iter().map(|p| p.sim.clone()).collect(),
         };
         let progress = bar(0, "storing");
         if args.json {
@@ -82,11 +90,13 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
     }
     let rows = store.all_case_rows().await?;
     let summary = by_county(&territory, &rows);
+    let verdicts = evaluate_pilots(&store, &pilots).await?;
     if args.json {
-        let value = serde_json::json!({ "region": "3305", "months": args.months, "seed": args.seed, "counties": summary, "attribution": ATTRIBUTION });
+        let value = serde_json::json!({ "region": "3305", "months": args.months, "seed": args.seed, "counties": summary, "attribution": ATTRIBUTION, "pilots": verdicts });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print_summary(&summary);
+        print_verdicts(&verdicts);
         println!("\n{ATTRIBUTION}");
     }
     if !args.no_serve {
@@ -126,5 +136,46 @@ fn print_summary(summary: &[CountySummary]) {
             s.closed,
             s.median_days_to_close.map(|d| format!("{d:.1}")).unwrap_or_else(|| "-".into())
         );
+    }
+}
+
+/// The demo's three pilots (issue 5): good, useless and harmful, from the middle of the simulated period (none when
+/// it is too short to have a month before and after).
+fn demo_pilots(
+    territory: &domain::Territory,
+    args: &DemoArgs,
+    start: time::Date,
+) -> anyhow::Result<Vec<app::demo_pilots::DemoPilot>> {
+    if args.months < 2 {
+        return Ok(Vec::new());
+    }
+    let middle = domain::pilot::month_index(start) + i64::from(args.months / 2);
+    let from = domain::pilot::month_start(middle).context("the pilots' start month is out of range")?;
+    Ok(app::demo_pilots::huzhou_pilots(territory, args.seed, from))
+}
+
+async fn evaluate_pilots(
+    store: &Store,
+    pilots: &[app::demo_pilots::DemoPilot],
+) -> anyhow::Result<Vec<app::demo_pilots::DemoVerdict>> {
+    let now = time::OffsetDateTime::now_utc();
+    Ok(app::demo_pilots::evaluate_demo_pilots(store, pilots, now).await?)
+}
+
+fn print_verdicts(verdicts: &[app::demo_pilots::DemoVerdict]) {
+    for v in verdicts {
+        let e = &v.evaluation;
+        let primary = &e.effects[0];
+        println!(
+            "\npilot {} (simulated as {}: {}), {} townships:",
+            e.pilot, v.truth, v.effect, e.adopters_in_panel
+        );
+        println!(
+            "  {} ATT {:.3} (95% CI {:.3} to {:.3}) → verdict: {}",
+            primary.outcome, primary.effect.att, primary.effect.ci_low, primary.effect.ci_high, e.verdict.verdict
+        );
+        for w in &e.site_selection.warnings {
+            println!("  warning: {w}");
+        }
     }
 }

@@ -11,6 +11,7 @@ mod pilot;
 mod policy;
 mod progress;
 mod serve;
+mod sim;
 mod territory;
 mod workflow;
 
@@ -40,6 +41,9 @@ enum Command {
     /// Pilots: file, record, act, evaluate, adopt.
     #[command(subcommand)]
     Pilot(pilot::PilotCommand),
+    /// Simulation: `sim calibrate --reps N` checks pilot evaluation against pilots of known effect.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
     /// Serve the REST API, its OpenAPI document and docs, and Open311 over the store.
     Serve(serve::ServeArgs),
     /// Accounts.
@@ -68,6 +72,7 @@ fn main() {
         .init();
     let result = match &cli.command {
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Sim(cmd) => sim::run(cmd),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
         Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args))),

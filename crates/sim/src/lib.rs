@@ -6,8 +6,10 @@
 
 mod catalogue;
 mod people;
+mod pilots;
 mod region;
 
 pub use catalogue::{CATEGORIES, Category, Competence, category};
 pub use people::{Population, population, worker_roster};
+pub use pilots::{PilotEffect, SimPilot};
 pub use region::{SimCase, SimConfig, Simulation, simulate};

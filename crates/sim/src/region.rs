@@ -13,6 +13,7 @@ use time::{Date, Duration, OffsetDateTime, Time, UtcOffset, Weekday};
 
 use crate::catalogue::{CATEGORIES, Category, Competence};
 use crate::people::{Population, name, population};
+use crate::pilots::SimPilot;
 
 mod workflow;
 
@@ -27,6 +28,8 @@ pub struct SimConfig {
     pub residents: u64,
     /// Multiplies every arrival rate (1.0 = the catalogue's rates).
     pub rate_scale: f64,
+    /// Pilots with known effects, applied to the finished logs (see [`crate::pilots`]); empty for none.
+    pub pilots: Vec<SimPilot>,
 }
 
 /// A generated case with its whole log (truncated at the end of the simulated period).
@@ -41,10 +44,13 @@ pub struct Simulation {
     pub cases: Vec<SimCase>,
     pub population: Population,
     pub end: OffsetDateTime,
+    /// The untreated log of every case a pilot changed, by index into `cases`: the counterfactual that gives each
+    /// pilot's true effect.
+    pub untreated: BTreeMap<usize, Vec<CaseEvent>>,
 }
 
 /// China Standard Time: offices open and residents call by the local clock.
-const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+pub(crate) const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Ok(o) => o,
     Err(_) => UtcOffset::UTC,
 };
@@ -265,17 +271,24 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
         }
         date = date.next_day().unwrap_or(end_date);
     }
-    let cases = live
+    let mut cases: Vec<SimCase> = live
         .into_iter()
-        .map(|mut l| {
-            l.events.retain(|e| e.at < end);
-            SimCase {
-                case: l.case,
-                events: l.events,
-            }
+        .map(|l| SimCase {
+            case: l.case,
+            events: l.events,
         })
         .collect();
-    Simulation { cases, population, end }
+    // Pilots act on the finished logs, before the cut at the end of the period (see `pilots`).
+    let mut untreated = crate::pilots::apply(&config.pilots, config.seed, &mut cases);
+    for events in cases.iter_mut().map(|c| &mut c.events).chain(untreated.values_mut()) {
+        events.retain(|e| e.at < end);
+    }
+    Simulation {
+        cases,
+        population,
+        end,
+        untreated,
+    }
 }
 
 fn add_months(start: Date, months: u32) -> Date {
@@ -538,6 +551,7 @@ mod tests {
             seed,
             residents: 60_000,
             rate_scale: 1.0,
+            pilots: Vec::new(),
         }
     }
 

@@ -218,6 +218,7 @@ mod tests {
             seed: 3,
             residents: 80_000,
             rate_scale: 1.0,
+            pilots: Vec::new(),
         };
         let sim = simulate(&territory(), &[], &config);
         let count = |pred: &dyn Fn(&EventKind) -> bool| {
