@@ -53,11 +53,35 @@ pub async fn run(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "serving");
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+    let guard = (state.config.tick_every_secs > 0).then(|| tokio::spawn(escalation_guard(state.clone())));
+    let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+    if let Some(guard) = guard {
+        guard.abort();
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The escalation guard as a background task: the same use case as `grassroots tick`, run at start and then every
+/// `tick_every_secs`, so that in a long-running process no deadline passes unrecorded.
+async fn escalation_guard(state: AppState) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(state.config.tick_every_secs));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match app::workflow::tick(&state.store, &state.rules, time::OffsetDateTime::now_utc(), 0).await {
+            Ok(report) => tracing::info!(
+                open = report.open_cases,
+                overdue = report.overdue,
+                warnings = report.warnings,
+                "escalation guard ran"
+            ),
+            Err(error) => tracing::warn!(%error, "escalation guard failed; retrying at the next interval"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -27,6 +27,8 @@ pub struct ServerConfig {
     pub session_ttl_secs: i64,
     /// Mark session cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// How often the escalation guard runs in the background while serving (seconds; 0 = never).
+    pub tick_every_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +46,7 @@ impl Default for ServerConfig {
             },
             session_ttl_secs: 12 * 3600,
             secure_cookies: false,
+            tick_every_secs: 900,
         }
     }
 }
