@@ -44,7 +44,10 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
     let (grids, workers) = store.count_grids().await?;
     if !args.json {
         let verb = if loaded == Loaded::Reused { "reused" } else { "loaded" };
-        eprintln!("{verb} Huzhou (3305): {} units, {grids} grids, {workers} grid workers, in {db}", territory.len());
+        eprintln!(
+            "{verb} Huzhou (3305): {} units, {grids} grids, {workers} grid workers, in {db}",
+            territory.len()
+        );
     }
     let pilots = demo_pilots(&territory, args, start)?;
     let sim_key = format!(
@@ -91,17 +94,22 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
     let rows = store.all_case_rows().await?;
     let summary = by_county(&territory, &rows);
     let verdicts = evaluate_pilots(&store, &pilots).await?;
+    let outcomes = last_month_outcomes(&store, start, args.months).await?;
     if args.json {
-        let value = serde_json::json!({ "region": "3305", "months": args.months, "seed": args.seed, "counties": summary, "attribution": ATTRIBUTION, "pilots": verdicts });
+        let value = serde_json::json!({ "region": "3305", "months": args.months, "seed": args.seed, "counties": summary, "attribution": ATTRIBUTION, "pilots": verdicts, "last_month": outcomes });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print_summary(&summary);
+        print_outcomes(&outcomes);
         print_verdicts(&verdicts);
         println!("\n{ATTRIBUTION}");
     }
     if !args.no_serve {
         // One account per role in the region's first township, then serve the region (issue 6).
-        let township = territory.at_level(domain::Level::Township).first().map(|u| u.code.to_string());
+        let township = territory
+            .at_level(domain::Level::Township)
+            .first()
+            .map(|u| u.code.to_string());
         if let Some(township) = township {
             let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 8311));
             return crate::serve::serve_demo(store, &township, listen).await;
@@ -114,8 +122,20 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
 fn print_summary(summary: &[CountySummary]) {
     println!(
         "{:<8} {:<8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>9}",
-        "county", "name", "cases", "enquiry", "service", "complain", "report", "suggest", "petition", "dispute", "patrol",
-        "open", "closed", "med.days"
+        "county",
+        "name",
+        "cases",
+        "enquiry",
+        "service",
+        "complain",
+        "report",
+        "suggest",
+        "petition",
+        "dispute",
+        "patrol",
+        "open",
+        "closed",
+        "med.days"
     );
     for s in summary {
         let k = |name: &str| s.by_kind.get(name).copied().unwrap_or(0);
@@ -134,7 +154,9 @@ fn print_summary(summary: &[CountySummary]) {
             k("patrol_event"),
             s.open,
             s.closed,
-            s.median_days_to_close.map(|d| format!("{d:.1}")).unwrap_or_else(|| "-".into())
+            s.median_days_to_close
+                .map(|d| format!("{d:.1}"))
+                .unwrap_or_else(|| "-".into())
         );
     }
 }
@@ -177,5 +199,63 @@ fn print_verdicts(verdicts: &[app::demo_pilots::DemoVerdict]) {
         for w in &e.site_selection.warnings {
             println!("  warning: {w}");
         }
+    }
+}
+
+/// Overdue counts, mediation, whistles and the township ranking of the last simulated month, as the logs stand at the
+/// end of the simulation (issue 3 item 8).
+async fn last_month_outcomes(store: &Store, start: time::Date, months: u32) -> anyhow::Result<app::workflow::Outcomes> {
+    let rules = app::workflow::Rules::china();
+    let month_of = |index: i64| domain::rates::YearMonth {
+        year: (index / 12) as i32,
+        month: (index % 12 + 1) as u8,
+    };
+    let last = i64::from(start.year()) * 12 + i64::from(u8::from(start.month())) - 1 + i64::from(months) - 1;
+    let end = app::workflow::month_start(month_of(last + 1), &rules.calendar)?;
+    Ok(app::workflow::outcomes(store, &rules, month_of(last), end).await?)
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map(|v| format!("{:.1}%", 100.0 * v)).unwrap_or_else(|| "-".into())
+}
+
+fn print_outcomes(o: &app::workflow::Outcomes) {
+    println!(
+        "\n{}-{:02}: {} cases; {} open and overdue, {} given an overdue alert, {} reopened, {} re-routed, {} extended (Art. 34)",
+        o.month.year, o.month.month, o.cases, o.overdue_open, o.alerted, o.reopened, o.rerouted, o.extended
+    );
+    let m = &o.mediation;
+    let share = |n: u32| percent((m.disputes > 0).then(|| f64::from(n) / f64::from(m.disputes)));
+    println!(
+        "disputes: {} — settled at village {}, at township {}, mediation failed {}",
+        m.disputes,
+        share(m.settled_at_village),
+        share(m.settled_at_township),
+        share(m.failed)
+    );
+    let (total, on_time) = o
+        .departments
+        .iter()
+        .fold((0, 0), |(t, n), r| (t + r.total, n + r.on_time));
+    println!("whistles: {total} department summonses, {on_time} reported on time");
+    let show = |rows: &[domain::rates::RateRow]| {
+        for r in rows {
+            println!(
+                "  {:>3}. {:<12} {:>6} cases  response {:>6}  resolution {:>6}  satisfaction {:>6}  composite {:>6}",
+                r.rank,
+                r.key,
+                r.cases,
+                percent(r.response_rate),
+                percent(r.resolution_rate),
+                percent(r.satisfaction_rate),
+                percent(r.composite)
+            );
+        }
+    };
+    let n = o.township_ranking.len();
+    println!("township ranking (best three, worst three of {n}):");
+    show(&o.township_ranking[..n.min(3)]);
+    if n > 3 {
+        show(&o.township_ranking[n.saturating_sub(3).max(3)..]);
     }
 }
