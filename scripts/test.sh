@@ -45,8 +45,9 @@ step "cargo build --release (the binary the cross-checks drive)"
 cargo build --release -p cli
 export GRASSROOTS_BIN="${CARGO_TARGET_DIR:-$root/target}/release/grassroots"
 
-step "cargo nextest run --workspace"
-cargo nextest run --workspace --no-fail-fast
+# The tests build in the release profile too, so the dependencies are compiled once for both (half the CI time).
+step "cargo nextest run --workspace --release"
+cargo nextest run --workspace --release --no-fail-fast
 
 # --- Cross-checks against the real references ---
 step "cross-checks (pytest)"
