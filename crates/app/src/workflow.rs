@@ -231,14 +231,14 @@ pub struct TickReport {
     pub riskiest: Vec<RiskScore>,
 }
 
-fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], rules: &Rules) -> CaseView<'a> {
+fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], rules: &Rules, repeats: u32) -> CaseView<'a> {
     CaseView {
         case: row.id,
         kind: row.kind,
         urgency: rules.clocks.urgency(row.kind, &row.category),
         category: &row.category,
         co_signers: row.co_signers,
-        repeats: 0,
+        repeats,
         log,
     }
 }
@@ -248,7 +248,11 @@ fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], rules: &Rules) -> CaseView<'
 pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize) -> Result<TickReport, WorkflowError> {
     let open = store.open_cases_with_logs().await?;
     let directory = store.load_directory().await?;
-    let views: Vec<CaseView<'_>> = open.iter().map(|(row, log)| view(row, log, rules)).collect();
+    let repeats = store.repeat_counts_of_open_cases().await?;
+    let views: Vec<CaseView<'_>> = open
+        .iter()
+        .map(|(row, log)| view(row, log, rules, repeats.get(&row.id).copied().unwrap_or(0)))
+        .collect();
     let alerts = escalation::alerts_due(&views, now, &rules.clocks, &rules.calendar, &directory);
     let callbacks_due = escalation::callbacks_due(&views, now, &rules.clocks, &rules.calendar);
     let mut riskiest: Vec<RiskScore> = views

@@ -260,6 +260,23 @@ impl Store {
     }
 
     /// Every open case with its log, for the escalation guard.
+    /// For every open case, how many earlier cases the same reporter (same contact) brought on the same category: the
+    /// "repeat petitions by the same person on the same matter" of the escalation-risk score.
+    pub async fn repeat_counts_of_open_cases(&self) -> Result<std::collections::HashMap<i64, u32>, StoreError> {
+        let open: Vec<String> = OPEN_STATES.iter().map(|s| format!("'{s}'")).collect();
+        // The states are constants of this module, not input: the SQL is assembled from them only.
+        let sql = format!(
+            "SELECT c.id, COUNT(p.id) FROM cases c \
+             JOIN reporters r ON r.case_id = c.id \
+             JOIN reporters rp ON rp.contact = r.contact AND rp.case_id <> c.id \
+             JOIN cases p ON p.id = rp.case_id AND p.category = c.category AND p.created_at <= c.created_at \
+             WHERE c.state IN ({}) GROUP BY c.id",
+            open.join(", ")
+        );
+        let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX))).collect())
+    }
+
     pub async fn open_cases_with_logs(&self) -> Result<Vec<(CaseRow, Vec<CaseEvent>)>, StoreError> {
         let mut rows = Vec::new();
         for state in OPEN_STATES {

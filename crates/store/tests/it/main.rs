@@ -138,3 +138,20 @@ async fn offices_staff_and_mediation_teams_round_trip_and_open_cases_come_with_t
         assert_eq!(march.len(), 2);
     }
 }
+
+#[tokio::test]
+async fn repeat_cases_by_the_same_person_on_the_same_matter_are_counted() {
+    for store in backends("repeats").await.stores {
+        store.upsert_units(&huzhou_bit().units_sorted(), &mut |_| {}).await.expect("units");
+        let mut other_person = case("o");
+        other_person.case.reporter = Some(Reporter { name: "李强".into(), contact: "13900000000".into() });
+        let mut other_matter = case("o");
+        other_matter.case.category = "noise".into();
+        let ids = store.insert_cases(&[case("o"), case("o"), other_person, other_matter]).await.expect("insert");
+        let counts = store.repeat_counts_of_open_cases().await.expect("counts");
+        assert_eq!(counts.get(&ids[0]), Some(&1), "{:?}", store.backend());
+        assert_eq!(counts.get(&ids[1]), Some(&1));
+        assert_eq!(counts.get(&ids[2]), None, "another person's case is no repeat");
+        assert_eq!(counts.get(&ids[3]), None, "another matter is no repeat");
+    }
+}
