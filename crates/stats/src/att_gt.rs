@@ -12,7 +12,6 @@ use crate::error::StatsError;
 use crate::estimators::{CellFailure, Method, Pscore, propensity, unconditional, with_covariates};
 use crate::logit::GlmRule;
 use crate::panel::{Panel, Prepared};
-use faer::MatRef;
 use rayon::prelude::*;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
@@ -294,12 +293,17 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
         Some(boot) => {
             // Basis: the cells' influence functions, then one indicator per group.
             let ng = group_values.len();
-            let mut basis = Vec::with_capacity(n * (k + ng));
-            basis.extend_from_slice(&inf);
-            for q in 0..ng {
-                basis.extend(unit_group_index.iter().map(|&gi| if gi == q { 1.0 } else { 0.0 }));
-            }
-            let d = draw(MatRef::from_column_major_slice(&basis, n, k + ng), cluster, boot);
+            let indicators: Vec<Vec<f64>> = (0..ng)
+                .map(|q| {
+                    unit_group_index
+                        .iter()
+                        .map(|&gi| if gi == q { 1.0 } else { 0.0 })
+                        .collect()
+                })
+                .collect();
+            let mut basis: Vec<&[f64]> = inf.chunks_exact(n.max(1)).take(k).collect();
+            basis.extend(indicators.iter().map(Vec::as_slice));
+            let d = draw(&basis, cluster, boot);
             drop(basis);
             let br = summarize(d.mat.as_ref().subcols(0, k), d.rows, d.n, cfg.alpha);
             draws = Some(d);

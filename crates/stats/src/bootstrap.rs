@@ -2,8 +2,9 @@
 //! functions (`did::mboot`): standard errors from the interquartile range of the
 //! draws and the sup-t critical value for uniform confidence bands.
 //!
-//! The draws are one matrix product `S · Ψ` (signs × influence functions), computed
-//! by faer over chunks of units (each product parallel). Aggregations are linear in the
+//! The draws are one product `S · Ψ` (signs × influence functions), computed from
+//! the sign bits by tables of partial sums (see [`draw`]), column tiles in parallel.
+//! Aggregations are linear in the
 //! cell influence functions plus a function of each unit's group, so their draws
 //! are linear combinations of the draws of the cells and of group indicators: the
 //! product is done once per evaluation. Each block's signs come from
@@ -11,9 +12,10 @@
 //! seed only, not on the number of threads, and every call with the same seed and
 //! the same units reuses the same multipliers (aggregations and cells share draws).
 
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Mat, MatRef};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 
 /// Bootstrap settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -65,65 +67,223 @@ pub(crate) struct Draws {
     pub n: usize,
 }
 
+/// Units per table of the sign product (one byte of signs indexes 2⁸ partial sums).
+const TABLE_UNITS: usize = 8;
+/// Tables used together per pass over the draws (32 units per pass).
+const TABLES: usize = 4;
+/// Columns per tile: the tables (4 × 256 × 32 × 8 B) and the tile's draws stay in cache.
+const TILE: usize = 32;
+
+/// Spreads the 8 bits of `byte` into the low bit of 8 bytes (bit k → byte k).
+fn spread(byte: u64) -> u64 {
+    let m = byte.wrapping_mul(0x0101_0101_0101_0101) & 0x8040_2010_0804_0201;
+    ((m + 0x7F7F_7F7F_7F7F_7F7F) >> 7) & 0x0101_0101_0101_0101
+}
+
 /// Draws the multipliers and multiplies them into `inf` (units × columns). With
 /// `cluster`, the influence functions are first summed within clusters and one
 /// multiplier is drawn per cluster (Callaway & Sant'Anna 2021, Remark 10).
-pub(crate) fn draw(inf: MatRef<'_, f64>, cluster: Option<&[usize]>, boot: Bootstrap) -> Draws {
-    let n = inf.nrows();
-    let k = inf.ncols();
-    let summed;
-    let (psi, rows) = match cluster {
+///
+/// The product `S · Ψ` with S ∈ {−1, 1}^(reps × rows) is computed without a dense
+/// sign matrix ("method of four Russians"): the signs stay bits; for each run of 8
+/// units the 256 signed partial sums of their rows of Ψ are tabulated, and each draw
+/// adds the entry its 8 sign bits select. That is ~8× fewer additions than the
+/// dense product, with the same multipliers (unit i of chunk c takes its bits from
+/// the `c`-th stream, draw r from bit r mod 64 of its (r / 64)-th word; bit 1 is +1).
+pub(crate) fn draw(inf: &[&[f64]], cluster: Option<&[usize]>, boot: Bootstrap) -> Draws {
+    let n = inf.first().map_or(0, |c| c.len());
+    let k = inf.len();
+    let summed: Vec<Vec<f64>>;
+    let (psi, rows): (Vec<&[f64]>, usize) = match cluster {
         Some(labels) => {
             let nc = labels.iter().copied().max().map_or(0, |m| m + 1);
-            let mut s = Mat::<f64>::zeros(nc, k);
-            for j in 0..k {
-                let col = inf.col(j);
-                for (i, &c) in labels.iter().enumerate() {
-                    s[(c, j)] += col[i];
-                }
-            }
-            summed = s;
-            (summed.as_ref(), nc)
+            summed = inf
+                .iter()
+                .map(|col| {
+                    let mut s = vec![0.0; nc];
+                    for (i, &c) in labels.iter().enumerate() {
+                        s[c] += col[i];
+                    }
+                    s
+                })
+                .collect();
+            (summed.iter().map(Vec::as_slice).collect(), nc)
         }
-        None => (inf, n),
+        None => (inf.to_vec(), n),
     };
     let reps = boot.reps.max(1);
     let scale = (rows as f64).sqrt() / rows as f64;
-    // Units in chunks of CHUNK: each chunk's signs (reps × chunk) come from its own
-    // stream, and the chunk's product is added into the draws in a fixed order, so
-    // the result depends on the seed only. faer parallelises each product.
     let words = reps.div_ceil(64);
+    let blocks = rows.div_ceil(TABLE_UNITS);
+
+    // The sign bits: `bits[i * words + w]` for unit i, from its chunk's stream.
+    let mut bits = vec![0u64; rows * words];
+    bits.par_chunks_mut(CHUNK * words).enumerate().for_each(|(c, chunk)| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(block_seed(boot.seed, c as u64));
+        chunk.iter_mut().for_each(|w| *w = rng.next_u64());
+    });
+    // Transposed to one byte per (block of 8 units, draw): `index[b * reps + r]`,
+    // bit u set when unit 8b + u has sign +1 in draw r.
+    let mut index = vec![0u8; blocks * reps];
+    index.par_chunks_mut(reps).enumerate().for_each(|(b, out)| {
+        let units = TABLE_UNITS.min(rows - b * TABLE_UNITS);
+        for w in 0..words {
+            for byte in 0..8 {
+                let r0 = w * 64 + byte * 8;
+                if r0 >= reps {
+                    break;
+                }
+                let mut packed = 0u64;
+                for u in 0..units {
+                    let word = bits[(b * TABLE_UNITS + u) * words + w];
+                    packed |= spread((word >> (byte * 8)) & 0xFF) << u;
+                }
+                let bytes = packed.to_le_bytes();
+                let m = (reps - r0).min(8);
+                out[r0..r0 + m].copy_from_slice(&bytes[..m]);
+            }
+        }
+    });
+    drop(bits);
+
+    // Column tiles in parallel; within a tile the sums run over units in a fixed
+    // order, so the draws depend on the seed only.
+    let tiles: Vec<(usize, usize)> = (0..k.div_ceil(TILE))
+        .map(|t| (t * TILE, TILE.min(k - t * TILE)))
+        .collect();
+    // The loops are plain element-wise additions; dispatching through pulp lets the
+    // compiler vectorise them for the CPU at hand (AVX2 / AVX-512), which changes
+    // no result (each element's additions happen in the same order).
+    let arch = faer::traits::pulp::Arch::new();
+    let parts: Vec<Vec<f64>> = tiles
+        .par_iter()
+        .map(|&(j0, w)| {
+            arch.dispatch(TileOp {
+                psi: &psi,
+                index: &index,
+                rows,
+                reps,
+                blocks,
+                j0,
+                w,
+            })
+        })
+        .collect();
     let mut mat = Mat::<f64>::zeros(reps, k);
-    let mut signs = Mat::<f64>::zeros(reps, CHUNK.min(rows));
-    let mut start = 0;
-    while start < rows {
-        let size = CHUNK.min(rows - start);
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(block_seed(boot.seed, (start / CHUNK) as u64));
-        for i in 0..size {
-            let col = signs.col_mut(i);
-            let col = col.try_as_col_major_mut();
-            let Some(col) = col else { continue };
-            let col = col.as_slice_mut();
-            for w in 0..words {
-                let bits = rng.next_u64();
-                let lo = w * 64;
-                let hi = (lo + 64).min(reps);
-                for (d, v) in col[lo..hi].iter_mut().enumerate() {
-                    *v = if (bits >> d) & 1 == 1 { 1.0 } else { -1.0 };
+    for (&(j0, w), acc) in tiles.iter().zip(&parts) {
+        for jj in 0..w {
+            for r in 0..reps {
+                mat[(r, j0 + jj)] = scale * acc[r * w + jj];
+            }
+        }
+    }
+    Draws { mat, rows, n }
+}
+
+/// One column tile of [`draw`], run by pulp inside a function compiled for the
+/// CPU's vector extensions (`with_simd` and `tile_draws` are inlined into it).
+struct TileOp<'a> {
+    psi: &'a [&'a [f64]],
+    index: &'a [u8],
+    rows: usize,
+    reps: usize,
+    blocks: usize,
+    j0: usize,
+    w: usize,
+}
+
+impl faer::traits::pulp::WithSimd for TileOp<'_> {
+    type Output = Vec<f64>;
+
+    #[inline(always)]
+    fn with_simd<S: faer::traits::pulp::Simd>(self, _simd: S) -> Vec<f64> {
+        tile_draws(self)
+    }
+}
+
+/// The draws (reps × w, row-major, unscaled) of columns `j0 .. j0 + w`.
+#[inline(always)]
+fn tile_draws(op: TileOp<'_>) -> Vec<f64> {
+    let TileOp {
+        psi,
+        index,
+        rows,
+        reps,
+        blocks,
+        j0,
+        w,
+    } = op;
+    let mut acc = vec![0.0f64; reps * w];
+    let mut table = vec![0.0f64; TABLES * 256 * w];
+    let mut rows8 = vec![0.0f64; TABLE_UNITS * w];
+    let mut b = 0;
+    while b < blocks {
+        let nt = TABLES.min(blocks - b);
+        for t in 0..nt {
+            let tab = &mut table[t * 256 * w..(t + 1) * 256 * w];
+            let first = (b + t) * TABLE_UNITS;
+            let units = TABLE_UNITS.min(rows - first);
+            // The block's rows of Ψ, row-major (`rows8[u * w + jj]`); zero past the end.
+            rows8.iter_mut().for_each(|v| *v = 0.0);
+            for jj in 0..w {
+                let col = psi[j0 + jj];
+                for u in 0..units {
+                    rows8[u * w + jj] = col[first + u];
+                }
+            }
+            // Entry 0: every sign −1.
+            for (jj, v) in tab[..w].iter_mut().enumerate() {
+                *v = -(0..units).map(|u| rows8[u * w + jj]).sum::<f64>();
+            }
+            for e in 1..256usize {
+                let low = e.trailing_zeros() as usize;
+                let prev = e & (e - 1);
+                let (head, tail) = tab.split_at_mut(e * w);
+                let dst = &mut tail[..w];
+                let src = &head[prev * w..prev * w + w];
+                let row = &rows8[low * w..low * w + w];
+                for ((d, &s), &x) in dst.iter_mut().zip(src).zip(row) {
+                    *d = s + 2.0 * x;
                 }
             }
         }
-        faer::linalg::matmul::matmul(
-            mat.as_mut(),
-            Accum::Add,
-            signs.as_ref().subcols(0, size),
-            psi.subrows(start, size),
-            scale,
-            Par::rayon(0),
-        );
-        start += size;
+        let idx: Vec<&[u8]> = (0..nt).map(|t| &index[(b + t) * reps..(b + t + 1) * reps]).collect();
+        if nt == TABLES && w == TILE {
+            let (t0, rest) = table.split_at(256 * TILE);
+            let (t1, rest) = rest.split_at(256 * TILE);
+            let (t2, t3) = rest.split_at(256 * TILE);
+            for (r, a) in acc.chunks_exact_mut(TILE).enumerate() {
+                let e0 = usize::from(idx[0][r]) * TILE;
+                let e1 = usize::from(idx[1][r]) * TILE;
+                let e2 = usize::from(idx[2][r]) * TILE;
+                let e3 = usize::from(idx[3][r]) * TILE;
+                let (r0, r1, r2, r3) = (
+                    &t0[e0..e0 + TILE],
+                    &t1[e1..e1 + TILE],
+                    &t2[e2..e2 + TILE],
+                    &t3[e3..e3 + TILE],
+                );
+                for jj in 0..TILE {
+                    a[jj] += ((r0[jj] + r1[jj]) + r2[jj]) + r3[jj];
+                }
+            }
+        } else {
+            for (r, a) in acc.chunks_exact_mut(w).enumerate() {
+                let mut s = [0.0f64; TILE];
+                for (t, ix) in idx.iter().enumerate() {
+                    let e = t * 256 * w + usize::from(ix[r]) * w;
+                    for jj in 0..w {
+                        s[jj] += table[e + jj];
+                    }
+                }
+                for jj in 0..w {
+                    a[jj] += s[jj];
+                }
+            }
+        }
+        b += nt;
     }
-    Draws { mat, rows, n }
+    acc
 }
 
 /// Standard errors (IQR / (q₇₅ − q₂₅) of the normal, did's `mboot`) and the sup-t
@@ -175,7 +335,7 @@ pub(crate) fn summarize(draws: MatRef<'_, f64>, rows: usize, n: usize, alpha: f6
 /// `draw` then `summarize`.
 #[cfg(test)]
 pub(crate) fn multiplier_bootstrap(
-    inf: MatRef<'_, f64>,
+    inf: &[&[f64]],
     cluster: Option<&[usize]>,
     boot: Bootstrap,
     alpha: f64,
@@ -201,7 +361,7 @@ mod tests {
     fn bootstrap_se_is_close_to_the_analytic_one_and_reproducible() {
         let n = 2000;
         let data: Vec<f64> = (0..n).map(|i| ((i * 37 % 101) as f64 - 50.0) / 10.0).collect();
-        let inf = MatRef::from_column_major_slice(&data, n, 1);
+        let inf: &[&[f64]] = &[&data];
         let analytic = (data.iter().map(|x| x * x).sum::<f64>() / n as f64 / n as f64).sqrt();
         let boot = Bootstrap { reps: 999, seed: 7 };
         let a = multiplier_bootstrap(inf, None, boot, 0.05);

@@ -204,9 +204,26 @@ impl Prepared {
         let mut duplicates = BTreeSet::new();
         let mut first_group = vec![i64::MIN; n_all];
         let mut switching = BTreeSet::new();
+        // Rows of a unit are usually adjacent: reuse the last lookup (and the next
+        // period index) before searching.
+        let (mut last_unit, mut last_i) = (None, 0);
+        let mut next_p = 0;
         for r in 0..rows {
-            let i = unit_index(panel.unit[r]);
-            let p = period_index(panel.time[r]);
+            let u = panel.unit[r];
+            let i = if last_unit == Some(u) {
+                last_i
+            } else {
+                last_i = unit_index(u);
+                last_unit = Some(u);
+                last_i
+            };
+            let t = panel.time[r];
+            let p = if periods.get(next_p) == Some(&t) {
+                next_p
+            } else {
+                period_index(t)
+            };
+            next_p = p + 1;
             let slot = &mut row_of[p * n_all + i];
             if *slot != usize::MAX {
                 duplicates.insert(panel.unit[r]);
