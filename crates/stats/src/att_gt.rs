@@ -468,6 +468,7 @@ fn wald_pretest(
         }
     };
     let pre: Vec<usize> = (0..cells.len())
+        .into_par_iter()
         .filter(|&c| cells[c].group - cfg.anticipation > cells[c].time)
         .filter(|&c| !plans[c].base_zero)
         .filter(|&c| {
@@ -481,12 +482,11 @@ fn wald_pretest(
     }
     let q = pre.len();
     let mut v = vec![0.0; q * q];
-    for a in 0..q {
-        for b in 0..=a {
-            let x = cov(pre[a], pre[b]);
-            v[a * q + b] = x;
-            v[b * q + a] = x;
-        }
+    let pairs: Vec<(usize, usize)> = (0..q).flat_map(|a| (0..=a).map(move |b| (a, b))).collect();
+    let values: Vec<f64> = pairs.par_iter().map(|&(a, b)| cov(pre[a], pre[b])).collect();
+    for (&(a, b), &x) in pairs.iter().zip(&values) {
+        v[a * q + b] = x;
+        v[b * q + a] = x;
     }
     let theta: Vec<f64> = pre.iter().map(|&c| cells[c].att).collect();
     if v.iter().chain(&theta).any(|x| !x.is_finite()) {

@@ -148,8 +148,14 @@ pub(crate) fn draw(inf: &[&[f64]], cluster: Option<&[usize]>, boot: Bootstrap) -
 
     // Column tiles in parallel; within a tile the sums run over units in a fixed
     // order, so the draws depend on the seed only.
-    let tiles: Vec<(usize, usize)> = (0..k.div_ceil(TILE))
-        .map(|t| (t * TILE, TILE.min(k - t * TILE)))
+    // Tiles of at most TILE columns, as many as a multiple of the threads and of
+    // nearly equal width, so that the threads finish together.
+    let threads = rayon::current_num_threads().max(1);
+    let count = k.div_ceil(TILE).div_ceil(threads).max(1) * threads;
+    let count = count.min(k.max(1));
+    let tiles: Vec<(usize, usize)> = (0..count)
+        .map(|t| (t * k / count, (t + 1) * k / count - t * k / count))
+        .filter(|&(_, w)| w > 0)
         .collect();
     // The loops are plain element-wise additions; dispatching through pulp lets the
     // compiler vectorise them for the CPU at hand (AVX2 / AVX-512), which changes
@@ -248,23 +254,22 @@ fn tile_draws(op: TileOp<'_>) -> Vec<f64> {
             }
         }
         let idx: Vec<&[u8]> = (0..nt).map(|t| &index[(b + t) * reps..(b + t + 1) * reps]).collect();
-        if nt == TABLES && w == TILE {
-            let (t0, rest) = table.split_at(256 * TILE);
-            let (t1, rest) = rest.split_at(256 * TILE);
-            let (t2, t3) = rest.split_at(256 * TILE);
-            for (r, a) in acc.chunks_exact_mut(TILE).enumerate() {
-                let e0 = usize::from(idx[0][r]) * TILE;
-                let e1 = usize::from(idx[1][r]) * TILE;
-                let e2 = usize::from(idx[2][r]) * TILE;
-                let e3 = usize::from(idx[3][r]) * TILE;
-                let (r0, r1, r2, r3) = (
-                    &t0[e0..e0 + TILE],
-                    &t1[e1..e1 + TILE],
-                    &t2[e2..e2 + TILE],
-                    &t3[e3..e3 + TILE],
-                );
-                for jj in 0..TILE {
-                    a[jj] += ((r0[jj] + r1[jj]) + r2[jj]) + r3[jj];
+        if nt == TABLES {
+            let (t0, rest) = table.split_at(256 * w);
+            let (t1, rest) = rest.split_at(256 * w);
+            let (t2, t3) = rest.split_at(256 * w);
+            for (r, a) in acc.chunks_exact_mut(w).enumerate() {
+                let e0 = usize::from(idx[0][r]) * w;
+                let e1 = usize::from(idx[1][r]) * w;
+                let e2 = usize::from(idx[2][r]) * w;
+                let e3 = usize::from(idx[3][r]) * w;
+                let rows4 = t0[e0..e0 + w]
+                    .iter()
+                    .zip(&t1[e1..e1 + w])
+                    .zip(&t2[e2..e2 + w])
+                    .zip(&t3[e3..e3 + w]);
+                for (a, (((x0, x1), x2), x3)) in a.iter_mut().zip(rows4) {
+                    *a += ((x0 + x1) + x2) + x3;
                 }
             }
         } else {
