@@ -12,7 +12,12 @@ fn main() {
     let territory = huzhou_territory().expect("embedded Huzhou");
     let started = Instant::now();
     let layout = huzhou_layout(&territory).expect("layout");
-    println!("layout: {} grids over {} cells in {:.2}s", layout.grids.len(), layout.grids.iter().map(|g| g.cells.len()).sum::<usize>(), started.elapsed().as_secs_f64());
+    println!(
+        "layout: {} grids over {} cells in {:.2}s",
+        layout.grids.len(),
+        layout.grids.iter().map(|g| g.cells.len()).sum::<usize>(),
+        started.elapsed().as_secs_f64()
+    );
     let index = GridIndex::build(layout.grids.clone()).expect("index");
 
     // Points spread over Huzhou's bounding box (a deterministic low-discrepancy sequence).
@@ -32,7 +37,11 @@ fn main() {
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("point → grid: {:.0} lookups/s ({n} points, {found} inside a grid, {:.3}s)", n as f64 / secs, secs);
+    println!(
+        "point → grid: {:.0} lookups/s ({n} points, {found} inside a grid, {:.3}s)",
+        n as f64 / secs,
+        secs
+    );
 
     let config = sim::SimConfig {
         root: huzhou_root(),
@@ -47,5 +56,8 @@ fn main() {
     let simulation = sim::simulate(&territory, &layout.grids, &config);
     let secs = started.elapsed().as_secs_f64();
     let events: usize = simulation.cases.iter().map(|c| c.events.len()).sum();
-    println!("simulate 12 months of Huzhou ({HUZHOU_RESIDENTS} residents): {} cases, {events} events in {secs:.2}s", simulation.cases.len());
+    println!(
+        "simulate 12 months of Huzhou ({HUZHOU_RESIDENTS} residents): {} cases, {events} events in {secs:.2}s",
+        simulation.cases.len()
+    );
 }

@@ -205,7 +205,10 @@ pub struct CalibrationReport {
 }
 
 /// Runs `config.reps` replications; `progress(done, total)` after each.
-pub fn calibrate(config: &CalibrationConfig, progress: &mut dyn FnMut(usize, usize)) -> Result<CalibrationReport, AppError> {
+pub fn calibrate(
+    config: &CalibrationConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<CalibrationReport, AppError> {
     if config.reps == 0 {
         return Err(AppError::Invalid("--reps: at least one replication".into()));
     }
@@ -375,10 +378,13 @@ pub fn true_effect(
 
 fn domain_pilot(design: &Design, owner: &UnitCode, units: &[UnitCode], start: Date) -> Result<Pilot, AppError> {
     let mut change = toml::Table::new();
-    change.insert("mediation".into(), toml::Value::Table(toml::Table::from_iter([(
-        "voluntary".to_string(),
-        toml::Value::Boolean(true),
-    )])));
+    change.insert(
+        "mediation".into(),
+        toml::Value::Table(toml::Table::from_iter([(
+            "voluntary".to_string(),
+            toml::Value::Boolean(true),
+        )])),
+    );
     let start = toml::value::Datetime {
         date: Some(toml::value::Date {
             year: u16::try_from(start.year()).map_err(|e| AppError::Invalid(e.to_string()))?,
@@ -460,8 +466,12 @@ fn summarise(config: &CalibrationConfig, designs: Vec<Design>, replications: Vec
         reps: config.reps,
         seed: config.seed,
         coverage: share(replications.iter().filter(|r| r.covered).count(), replications.len()),
-        verdict_accuracy_powered: (!non_null_powered.is_empty())
-            .then(|| share(non_null_powered.iter().filter(|r| r.right).count(), non_null_powered.len())),
+        verdict_accuracy_powered: (!non_null_powered.is_empty()).then(|| {
+            share(
+                non_null_powered.iter().filter(|r| r.right).count(),
+                non_null_powered.len(),
+            )
+        }),
         powered: non_null_powered.len(),
         flagged_biased: placed(Placement::Richest),
         flagged_random: placed(Placement::Random),
@@ -478,7 +488,8 @@ fn add_months(start: Date, months: u32) -> Result<Date, AppError> {
 /// Φ(x), by the Abramowitz–Stegun 7.1.26 approximation of erf (error below 1.5e-7).
 fn normal_cdf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs() / std::f64::consts::SQRT_2);
-    let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-(x * x) / 2.0).exp();
     if x >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
 }

@@ -45,7 +45,14 @@ pub fn huzhou_seats() -> Vec<Seat> {
         ("330523", 30.638, 119.681, 1886.0), // 安吉县 (递铺)
     ]
     .into_iter()
-    .filter_map(|(code, lat, lon, area_km2)| Some(Seat { unit: UnitCode::parse(code).ok()?, lat, lon, area_km2 }))
+    .filter_map(|(code, lat, lon, area_km2)| {
+        Some(Seat {
+            unit: UnitCode::parse(code).ok()?,
+            lat,
+            lon,
+            area_km2,
+        })
+    })
     .collect()
 }
 
@@ -66,7 +73,13 @@ mod tests {
         let t = huzhou_territory().unwrap();
         let count = |l| t.at_level(l).len();
         assert_eq!(
-            [count(Level::Province), count(Level::Prefecture), count(Level::County), count(Level::Township), count(Level::Village)],
+            [
+                count(Level::Province),
+                count(Level::Prefecture),
+                count(Level::County),
+                count(Level::Township),
+                count(Level::Village)
+            ],
             [1, 1, 5, 72, 1301]
         );
     }

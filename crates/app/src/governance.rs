@@ -566,7 +566,9 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
             warnings.push(format!("{outcome}: no adopting unit has data in every month"));
             Effect::normal(f64::NAN, f64::NAN)
         } else if kept == kept_adopters {
-            warnings.push(format!("{outcome}: no unit outside the pilot has data in every month to compare with"));
+            warnings.push(format!(
+                "{outcome}: no unit outside the pilot has data in every month to compare with"
+            ));
             Effect::normal(f64::NAN, f64::NAN)
         } else {
             let panel =

@@ -32,7 +32,10 @@ pub struct Origins(HashMap<UnitCode, (String, u64)>);
 
 impl Origins {
     fn name(&self, code: &UnitCode) -> String {
-        self.0.get(code).map(|(f, l)| format!("{f}:{l}")).unwrap_or_else(|| code.to_string())
+        self.0
+            .get(code)
+            .map(|(f, l)| format!("{f}:{l}"))
+            .unwrap_or_else(|| code.to_string())
     }
 }
 
@@ -46,19 +49,47 @@ pub fn parse_division_csv(
     units: &mut Vec<Unit>,
     origins: &mut Origins,
 ) -> Result<(), ImportError> {
-    let mut csv = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(reader);
-    let row_err = |line: u64, reason: String| ImportError::Row { file: file.to_string(), line, reason };
-    let headers = csv.headers().map_err(|e| row_err(1, format!("bad header: {e}")))?.clone();
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let row_err = |line: u64, reason: String| ImportError::Row {
+        file: file.to_string(),
+        line,
+        reason,
+    };
+    let headers = csv
+        .headers()
+        .map_err(|e| row_err(1, format!("bad header: {e}")))?
+        .clone();
     if headers.get(0) != Some("code") || headers.get(1) != Some("name") {
-        return Err(row_err(1, format!("header must start with `code,name`, found {:?}", headers.iter().collect::<Vec<_>>())));
+        return Err(row_err(
+            1,
+            format!(
+                "header must start with `code,name`, found {:?}",
+                headers.iter().collect::<Vec<_>>()
+            ),
+        ));
     }
     for record in csv.records() {
         let record = record.map_err(|e| row_err(e.position().map(|p| p.line()).unwrap_or(0), e.to_string()))?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let field = |i: usize, name: &str| record.get(i).map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| row_err(line, format!("missing column `{name}`")));
+        let field = |i: usize, name: &str| {
+            record
+                .get(i)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| row_err(line, format!("missing column `{name}`")))
+        };
         let code = UnitCode::parse(field(0, "code")?).map_err(|e| row_err(line, format!("column `code`: {e}")))?;
         if code.level() != level {
-            return Err(row_err(line, format!("column `code`: {code} is a {} code, but this file holds {level} units", code.level())));
+            return Err(row_err(
+                line,
+                format!(
+                    "column `code`: {code} is a {} code, but this file holds {level} units",
+                    code.level()
+                ),
+            ));
         }
         if !keep(&code) {
             continue;
@@ -68,12 +99,18 @@ pub fn parse_division_csv(
             Level::Province => None,
             _ => {
                 let p = field(2, headers.get(2).unwrap_or("parent"))?;
-                Some(UnitCode::parse(p).map_err(|e| row_err(line, format!("column `{}`: {e}", headers.get(2).unwrap_or("parent"))))?)
+                Some(
+                    UnitCode::parse(p)
+                        .map_err(|e| row_err(line, format!("column `{}`: {e}", headers.get(2).unwrap_or("parent"))))?,
+                )
             }
         };
         let unit = Unit::new(code.clone(), name, parent).map_err(|e| row_err(line, e.to_string()))?;
         if let Some((first_file, first_line)) = origins.0.get(&code) {
-            return Err(row_err(line, format!("duplicate code {code} (first at {first_file}:{first_line})")));
+            return Err(row_err(
+                line,
+                format!("duplicate code {code} (first at {first_file}:{first_line})"),
+            ));
         }
         origins.0.insert(code, (file.to_string(), line));
         units.push(unit);
@@ -103,8 +140,18 @@ pub fn read_division_dir(
     for (name, level) in DIVISION_FILES {
         let path = dir.join(name);
         let display = path.display().to_string();
-        let file = std::fs::File::open(&path).map_err(|source| ImportError::Io { file: display.clone(), source })?;
-        parse_division_csv(&display, std::io::BufReader::new(file), level, &keep, &mut units, &mut origins)?;
+        let file = std::fs::File::open(&path).map_err(|source| ImportError::Io {
+            file: display.clone(),
+            source,
+        })?;
+        parse_division_csv(
+            &display,
+            std::io::BufReader::new(file),
+            level,
+            &keep,
+            &mut units,
+            &mut origins,
+        )?;
         progress(name, units.len());
     }
     build_territory(units, &origins)
@@ -116,18 +163,42 @@ mod tests {
 
     fn parse(text: &str, level: Level) -> Result<Vec<Unit>, ImportError> {
         let mut units = Vec::new();
-        parse_division_csv("areas.csv", text.as_bytes(), level, &|_| true, &mut units, &mut Origins::default())?;
+        parse_division_csv(
+            "areas.csv",
+            text.as_bytes(),
+            level,
+            &|_| true,
+            &mut units,
+            &mut Origins::default(),
+        )?;
         Ok(units)
     }
 
     #[test]
     fn a_bad_row_is_named_by_file_and_line() {
-        let err = parse("code,name,cityCode\n330502,吴兴区,3305\n33050x,bad,3305\n", Level::County).unwrap_err();
-        assert_eq!(err.to_string(), "areas.csv:3: column `code`: invalid division code \"33050x\": not all digits");
+        let err = parse(
+            "code,name,cityCode\n330502,吴兴区,3305\n33050x,bad,3305\n",
+            Level::County,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "areas.csv:3: column `code`: invalid division code \"33050x\": not all digits"
+        );
         let err = parse("code,name,cityCode\n330502,吴兴区,3306\n", Level::County).unwrap_err();
-        assert!(err.to_string().starts_with("areas.csv:2: unit 330502 names parent"), "{err}");
-        let err = parse("code,name,cityCode\n330502,吴兴区,3305\n330502,again,3305\n", Level::County).unwrap_err();
-        assert_eq!(err.to_string(), "areas.csv:3: duplicate code 330502 (first at areas.csv:2)");
+        assert!(
+            err.to_string().starts_with("areas.csv:2: unit 330502 names parent"),
+            "{err}"
+        );
+        let err = parse(
+            "code,name,cityCode\n330502,吴兴区,3305\n330502,again,3305\n",
+            Level::County,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "areas.csv:3: duplicate code 330502 (first at areas.csv:2)"
+        );
         let err = parse("code,name,cityCode\n330502,,3305\n", Level::County).unwrap_err();
         assert_eq!(err.to_string(), "areas.csv:2: missing column `name`");
     }

@@ -30,8 +30,14 @@ impl Locator {
         let territory = store.load_territory(None).await?;
         let grids = GridIndex::build(store.load_grids().await?)?;
         let text = store.load_boundaries_geojson().await?;
-        let boundaries = BoundaryIndex::build(parse_geojson("stored boundaries", &text).map_err(|e| AppError::Invalid(e.to_string()))?);
-        Ok(Locator { territory, grids, boundaries })
+        let boundaries = BoundaryIndex::build(
+            parse_geojson("stored boundaries", &text).map_err(|e| AppError::Invalid(e.to_string()))?,
+        );
+        Ok(Locator {
+            territory,
+            grids,
+            boundaries,
+        })
     }
 
     pub fn locate(&self, lat: f64, lon: f64) -> Result<Option<Located>, GeoError> {
@@ -46,6 +52,12 @@ impl Locator {
         let Some(unit) = unit else { return Ok(None) };
         let grid = grid.filter(|g| g.unit.is_within(unit)).map(|g| g.id.clone());
         let units = self.territory.ancestry(unit).into_iter().cloned().collect();
-        Ok(Some(Located { lat, lon, units, grid, method }))
+        Ok(Some(Located {
+            lat,
+            lon,
+            units,
+            grid,
+            method,
+        }))
     }
 }

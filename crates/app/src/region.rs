@@ -43,8 +43,14 @@ pub async fn simulate_into(
     let grids = store.load_grids().await?;
     let simulation = sim::simulate(territory, &grids, config);
     store.delete_all_cases().await?;
-    let records: Vec<NewCaseRecord> =
-        simulation.cases.iter().map(|c| NewCaseRecord { case: c.case.clone(), events: c.events.clone() }).collect();
+    let records: Vec<NewCaseRecord> = simulation
+        .cases
+        .iter()
+        .map(|c| NewCaseRecord {
+            case: c.case.clone(),
+            events: c.events.clone(),
+        })
+        .collect();
     let total = records.len();
     let mut done = 0;
     for chunk in records.chunks(5_000) {

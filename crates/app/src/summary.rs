@@ -24,13 +24,19 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
 }
 
 pub fn by_county(territory: &Territory, rows: &[CaseRow]) -> Vec<CountySummary> {
     let mut out: BTreeMap<String, (CountySummary, Vec<f64>)> = BTreeMap::new();
     for row in rows {
-        let Some(county) = territory.ancestor_at(&row.location.unit, Level::County) else { continue };
+        let Some(county) = territory.ancestor_at(&row.location.unit, Level::County) else {
+            continue;
+        };
         let (s, days) = out.entry(county.code.to_string()).or_insert_with(|| {
             let by_kind = CaseKind::ALL.iter().map(|k| (k.as_str().to_string(), 0)).collect();
             (

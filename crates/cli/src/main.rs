@@ -16,7 +16,11 @@ mod territory;
 mod workflow;
 
 #[derive(Parser)]
-#[command(name = "grassroots", version, about = "Governance from below: cases, clocks, local trials and their evidence")]
+#[command(
+    name = "grassroots",
+    version,
+    about = "Governance from below: cases, clocks, local trials and their evidence"
+)]
 struct Cli {
     /// Database URL: sqlite://PATH or postgres://… [default: sqlite://grassroots.db; the demo uses
     /// sqlite://grassroots-demo.db]

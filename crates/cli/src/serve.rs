@@ -45,7 +45,10 @@ impl ServeArgs {
             per_second: per_second.max(0.001),
         };
         ServerConfig {
-            base_url: self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)),
+            base_url: self
+                .base_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen)),
             body_limit: self.body_limit,
             ip_limit: limit(self.rate_per_ip),
             key_limit: limit(self.rate_per_key),
@@ -61,12 +64,16 @@ pub async fn serve(db: &str, args: &ServeArgs) -> anyhow::Result<()> {
 
 /// Serves an open store until Ctrl-C or SIGTERM.
 pub async fn serve_store(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
-    let state = AppState::load(store.clone(), args.config()).await.context("loading territory and grids")?;
+    let state = AppState::load(store.clone(), args.config())
+        .await
+        .context("loading territory and grids")?;
     eprintln!(
         "serving on http://{0}  (REST /api/v1, docs /docs, OpenAPI /openapi.json, Open311 /open311/v2/discovery.json); Ctrl-C stops",
         args.listen
     );
-    server::serve::run(state, args.listen).await.with_context(|| format!("serving on {}", args.listen))?;
+    server::serve::run(state, args.listen)
+        .await
+        .with_context(|| format!("serving on {}", args.listen))?;
     store.close().await;
     Ok(())
 }

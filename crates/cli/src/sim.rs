@@ -62,7 +62,11 @@ pub fn run(cmd: &SimCommand) -> anyhow::Result<()> {
 }
 
 fn pct(x: f64) -> String {
-    if x.is_finite() { format!("{:.1}%", 100.0 * x) } else { "-".into() }
+    if x.is_finite() {
+        format!("{:.1}%", 100.0 * x)
+    } else {
+        "-".into()
+    }
 }
 
 fn print_report(r: &CalibrationReport) {
@@ -91,7 +95,8 @@ fn print_report(r: &CalibrationReport) {
     println!("95% CI coverage of the true ATT, every pilot: {}", pct(r.coverage));
     println!(
         "right verdicts where power ≥ 80% (non-null pilots): {} of {} ({})",
-        r.verdict_accuracy_powered.map_or(0, |a| (a * r.powered as f64).round() as usize),
+        r.verdict_accuracy_powered
+            .map_or(0, |a| (a * r.powered as f64).round() as usize),
         r.powered,
         r.verdict_accuracy_powered.map_or("-".into(), pct)
     );

@@ -60,11 +60,18 @@ async fn import(store: &Store, dir: &std::path::Path, under: Option<&str>) -> an
     reading.finish_and_clear();
     let units = territory.units_sorted();
     let writing = bar(units.len() as u64, "storing");
-    store.upsert_units(&units, &mut |done| writing.set_position(done as u64)).await?;
+    store
+        .upsert_units(&units, &mut |done| writing.set_position(done as u64))
+        .await?;
     writing.finish_and_clear();
     let levels = store.count_units_by_level().await?;
     let counts: Vec<String> = levels.iter().map(|(l, n)| format!("{n} {l}")).collect();
-    println!("imported {} units ({}) into {}", units.len(), counts.join(", "), db_name(store));
+    println!(
+        "imported {} units ({}) into {}",
+        units.len(),
+        counts.join(", "),
+        db_name(store)
+    );
     Ok(())
 }
 
@@ -82,12 +89,20 @@ async fn import_boundaries(store: &Store, file: &std::path::Path) -> anyhow::Res
     let codes: Vec<&UnitCode> = boundaries.iter().map(|b| &b.code).collect();
     let missing = store.missing_units(&codes).await?;
     if let Some(code) = missing.first() {
-        anyhow::bail!("{display}: unit {code} is not in the territory ({} unknown codes); import the divisions first", missing.len());
+        anyhow::bail!(
+            "{display}: unit {code} is not in the territory ({} unknown codes); import the divisions first",
+            missing.len()
+        );
     }
     // Store each feature's geometry as GeoJSON again, so the stored text is normalised.
     let rows: Vec<(UnitCode, String)> = boundaries
         .iter()
-        .map(|b| (b.code.clone(), geojson::Geometry::new(geojson::GeometryValue::from(&b.shape)).to_string()))
+        .map(|b| {
+            (
+                b.code.clone(),
+                geojson::Geometry::new(geojson::GeometryValue::from(&b.shape)).to_string(),
+            )
+        })
         .collect();
     store.save_boundaries(&rows).await?;
     println!("imported {} boundaries from {display}", rows.len());
@@ -117,7 +132,11 @@ async fn show(store: &Store, code: &str, json: bool) -> anyhow::Result<()> {
     let code = UnitCode::parse(code)?;
     let territory = store.load_territory(Some(&code)).await?;
     let unit = territory.get(&code).with_context(|| format!("unknown unit {code}"))?;
-    let children: Vec<_> = territory.children(&code).iter().filter_map(|c| territory.get(c)).collect();
+    let children: Vec<_> = territory
+        .children(&code)
+        .iter()
+        .filter_map(|c| territory.get(c))
+        .collect();
     if json {
         let value = serde_json::json!({ "unit": unit, "ancestry": territory.ancestry(&code), "children": children });
         println!("{}", serde_json::to_string_pretty(&value)?);

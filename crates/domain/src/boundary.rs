@@ -15,11 +15,7 @@ pub enum BoundaryError {
     #[error("{file}: the top level must be a FeatureCollection")]
     NotCollection { file: String },
     #[error("{file}: feature {index}: {reason}")]
-    Feature {
-        file: String,
-        index: usize,
-        reason: String,
-    },
+    Feature { file: String, index: usize, reason: String },
 }
 
 #[derive(Debug, Clone)]
@@ -30,12 +26,10 @@ pub struct Boundary {
 
 /// Parses a FeatureCollection whose features carry their division code in the property `code`.
 pub fn parse_geojson(file: &str, text: &str) -> Result<Vec<Boundary>, BoundaryError> {
-    let parsed: geojson::GeoJson =
-        text.parse()
-            .map_err(|e: geojson::Error| BoundaryError::Syntax {
-                file: file.into(),
-                reason: e.to_string(),
-            })?;
+    let parsed: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| BoundaryError::Syntax {
+        file: file.into(),
+        reason: e.to_string(),
+    })?;
     let geojson::GeoJson::FeatureCollection(collection) = parsed else {
         return Err(BoundaryError::NotCollection { file: file.into() });
     };
@@ -65,9 +59,7 @@ pub fn parse_geojson(file: &str, text: &str) -> Result<Vec<Boundary>, BoundaryEr
             geo::Geometry::MultiPolygon(m) => m,
             _ => return Err(fail("geometry must be a Polygon or MultiPolygon".into())),
         };
-        let rect = shape
-            .bounding_rect()
-            .ok_or_else(|| fail("empty polygon".into()))?;
+        let rect = shape.bounding_rect().ok_or_else(|| fail("empty polygon".into()))?;
         let (min, max) = (rect.min(), rect.max());
         if min.x < -180.0 || max.x > 180.0 || min.y < -90.0 || max.y > 90.0 {
             return Err(fail(format!(

@@ -100,9 +100,7 @@ impl CaseKind {
     ];
 }
 impl Channel {
-    const NAMES: [&'static str; 7] = [
-        "web", "api", "open311", "hotline", "letter", "visit", "patrol",
-    ];
+    const NAMES: [&'static str; 7] = ["web", "api", "open311", "hotline", "letter", "visit", "patrol"];
 }
 snake_names!(CaseKind);
 snake_names!(Channel);
@@ -318,10 +316,7 @@ pub enum CaseState {
 
 impl CaseState {
     pub fn is_open(self) -> bool {
-        !matches!(
-            self,
-            CaseState::Closed | CaseState::NotAccepted | CaseState::Final
-        )
+        !matches!(self, CaseState::Closed | CaseState::NotAccepted | CaseState::Final)
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -395,9 +390,7 @@ pub struct CaseStatus {
 impl CaseStatus {
     /// Folds a whole log. The first event must be `created`.
     pub fn replay(case: CaseId, events: &[CaseEvent]) -> Result<CaseStatus, TransitionError> {
-        let (first, rest) = events
-            .split_first()
-            .ok_or(TransitionError::NotCreated { case })?;
+        let (first, rest) = events.split_first().ok_or(TransitionError::NotCreated { case })?;
         let EventKind::Created { office } = &first.kind else {
             return Err(TransitionError::NotCreated { case });
         };
@@ -473,9 +466,7 @@ impl CaseStatus {
             (E::Closed, S::Replied) => S::Closed,
             (E::ReviewRequested, S::Replied | S::Closed) if !self.reviewed => S::UnderReview,
             (E::ReviewDecided { .. }, S::UnderReview) => S::Closed,
-            (E::ReexaminationRequested, S::Closed) if self.reviewed && !self.reexamined => {
-                S::UnderReexamination
-            }
+            (E::ReexaminationRequested, S::Closed) if self.reviewed && !self.reexamined => S::UnderReexamination,
             (E::ReexaminationDecided { .. }, S::UnderReexamination) => S::Final,
             (E::DeadlineAlert { .. } | E::Callback { .. } | E::Note { .. }, _) => state,
             (E::Whistle { .. } | E::DepartmentReported { .. }, s) if s.is_open() => state,
@@ -560,26 +551,11 @@ mod tests {
                     office: "330502001:office".into(),
                 },
             ),
-            ev(
-                3,
-                EventKind::Replied {
-                    text: "done".into(),
-                },
-            ),
+            ev(3, EventKind::Replied { text: "done".into() }),
             ev(4, EventKind::ReviewRequested),
-            ev(
-                5,
-                EventKind::ReviewDecided {
-                    text: "upheld".into(),
-                },
-            ),
+            ev(5, EventKind::ReviewDecided { text: "upheld".into() }),
             ev(6, EventKind::ReexaminationRequested),
-            ev(
-                7,
-                EventKind::ReexaminationDecided {
-                    text: "upheld".into(),
-                },
-            ),
+            ev(7, EventKind::ReexaminationDecided { text: "upheld".into() }),
         ];
         let status = CaseStatus::replay(9, &log).unwrap();
         assert_eq!(status.state, CaseState::Final);
@@ -608,12 +584,7 @@ mod tests {
             ev(4, EventKind::ReviewRequested),
             ev(5, EventKind::ReviewDecided { text: "d".into() }),
         ];
-        log.push(ev(
-            6,
-            EventKind::Reopened {
-                reason: "again".into(),
-            },
-        ));
+        log.push(ev(6, EventKind::Reopened { reason: "again".into() }));
         assert!(CaseStatus::replay(1, &log).is_err());
     }
 }

@@ -33,18 +33,12 @@ pub struct GridWorker {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GeoError {
-    #[error(
-        "impossible coordinates lat={lat}, lon={lon}: latitude must be in [-90, 90] and longitude in [-180, 180]"
-    )]
+    #[error("impossible coordinates lat={lat}, lon={lon}: latitude must be in [-90, 90] and longitude in [-180, 180]")]
     BadCoordinates { lat: f64, lon: f64 },
     #[error("cell {0:#x} is not a valid H3 cell")]
     BadCell(u64),
     #[error("cell {cell:#x} belongs to both grid {first} and grid {second}")]
-    Overlap {
-        cell: u64,
-        first: String,
-        second: String,
-    },
+    Overlap { cell: u64, first: String, second: String },
 }
 
 /// Validates a coordinate pair and returns its H3 point.
@@ -84,10 +78,7 @@ impl GridIndex {
                 cell_to_grid.insert(cell, i);
             }
         }
-        Ok(GridIndex {
-            cell_to_grid,
-            grids,
-        })
+        Ok(GridIndex { cell_to_grid, grids })
     }
 
     pub fn locate(&self, lat: f64, lon: f64) -> Result<Option<&Grid>, GeoError> {
@@ -132,11 +123,7 @@ pub struct Layout {
 /// grown the same way with quotas proportional to a weight per kind of unit (urban streets and residents' committees are
 /// smaller than towns and villages); cells left over are given to the neighbouring region. Finally every village is cut
 /// into grids of about `cells_per_grid` cells. Everything is deterministic: same input, same layout.
-pub fn synthetic_layout(
-    territory: &Territory,
-    seats: &[Seat],
-    cells_per_grid: usize,
-) -> Result<Layout, GeoError> {
+pub fn synthetic_layout(territory: &Territory, seats: &[Seat], cells_per_grid: usize) -> Result<Layout, GeoError> {
     let cell_area = GRID_RESOLUTION.area_km2();
     let mut layout = Layout::default();
     let mut seeds = Vec::new();
@@ -161,9 +148,7 @@ pub fn synthetic_layout(
             .collect();
         if children.is_empty() {
             if code.level() == Level::Village {
-                layout
-                    .grids
-                    .extend(cut_into_grids(&code, &cells, cells_per_grid));
+                layout.grids.extend(cut_into_grids(&code, &cells, cells_per_grid));
             }
             continue;
         }
@@ -206,9 +191,7 @@ fn split_region(cells: &[CellIndex], children: &[&Unit]) -> Vec<(UnitCode, Vec<C
         .take(k)
         .zip(seed_cells)
         .map(|(u, seed)| {
-            let quota = (cells.len() as f64 * size_weight(u) / total_weight)
-                .round()
-                .max(1.0) as usize;
+            let quota = (cells.len() as f64 * size_weight(u) / total_weight).round().max(1.0) as usize;
             (u.code.clone(), seed, quota)
         })
         .collect();
@@ -224,8 +207,7 @@ fn cut_into_grids(village: &UnitCode, cells: &[CellIndex], cells_per_grid: usize
         .map(|(i, c)| (i, c, cells.len().div_ceil(n)))
         .collect();
     let allowed: HashSet<CellIndex> = cells.iter().copied().collect();
-    let mut regions: Vec<(usize, Vec<CellIndex>)> =
-        grow_regions(&seeds, Some(&allowed)).into_iter().collect();
+    let mut regions: Vec<(usize, Vec<CellIndex>)> = grow_regions(&seeds, Some(&allowed)).into_iter().collect();
     regions.sort_by_key(|(i, _)| *i);
     regions
         .into_iter()
@@ -275,8 +257,7 @@ fn grow_regions<K: Clone + Eq + std::hash::Hash>(
     let inside = |c: &CellIndex| allowed.is_none_or(|a| a.contains(c));
     let mut owner: HashMap<CellIndex, usize> = HashMap::new();
     let mut regions: Vec<Vec<CellIndex>> = vec![Vec::new(); seeds.len()];
-    let mut frontiers: Vec<VecDeque<CellIndex>> =
-        seeds.iter().map(|(_, c, _)| VecDeque::from([*c])).collect();
+    let mut frontiers: Vec<VecDeque<CellIndex>> = seeds.iter().map(|(_, c, _)| VecDeque::from([*c])).collect();
     let mut active = true;
     while active {
         active = false;
@@ -323,11 +304,7 @@ fn grow_regions<K: Clone + Eq + std::hash::Hash>(
             }
         }
     }
-    seeds
-        .iter()
-        .map(|(k, _, _)| k.clone())
-        .zip(regions)
-        .collect()
+    seeds.iter().map(|(k, _, _)| k.clone()).zip(regions).collect()
 }
 
 #[cfg(test)]
@@ -366,17 +343,9 @@ mod tests {
             .iter()
             .map(|c| layout.cells[&UnitCode::parse(c).unwrap()].len())
             .sum();
-        assert_eq!(
-            village_cells,
-            county_cells.len(),
-            "villages partition the county"
-        );
+        assert_eq!(village_cells, county_cells.len(), "villages partition the county");
         let grid_cells: usize = layout.grids.iter().map(|g| g.cells.len()).sum();
-        assert_eq!(
-            grid_cells,
-            county_cells.len(),
-            "grids partition the villages"
-        );
+        assert_eq!(grid_cells, county_cells.len(), "grids partition the villages");
         let index = GridIndex::build(layout.grids.clone()).unwrap();
         for grid in &layout.grids {
             for &cell in &grid.cells {

@@ -20,7 +20,5 @@ pub mod rules;
 pub mod territory;
 pub mod whistle;
 
-pub use case::{
-    CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, Rating,
-};
+pub use case::{CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, Rating};
 pub use territory::{Level, Territory, Unit, UnitCode};

@@ -157,22 +157,14 @@ pub struct Unit {
 
 impl Unit {
     /// Builds a unit whose parent is given explicitly (as the source data does) and checks that it agrees with the code.
-    pub fn new(
-        code: UnitCode,
-        name: &str,
-        parent: Option<UnitCode>,
-    ) -> Result<Unit, TerritoryError> {
+    pub fn new(code: UnitCode, name: &str, parent: Option<UnitCode>) -> Result<Unit, TerritoryError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(TerritoryError::EmptyName(code));
         }
         let expected = code.parent_code();
         if parent != expected {
-            return Err(TerritoryError::ParentMismatch {
-                code,
-                parent,
-                expected,
-            });
+            return Err(TerritoryError::ParentMismatch { code, parent, expected });
         }
         Ok(Unit {
             level: code.level(),
@@ -231,9 +223,7 @@ impl Territory {
         for code in codes {
             let unit = &t.units[code];
             match &unit.parent {
-                Some(p) if t.units.contains_key(p) => {
-                    t.children.entry(p.clone()).or_default().push(code.clone())
-                }
+                Some(p) if t.units.contains_key(p) => t.children.entry(p.clone()).or_default().push(code.clone()),
                 Some(p) if Some(unit.level) != top => {
                     return Err(TerritoryError::UnknownParent {
                         code: code.clone(),
@@ -288,10 +278,7 @@ impl Territory {
 
     /// The units from the top of this territory down to `code`, inclusive.
     pub fn ancestry(&self, code: &UnitCode) -> Vec<&Unit> {
-        code.chain()
-            .iter()
-            .filter_map(|c| self.units.get(c))
-            .collect()
+        code.chain().iter().filter_map(|c| self.units.get(c)).collect()
     }
 
     /// The unit at `level` above (or equal to) `code`, if the territory holds it.
@@ -324,10 +311,7 @@ mod tests {
     #[test]
     fn a_child_code_must_extend_its_parent() {
         let err = unit("330502", Some("3306")).unwrap_err();
-        assert!(
-            matches!(err, TerritoryError::ParentMismatch { .. }),
-            "{err}"
-        );
+        assert!(matches!(err, TerritoryError::ParentMismatch { .. }), "{err}");
         assert!(unit("330502", Some("3305")).is_ok());
     }
 
@@ -338,18 +322,9 @@ mod tests {
             dup.unwrap_err(),
             TerritoryError::Duplicate(UnitCode::parse("33").unwrap())
         );
-        let orphan = Territory::build([
-            unit("33", None).unwrap(),
-            unit("330502", Some("3305")).unwrap(),
-        ]);
-        assert!(matches!(
-            orphan.unwrap_err(),
-            TerritoryError::UnknownParent { .. }
-        ));
-        let subtree = Territory::build([
-            unit("3305", Some("33")).unwrap(),
-            unit("330502", Some("3305")).unwrap(),
-        ]);
+        let orphan = Territory::build([unit("33", None).unwrap(), unit("330502", Some("3305")).unwrap()]);
+        assert!(matches!(orphan.unwrap_err(), TerritoryError::UnknownParent { .. }));
+        let subtree = Territory::build([unit("3305", Some("33")).unwrap(), unit("330502", Some("3305")).unwrap()]);
         assert_eq!(subtree.unwrap().roots().len(), 1);
     }
 }

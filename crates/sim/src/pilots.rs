@@ -52,7 +52,11 @@ impl PilotEffect {
                 let which = if kinds.is_empty() {
                     "every case".to_string()
                 } else {
-                    kinds.iter().map(|k| format!("{k:?}").to_lowercase()).collect::<Vec<_>>().join("/")
+                    kinds
+                        .iter()
+                        .map(|k| format!("{k:?}").to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join("/")
                 };
                 format!("handling time of {which} × {factor}")
             }
@@ -75,9 +79,10 @@ pub(crate) fn apply(pilots: &[SimPilot], seed: u64, cases: &mut [SimCase]) -> BT
             continue;
         };
         let created_date = created.to_offset(crate::region::CST).date();
-        let pilot = pilots.iter().enumerate().find(|(_, p)| {
-            created_date >= p.start && p.units.iter().any(|u| case.case.location.unit.is_within(u))
-        });
+        let pilot = pilots
+            .iter()
+            .enumerate()
+            .find(|(_, p)| created_date >= p.start && p.units.iter().any(|u| case.case.location.unit.is_within(u)));
         let Some((pilot_index, pilot)) = pilot else {
             continue;
         };
@@ -187,7 +192,10 @@ mod tests {
                 ev(t, EventKind::Created { office: office.clone() }),
                 ev(t + Duration::hours(2), EventKind::Accepted { office: office.clone() }),
                 ev(t + Duration::hours(3), EventKind::Assigned { office, staff: None }),
-                ev(t + Duration::days(10) + Duration::hours(2), EventKind::Replied { text: "done".into() }),
+                ev(
+                    t + Duration::days(10) + Duration::hours(2),
+                    EventKind::Replied { text: "done".into() },
+                ),
                 ev(t + Duration::days(17) + Duration::hours(2), EventKind::Closed),
             ],
         }

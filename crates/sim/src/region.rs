@@ -139,7 +139,10 @@ impl Live {
 
     /// The resident who filed: only they may rate or reopen (patrol events have none).
     fn resident(&self) -> String {
-        self.case.reporter.as_ref().map_or_else(|| "resident".to_string(), |r| r.contact.clone())
+        self.case
+            .reporter
+            .as_ref()
+            .map_or_else(|| "resident".to_string(), |r| r.contact.clone())
     }
 }
 
@@ -486,7 +489,14 @@ fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Dat
     };
     let rated_at = reply_at + Duration::hours(rng.random_range(2..72));
     let resident = case.resident();
-    case.push(rated_at, &resident, EventKind::Rated { rating, by: resident.clone() });
+    case.push(
+        rated_at,
+        &resident,
+        EventKind::Rated {
+            rating,
+            by: resident.clone(),
+        },
+    );
     if rating == Rating::Unsatisfied {
         if case.case.kind == CaseKind::Petition && rng.random_bool(0.3) {
             case.push(

@@ -18,8 +18,8 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, CaseAccessRow};
+pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use public::{FeedEvent, PublicFilter};

@@ -793,7 +793,9 @@ async fn openapi_lists_governance_and_open311_routes() {
 #[tokio::test]
 async fn policy_values_are_documented_as_any_json_value() {
     let w = world().await;
-    let doc = call(&w.app, "GET", "/openapi.json", None, Body::empty(), "").await.json();
+    let doc = call(&w.app, "GET", "/openapi.json", None, Body::empty(), "")
+        .await
+        .json();
     let value = &doc["components"]["schemas"]["SetterView"]["properties"]["value"];
     assert!(value.get("type").is_none() || value["type"].is_array(), "{value}");
 }

@@ -15,17 +15,33 @@ struct Backends {
 
 async fn backends(test: &str) -> Backends {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("sqlite");
+    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .expect("sqlite");
     let admin = std::env::var("GRASSROOTS_TEST_PG")
         .expect("GRASSROOTS_TEST_PG is not set: run scripts/test.sh, which starts PostgreSQL for these tests");
     sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("postgres admin connection");
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("postgres admin connection");
     let db = format!("it_{test}_{}", std::process::id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}"))).execute(&mut conn).await.expect("drop");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut conn).await.expect("create");
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}")))
+        .execute(&mut conn)
+        .await
+        .expect("drop");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&mut conn)
+        .await
+        .expect("create");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin.clone());
     let postgres = Store::connect(&format!("{base}/{db}")).await.expect("postgres");
-    Backends { _dir: dir, stores: vec![sqlite, postgres] }
+    Backends {
+        _dir: dir,
+        stores: vec![sqlite, postgres],
+    }
 }
 
 fn unit(code: &str, name: &str) -> Unit {
@@ -52,11 +68,23 @@ fn case(office: &str) -> NewCaseRecord {
             channel: Channel::Letter,
             category: "wage_arrears".into(),
             description: "工资被拖欠三个月".into(),
-            location: Location { lat: Some(30.87), lon: Some(120.09), unit: UnitCode::parse("330502001001").expect("code"), grid: None },
-            reporter: Some(Reporter { name: "王芳".into(), contact: "13800000000".into() }),
+            location: Location {
+                lat: Some(30.87),
+                lon: Some(120.09),
+                unit: UnitCode::parse("330502001001").expect("code"),
+                grid: None,
+            },
+            reporter: Some(Reporter {
+                name: "王芳".into(),
+                contact: "13800000000".into(),
+            }),
             co_signers: 3,
         },
-        events: vec![CaseEvent { at, actor: "intake".into(), kind: EventKind::Created { office: office.into() } }],
+        events: vec![CaseEvent {
+            at,
+            actor: "intake".into(),
+            kind: EventKind::Created { office: office.into() },
+        }],
     }
 }
 
@@ -64,11 +92,20 @@ fn case(office: &str) -> NewCaseRecord {
 async fn territory_round_trips_and_import_is_idempotent() {
     for store in backends("territory").await.stores {
         let t = huzhou_bit();
-        store.upsert_units(&t.units_sorted(), &mut |_| {}).await.expect("first import");
-        store.upsert_units(&t.units_sorted(), &mut |_| {}).await.expect("second import");
+        store
+            .upsert_units(&t.units_sorted(), &mut |_| {})
+            .await
+            .expect("first import");
+        store
+            .upsert_units(&t.units_sorted(), &mut |_| {})
+            .await
+            .expect("second import");
         let loaded = store.load_territory(None).await.expect("load");
         assert_eq!(loaded.len(), 5, "{:?}", store.backend());
-        let sub = store.load_territory(Some(&UnitCode::parse("330502").expect("code"))).await.expect("subtree");
+        let sub = store
+            .load_territory(Some(&UnitCode::parse("330502").expect("code")))
+            .await
+            .expect("subtree");
         assert_eq!(sub.len(), 5, "ancestors and descendants of 330502");
     }
 }
@@ -76,8 +113,14 @@ async fn territory_round_trips_and_import_is_idempotent() {
 #[tokio::test]
 async fn a_case_log_appends_with_optimistic_concurrency() {
     for store in backends("cases").await.stores {
-        store.upsert_units(&huzhou_bit().units_sorted(), &mut |_| {}).await.expect("units");
-        let ids = store.insert_cases(&[case("330502001:gov"), case("330502001:gov")]).await.expect("insert");
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
+        let ids = store
+            .insert_cases(&[case("330502001:gov"), case("330502001:gov")])
+            .await
+            .expect("insert");
         assert_eq!(ids.len(), 2);
         assert!(ids[0] < ids[1]);
         let record = store.load_case(ids[0]).await.expect("load");
@@ -86,28 +129,46 @@ async fn a_case_log_appends_with_optimistic_concurrency() {
         let accept = CaseEvent {
             at: datetime!(2025-03-02 09:00 UTC),
             actor: "caseworker".into(),
-            kind: EventKind::Accepted { office: "330502001:gov".into() },
+            kind: EventKind::Accepted {
+                office: "330502001:gov".into(),
+            },
         };
         let mut log = record.events.clone();
         log.push(accept.clone());
         let status = CaseStatus::replay(ids[0], &log).expect("legal");
-        store.append_events(ids[0], 1, std::slice::from_ref(&accept), &status).await.expect("append");
+        store
+            .append_events(ids[0], 1, std::slice::from_ref(&accept), &status)
+            .await
+            .expect("append");
         // A second writer that read the same log loses.
-        let err = store.append_events(ids[0], 1, &[accept], &status).await.expect_err("stale writer");
+        let err = store
+            .append_events(ids[0], 1, &[accept], &status)
+            .await
+            .expect_err("stale writer");
         assert!(matches!(err, StoreError::Conflict { expected: 1, .. }), "{err}");
         let reloaded = store.load_case(ids[0]).await.expect("reload");
         assert_eq!(reloaded.events.len(), 2);
         assert_eq!(reloaded.row.state, "accepted");
-        assert!(matches!(store.load_case(999_999).await, Err(StoreError::NoSuchCase(999_999))));
+        assert!(matches!(
+            store.load_case(999_999).await,
+            Err(StoreError::NoSuchCase(999_999))
+        ));
     }
 }
 
 #[tokio::test]
 async fn an_illegal_log_stores_nothing() {
     for store in backends("illegal").await.stores {
-        store.upsert_units(&huzhou_bit().units_sorted(), &mut |_| {}).await.expect("units");
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
         let mut bad = case("o");
-        bad.events.push(CaseEvent { at: datetime!(2025-03-02 09:00 UTC), actor: "x".into(), kind: EventKind::Closed });
+        bad.events.push(CaseEvent {
+            at: datetime!(2025-03-02 09:00 UTC),
+            actor: "x".into(),
+            kind: EventKind::Closed,
+        });
         let err = store.insert_cases(&[case("o"), bad]).await.expect_err("illegal log");
         assert!(err.to_string().contains("not allowed in state `submitted`"), "{err}");
         assert_eq!(store.count_cases().await.expect("count"), 0, "nothing half-stored");
@@ -125,12 +186,22 @@ async fn offices_staff_and_mediation_teams_round_trip_and_open_cases_come_with_t
         let back = store.load_directory().await.expect("load");
         assert_eq!(back.offices.len(), dir.offices.len(), "{:?}", store.backend());
         assert_eq!(back.staff.len(), dir.staff.len());
-        let team = back.teams.iter().find(|t| t.office.to_string() == "330502001001:committee").expect("village team");
+        let team = back
+            .teams
+            .iter()
+            .find(|t| t.office.to_string() == "330502001001:committee")
+            .expect("village team");
         assert_eq!(team.community_members(), 2);
         assert!(back.staff.iter().any(|s| s.auxiliary));
-        let ids = store.insert_cases(&[case("330502001:gov"), case("330502001:gov")]).await.expect("insert");
+        let ids = store
+            .insert_cases(&[case("330502001:gov"), case("330502001:gov")])
+            .await
+            .expect("insert");
         let open = store.open_cases_with_logs().await.expect("open");
-        assert_eq!(open.iter().map(|(r, l)| (r.id, l.len())).collect::<Vec<_>>(), [(ids[0], 1), (ids[1], 1)]);
+        assert_eq!(
+            open.iter().map(|(r, l)| (r.id, l.len())).collect::<Vec<_>>(),
+            [(ids[0], 1), (ids[1], 1)]
+        );
         let march = store
             .cases_with_logs_created(datetime!(2025-03-01 00:00 UTC), datetime!(2025-04-01 00:00 UTC))
             .await
@@ -142,12 +213,21 @@ async fn offices_staff_and_mediation_teams_round_trip_and_open_cases_come_with_t
 #[tokio::test]
 async fn repeat_cases_by_the_same_person_on_the_same_matter_are_counted() {
     for store in backends("repeats").await.stores {
-        store.upsert_units(&huzhou_bit().units_sorted(), &mut |_| {}).await.expect("units");
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
         let mut other_person = case("o");
-        other_person.case.reporter = Some(Reporter { name: "李强".into(), contact: "13900000000".into() });
+        other_person.case.reporter = Some(Reporter {
+            name: "李强".into(),
+            contact: "13900000000".into(),
+        });
         let mut other_matter = case("o");
         other_matter.case.category = "noise".into();
-        let ids = store.insert_cases(&[case("o"), case("o"), other_person, other_matter]).await.expect("insert");
+        let ids = store
+            .insert_cases(&[case("o"), case("o"), other_person, other_matter])
+            .await
+            .expect("insert");
         let counts = store.repeat_counts_of_open_cases().await.expect("counts");
         assert_eq!(counts.get(&ids[0]), Some(&1), "{:?}", store.backend());
         assert_eq!(counts.get(&ids[1]), Some(&1));
