@@ -57,7 +57,6 @@ pub(crate) const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 
 struct Live {
     category: &'static Category,
-    village: UnitCode,
     status: CaseStatus,
     events: Vec<CaseEvent>,
     case: NewCase,
@@ -185,7 +184,7 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
     }
     // Offices are staffed for their expected load, some generously and some too thinly: the thin ones fall behind,
     // which is where overdue cases come from.
-    for (township, villages) in &villages_of {
+    for villages in villages_of.values() {
         for (village, pop) in villages {
             for c in CATEGORIES {
                 let office = office_for(c.competence, village);
@@ -197,7 +196,6 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
                 entry.capacity += daily_effort;
             }
         }
-        let _ = township;
     }
     for office in offices.values_mut() {
         let utilisation: f64 = rng.random_range(0.72..1.04);
@@ -213,7 +211,7 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
         let doy = f64::from(date.ordinal());
         let season = 1.0 + 0.15 * (2.0 * std::f64::consts::PI * (doy - 100.0) / 365.0).sin();
         // Arrivals.
-        for (township, villages) in &villages_of {
+        for villages in villages_of.values() {
             let township_pop: u64 = villages.iter().map(|(_, p)| p).sum();
             if township_pop == 0 {
                 continue;
@@ -235,7 +233,7 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
                         })
                         .map(|(v, _)| *v)
                         .unwrap_or(villages[0].0);
-                    let idx = arrive(&mut rng, &mut live, category, village, &grids_of, date, township);
+                    let idx = arrive(&mut rng, &mut live, category, village, &grids_of, date);
                     let Some(idx) = idx else { continue };
                     let effort = effort_exp[category.code].sample(&mut rng);
                     live[idx].effort_left = effort;
@@ -301,7 +299,6 @@ fn add_months(start: Date, months: u32) -> Date {
     Date::from_calendar_date(year, month, 1).unwrap_or(start)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn arrive(
     rng: &mut Xoshiro256PlusPlus,
     live: &mut Vec<Live>,
@@ -309,7 +306,6 @@ fn arrive(
     village: &UnitCode,
     grids_of: &HashMap<&UnitCode, Vec<&Grid>>,
     date: Date,
-    township: &UnitCode,
 ) -> Option<usize> {
     let created = at(date, rng.random_range(8..21), rng.random_range(0..60));
     let (lat, lon, grid) = match grids_of.get(village) {
@@ -369,14 +365,12 @@ fn arrive(
     let status = CaseStatus::replay(live.len() as i64, std::slice::from_ref(&first)).ok()?;
     let mut l = Live {
         category,
-        village: village.clone(),
         status,
         events: vec![first],
         case,
         effort_left: 0.0,
         satisfaction_bias: rng.random_range(-0.1..0.1),
     };
-    let _ = township;
     if let Some(wrong) = misrouted {
         l.push(
             created + Duration::minutes(30),
@@ -526,7 +520,6 @@ fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Dat
         }
     }
     case.push(rated_at + Duration::hours(1), "system", EventKind::Closed);
-    let _ = &case.village;
     None
 }
 
