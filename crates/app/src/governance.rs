@@ -95,7 +95,7 @@ pub async fn set_policy(
                     detail: e.to_string(),
                 })
                 .await?;
-            Err(policy_err(e))
+            Err(AppError::Policy(e))
         }
     }
 }
@@ -112,7 +112,7 @@ pub async fn file_pilot(
     text: &str,
     now: OffsetDateTime,
 ) -> Result<(i64, Filing), AppError> {
-    let pilot = Pilot::parse(source, text).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let pilot = Pilot::parse(source, text).map_err(AppError::Pilot)?;
     if store.pilot(&pilot.name).await?.is_some() {
         return Err(AppError::Invalid(format!(
             "a pilot named {:?} already exists",
@@ -130,7 +130,7 @@ pub async fn file_pilot(
         )));
     }
     let book = load_book(store).await?;
-    let filing = pilot.file(&book, now).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let filing = pilot.file(&book, now).map_err(AppError::Pilot)?;
     let record = serde_json::to_string(&filing).map_err(|e| AppError::Invalid(e.to_string()))?;
     let id = store
         .insert_pilot(
@@ -227,7 +227,7 @@ pub async fn act(
     let next = stored
         .state
         .apply(&stored.pilot.name, action)
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
+        .map_err(AppError::Pilot)?;
     if action == PilotAction::Codify {
         let mut book = load_book(store).await?;
         let date = now.date();
@@ -238,8 +238,8 @@ pub async fn act(
         let merged = stored.pilot.codify(&owner_raw);
         let text = toml::to_string(&merged).map_err(|e| AppError::Invalid(e.to_string()))?;
         let source = format!("codified pilot {}", stored.pilot.name);
-        let version = LayerVersion::parse(&stored.pilot.owner, &source, &text, Some(date)).map_err(policy_err)?;
-        book.save(version).map_err(policy_err)?;
+        let version = LayerVersion::parse(&stored.pilot.owner, &source, &text, Some(date)).map_err(AppError::Policy)?;
+        book.save(version).map_err(AppError::Policy)?;
         set_policy(store, &stored.pilot.owner, &source, &text, Some(date), actor, now).await?;
     }
     let event = PilotEventRow {
@@ -267,7 +267,7 @@ pub async fn adopt(
     let next = stored
         .state
         .apply(&stored.pilot.name, PilotAction::Adopt)
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
+        .map_err(AppError::Pilot)?;
     // An adoption becomes a cohort of the pilot's evaluation, so its units must exist, sit at the level of the
     // pilot's units and within the pool the evaluation compares them with; a bad adoption once recorded would make
     // every later evaluation fail.
@@ -295,13 +295,17 @@ pub async fn adopt(
         units: units.clone(),
         from,
     });
-    cohorts(&stored.pilot, &adoptions).map_err(|e| AppError::Invalid(e.to_string()))?;
+    cohorts(&stored.pilot, &adoptions).map_err(AppError::Pilot)?;
     let book = load_book(store).await?;
     for unit in &units {
         let policy = book.effective_with(unit, from, &stored.pilot.overlay(unit, from));
         let broken = PolicyBook::violations_of(&policy);
-        if let Some(v) = broken.first() {
-            return Err(AppError::Invalid(format!("adoption by {unit} rejected: {v}")));
+        if !broken.is_empty() {
+            return Err(AppError::Policy(PolicyError::Rejected {
+                file: format!("adoption of pilot {:?}", stored.pilot.name),
+                unit: unit.clone(),
+                violations: broken,
+            }));
         }
     }
     let list: Vec<String> = units.iter().map(ToString::to_string).collect();
@@ -628,8 +632,23 @@ pub async fn evaluate_pilot(
     let next = stored
         .state
         .apply(&stored.pilot.name, PilotAction::Evaluate)
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
-    let cases: Vec<CaseFacts> = store
+        .map_err(AppError::Pilot)?;
+    let evaluation = evaluate_on(&stored.pilot, &stored.adoptions, &case_facts(store).await?)?;
+    let event = PilotEventRow {
+        action: "evaluate".into(),
+        actor: actor.into(),
+        at: now.unix_timestamp(),
+        detail: format!("verdict: {}", evaluation.verdict.verdict),
+    };
+    store
+        .append_pilot_event(stored.row.id, &event, next.as_str(), None)
+        .await?;
+    Ok(evaluation)
+}
+
+/// The facts of every stored case, for an evaluation.
+pub async fn case_facts(store: &Store) -> Result<Vec<CaseFacts>, AppError> {
+    Ok(store
         .all_case_rows()
         .await?
         .into_iter()
@@ -642,18 +661,21 @@ pub async fn evaluate_pilot(
             closed_at: r.closed_at,
             rating: r.rating,
         })
-        .collect();
-    let evaluation = evaluate_on(&stored.pilot, &stored.adoptions, &cases)?;
-    let event = PilotEventRow {
-        action: "evaluate".into(),
-        actor: actor.into(),
-        at: now.unix_timestamp(),
-        detail: format!("verdict: {}", evaluation.verdict.verdict),
-    };
-    store
-        .append_pilot_event(stored.row.id, &event, next.as_str(), None)
-        .await?;
-    Ok(evaluation)
+        .collect())
+}
+
+/// Evaluates a stored pilot on the case store as it stands, recording nothing: a read for those who follow a pilot
+/// without steering it. A pilot still proposed has no effect to estimate and is refused.
+pub async fn assess_pilot(store: &Store, id_or_name: &str) -> Result<PilotEvaluation, AppError> {
+    let stored = load_pilot(store, id_or_name).await?;
+    if stored.state == PilotState::Proposed {
+        return Err(AppError::Pilot(domain::pilot::PilotError::IllegalTransition {
+            pilot: stored.pilot.name.clone(),
+            state: stored.state,
+            action: PilotAction::Evaluate.as_str(),
+        }));
+    }
+    evaluate_on(&stored.pilot, &stored.adoptions, &case_facts(store).await?)
 }
 
 #[cfg(test)]

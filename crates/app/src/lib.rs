@@ -23,4 +23,11 @@ pub enum AppError {
     Geo(#[from] domain::grid::GeoError),
     #[error("{0}")]
     Invalid(String),
+    /// A policy layer offered that does not parse or breaks a guardrail in force (typed, so that the edges can name
+    /// the guardrail, its owner and the key).
+    #[error(transparent)]
+    Policy(domain::policy::PolicyError),
+    /// A pilot offered that does not parse or breaks a guardrail, or a lifecycle step its state refuses.
+    #[error(transparent)]
+    Pilot(domain::pilot::PilotError),
 }

@@ -108,7 +108,8 @@ impl Role {
         match self {
             Role::Resident => false,
             Role::GridWorker | Role::Caseworker | Role::Mediator => matches!(action, U::ListCases),
-            Role::OfficeHead => matches!(action, U::ListCases | U::ReadStats),
+            // The head answers for the unit's rules: it sets its policy layer and files and steers its pilots.
+            Role::OfficeHead => matches!(action, U::ListCases | U::ReadStats | U::GovernPolicy),
             Role::Analyst => matches!(action, U::ListCases | U::ReadStats),
             Role::Administrator => true,
         }
@@ -194,14 +195,17 @@ pub enum UnitAction {
     ReadStats,
     ManageAccounts,
     ManageOffices,
+    /// Set the unit's policy layer; file, steer and adopt pilots there.
+    GovernPolicy,
 }
 
 impl UnitAction {
-    pub const ALL: [UnitAction; 4] = [
+    pub const ALL: [UnitAction; 5] = [
         UnitAction::ListCases,
         UnitAction::ReadStats,
         UnitAction::ManageAccounts,
         UnitAction::ManageOffices,
+        UnitAction::GovernPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -210,6 +214,7 @@ impl UnitAction {
             UnitAction::ReadStats => "read_stats",
             UnitAction::ManageAccounts => "manage_accounts",
             UnitAction::ManageOffices => "manage_offices",
+            UnitAction::GovernPolicy => "govern_policy",
         }
     }
 }
@@ -582,15 +587,15 @@ mod tests {
 
     #[test]
     fn unit_actions_follow_role_and_subtree() {
-        //              list stats accounts offices
+        //              list stats accounts offices policy
         let table: [(Role, &str); 7] = [
-            (Role::Resident, ". . . ."),
-            (Role::GridWorker, "Y . . ."),
-            (Role::Caseworker, "Y . . ."),
-            (Role::Mediator, "Y . . ."),
-            (Role::OfficeHead, "Y Y . ."),
-            (Role::Analyst, "Y Y . ."),
-            (Role::Administrator, "Y Y Y Y"),
+            (Role::Resident, ". . . . ."),
+            (Role::GridWorker, "Y . . . ."),
+            (Role::Caseworker, "Y . . . ."),
+            (Role::Mediator, "Y . . . ."),
+            (Role::OfficeHead, "Y Y . . Y"),
+            (Role::Analyst, "Y Y . . ."),
+            (Role::Administrator, "Y Y Y Y Y"),
         ];
         for (role, cells) in table {
             let p = Principal::staff("s", role, code(TOWNSHIP), None);

@@ -54,6 +54,12 @@ pub enum ApiError {
     /// The action conflicts with the case's state (an illegal transition) or with existing data.
     #[error("{0}")]
     Conflict(String),
+    /// A policy layer, pilot or adoption that would break guardrails in force: each broken one is named.
+    #[error("{message}")]
+    GuardrailsBroken {
+        message: String,
+        violations: Vec<ViolationView>,
+    },
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("too many requests; retry in {retry_after_secs} s")]
@@ -86,6 +92,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::GuardrailsBroken { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -102,6 +109,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
+            ApiError::GuardrailsBroken { .. } => "guardrail_broken",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Internal(_) => "internal",
@@ -135,6 +143,55 @@ impl From<Denied> for ApiError {
     }
 }
 
+/// A governance use case's error. The inputs are validated before the call, so a plain `Invalid` is a conflict with
+/// the stored state (a pilot name taken, a stored layer that no longer parses, a unit the territory lacks); typed
+/// policy and pilot errors say whether the offered text is malformed (400), breaks guardrails (422) or asks for a
+/// step the pilot's state refuses (409).
+impl From<app::AppError> for ApiError {
+    fn from(e: app::AppError) -> ApiError {
+        use app::AppError;
+        match e {
+            AppError::Store(e) => e.into(),
+            AppError::Invalid(message) => ApiError::Conflict(message),
+            AppError::Policy(e) => policy_error(e),
+            AppError::Pilot(e) => pilot_error(e),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+fn policy_error(e: domain::policy::PolicyError) -> ApiError {
+    use domain::policy::PolicyError as P;
+    let message = e.to_string();
+    match e {
+        P::Rejected { violations, .. } => ApiError::GuardrailsBroken {
+            message,
+            violations: violations.iter().map(ViolationView::from).collect(),
+        },
+        P::Schema { key, .. } | P::UnknownKey { key } => ApiError::invalid(key, message),
+        // The layer is well formed but the policy it makes is inconsistent (e.g. a bound below another).
+        P::Invalid { key, .. } => ApiError::Invalid(vec![FieldError::new(key, message)]),
+        _ => ApiError::invalid("layer", message),
+    }
+}
+
+fn pilot_error(e: domain::pilot::PilotError) -> ApiError {
+    use domain::pilot::PilotError as P;
+    let message = e.to_string();
+    match e {
+        P::BreaksGuardrails { violations, .. } => ApiError::GuardrailsBroken {
+            message,
+            violations: violations.iter().map(ViolationView::from).collect(),
+        },
+        P::Policy(e) => policy_error(e),
+        P::IllegalTransition { .. } | P::StartBeforeData { .. } | P::NoPrePeriod { .. } | P::NoPostPeriod { .. } => {
+            ApiError::Conflict(message)
+        }
+        P::File { key, .. } => ApiError::invalid(key, message),
+        _ => ApiError::invalid("spec", message),
+    }
+}
+
 impl From<domain::case::TransitionError> for ApiError {
     fn from(e: domain::case::TransitionError) -> ApiError {
         ApiError::Conflict(e.to_string())
@@ -144,12 +201,58 @@ impl From<domain::case::TransitionError> for ApiError {
 /// The JSON error body of the REST API.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// The error kind, e.g. `invalid`, `forbidden`, `not_found`.
+    /// The error kind, e.g. `invalid`, `forbidden`, `not_found`, `guardrail_broken`.
     pub error: String,
     /// A readable summary.
     pub message: String,
     /// One entry per invalid field (empty for errors not about a field).
     pub fields: Vec<FieldError>,
+    /// For `guardrail_broken`: every guardrail the change would break (absent otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub violations: Vec<ViolationView>,
+}
+
+/// A guardrail a policy change would break: which guardrail, the unit that owns it, the unit whose effective policy
+/// breaks it, the key, and the layer that set the offending value.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ViolationView {
+    /// The guardrail's id, as its owner declared it.
+    pub guardrail: String,
+    /// The unit whose layer declares the guardrail.
+    pub owner: String,
+    /// The layer (file) that declares it.
+    pub owner_source: String,
+    /// The rule, e.g. `mediation.max_days <= 30`.
+    pub rule: String,
+    /// The unit whose effective policy breaks it.
+    pub unit: String,
+    /// The day the break takes effect, `YYYY-MM-DD`.
+    pub date: String,
+    /// The dotted key at fault.
+    pub key: String,
+    /// The offending value as written, if the key is set.
+    pub value: Option<String>,
+    /// The unit whose layer set the offending value, if any.
+    pub set_by: Option<String>,
+    pub reason: String,
+}
+
+impl From<&domain::policy::Violation> for ViolationView {
+    fn from(v: &domain::policy::Violation) -> ViolationView {
+        ViolationView {
+            guardrail: v.guardrail.clone(),
+            owner: v.owner.to_string(),
+            owner_source: v.owner_source.clone(),
+            rule: v.rule.clone(),
+            unit: v.unit.to_string(),
+            date: v.date.to_string(),
+            key: v.key.clone(),
+            value: v.value.clone(),
+            set_by: v.set_by.as_ref().map(|(unit, _)| unit.to_string()),
+            reason: v.reason.clone(),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -164,10 +267,15 @@ impl IntoResponse for ApiError {
                 _ => errors.first().map(|e| e.message.clone()).unwrap_or_default(),
             }
         };
+        let violations = match &self {
+            ApiError::GuardrailsBroken { violations, .. } => violations.clone(),
+            _ => Vec::new(),
+        };
         let body = ErrorBody {
             error: self.kind().to_string(),
             message,
             fields: errors.into_iter().filter(|e| !e.field.is_empty()).collect(),
+            violations,
         };
         let mut response = (status, axum::Json(body)).into_response();
         add_retry_after(&mut response, self.retry_after());
@@ -230,6 +338,13 @@ mod tests {
             (ApiError::Forbidden("x".into()), 403),
             (ApiError::NotFound("x".into()), 404),
             (ApiError::Conflict("x".into()), 409),
+            (
+                ApiError::GuardrailsBroken {
+                    message: "x".into(),
+                    violations: Vec::new(),
+                },
+                422,
+            ),
             (ApiError::PayloadTooLarge { limit: 1 }, 413),
             (ApiError::TooManyRequests { retry_after_secs: 1 }, 429),
             (ApiError::internal("db down"), 500),

@@ -93,6 +93,9 @@ pub(crate) fn case_row(row: &AnyRow) -> Result<CaseRow, StoreError> {
 pub struct CaseFilter {
     /// Cases located in this unit's subtree.
     pub under: Option<UnitCode>,
+    /// Also the cases this office holds or was summoned to by a whistle, wherever they lie: the reach of a staff
+    /// member's listing (`domain::access::ListScope::Subtree`). Only with `under`.
+    pub or_office: Option<String>,
     pub state: Option<String>,
     pub kind: Option<CaseKind>,
     pub created_from: Option<i64>,
@@ -206,8 +209,20 @@ impl Store {
             n += 1;
             format!("${n}")
         };
-        if filter.under.is_some() {
-            sql += &format!(" AND unit LIKE {}", next());
+        match (&filter.under, &filter.or_office) {
+            (Some(_), Some(_)) => {
+                // A whistle's payload is `{"type":"whistle","offices":[…],"due":…,"reason":…}`: the office's quoted
+                // id before `],"due":` can only be an element of `offices` (a quote inside the reason is escaped).
+                sql += &format!(
+                    " AND (unit LIKE {} OR office = {} OR id IN (SELECT case_id FROM case_events \
+                     WHERE kind = 'whistle' AND payload LIKE {} ESCAPE '\\'))",
+                    next(),
+                    next(),
+                    next()
+                );
+            }
+            (Some(_), None) => sql += &format!(" AND unit LIKE {}", next()),
+            _ => {}
         }
         if filter.state.is_some() {
             sql += &format!(" AND state = {}", next());
@@ -225,6 +240,13 @@ impl Store {
         let mut q = sqlx::query(AssertSqlSafe(sql));
         if let Some(u) = &filter.under {
             q = q.bind(format!("{u}%"));
+            if let Some(office) = &filter.or_office {
+                let quoted = serde_json::to_string(office).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let escaped = quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                q = q
+                    .bind(office.clone())
+                    .bind(format!("%\"offices\":[%{escaped}%],\"due\":%"));
+            }
         }
         if let Some(s) = &filter.state {
             q = q.bind(s.clone());

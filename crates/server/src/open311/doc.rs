@@ -1,7 +1,11 @@
-//! The Open311 routes as the OpenAPI document lists them, in their JSON form (every path answers the same document
-//! in XML with `.xml`, or no extension). The routes themselves are served by [`super::routes`], which dispatches on
-//! the file name (`requests.json`, `42.xml`), so these functions only carry the descriptions: the router never calls
-//! them.
+//! The Open311 routes as the OpenAPI document lists them, in their JSON form and in their XML form (`.xml`, the
+//! format the GeoReport v2 spec requires; no extension answers XML too). The routes themselves are served by
+//! [`super::routes`], which dispatches on the file name (`requests.json`, `42.xml`), so these functions only carry
+//! the descriptions: the router never calls them.
+//!
+//! An XML body is described as a string with its root element named: the elements mirror the JSON fields, inside a
+//! list element (`<services><service>…</service></services>`); errors are `<errors><error><code/><description/>
+//! </error></errors>`.
 
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -161,6 +165,91 @@ pub async fn updates() {}
     ))]
 pub async fn post_update() {}
 
+/// The discovery document in XML (`<discovery>`).
+#[utoipa::path(get, path = "/open311/v2/discovery.xml", tag = "open311",
+    responses((status = 200, description = "The discovery document, `<discovery>`", body = String, content_type = "text/xml")))]
+pub async fn discovery_xml() {}
+
+/// The services in XML; with `lat` and `long`, those of the offices at that place.
+#[utoipa::path(get, path = "/open311/v2/services.xml", tag = "open311", params(ServicesQuery),
+    responses(
+        (status = 200, description = "The services, `<services><service>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "lat or long is malformed, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn services_xml() {}
+
+/// One service with its attributes, in XML.
+#[utoipa::path(get, path = "/open311/v2/services/{service_code}.xml", tag = "open311",
+    params(("service_code" = String, Path, description = "the service's code")),
+    responses(
+        (status = 200, description = "The service definition, `<service_definition>`", body = String, content_type = "text/xml"),
+        (status = 400, description = "The format is not xml or json, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 404, description = "No such service, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn service_definition_xml() {}
+
+/// Public service requests in XML (never petitions or disputes, never personal data).
+#[utoipa::path(get, path = "/open311/v2/requests.xml", tag = "open311", params(RequestsQuery),
+    responses(
+        (status = 200, description = "The requests, `<service_requests><request>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "A filter is malformed or the dates span more than 90 days, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn requests_xml() {}
+
+/// Files a service request, answered in XML.
+#[utoipa::path(post, path = "/open311/v2/requests.xml", tag = "open311",
+    request_body(content = NewRequestForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Filed; the new id and a token, `<service_requests><request>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "A field is missing or malformed, or the place lies outside the territory, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 403, description = "api_key is missing or invalid, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 413, description = "Body too large, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 429, description = "Rate limit exceeded, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn post_request_xml() {}
+
+/// One public service request in XML.
+#[utoipa::path(get, path = "/open311/v2/requests/{service_request_id}.xml", tag = "open311",
+    params(("service_request_id" = String, Path, description = "the request's id")),
+    responses(
+        (status = 200, description = "The request, `<service_requests><request>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "The format is not xml or json, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 404, description = "No such public request, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn one_request_xml() {}
+
+/// The request a token stands for, in XML.
+#[utoipa::path(get, path = "/open311/v2/tokens/{token}.xml", tag = "open311",
+    params(("token" = String, Path, description = "the token")),
+    responses(
+        (status = 200, description = "The token and its request, `<service_requests><request>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "The format is not xml or json, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 404, description = "No such token, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn token_xml() {}
+
+/// FixMyStreet's feed of public updates, in XML.
+#[utoipa::path(get, path = "/open311/v2/servicerequestupdates.xml", tag = "open311", params(UpdatesQuery),
+    responses(
+        (status = 200, description = "The updates, `<service_request_updates><request_update>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "A filter is malformed, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn updates_xml() {}
+
+/// FixMyStreet's note on a public request, answered in XML.
+#[utoipa::path(post, path = "/open311/v2/servicerequestupdates.xml", tag = "open311",
+    request_body(content = NewUpdateForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Recorded, `<service_request_updates><request_update>…`", body = String, content_type = "text/xml"),
+        (status = 400, description = "A field is missing or malformed, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 403, description = "api_key is missing or invalid, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 404, description = "No such public request, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 409, description = "The request's state refuses the note, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 413, description = "Body too large, `<errors>`", body = String, content_type = "text/xml"),
+        (status = 429, description = "Rate limit exceeded, `<errors>`", body = String, content_type = "text/xml"),
+    ))]
+pub async fn post_update_xml() {}
+
 /// The Open311 part of the OpenAPI document, merged into the REST API's.
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -172,6 +261,15 @@ pub async fn post_update() {}
     one_request,
     token,
     updates,
-    post_update
+    post_update,
+    discovery_xml,
+    services_xml,
+    service_definition_xml,
+    requests_xml,
+    post_request_xml,
+    one_request_xml,
+    token_xml,
+    updates_xml,
+    post_update_xml
 ))]
 pub struct Open311Doc;

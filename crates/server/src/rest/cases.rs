@@ -104,7 +104,8 @@ fn parse_kind(field: &str, value: &str) -> Result<CaseKind, ApiError> {
     CaseKind::parse(value.trim()).ok_or_else(|| ApiError::invalid(field, format!("unknown case kind {value:?}")))
 }
 
-/// Lists the cases the caller may see: a resident's own, or those in a staff account's subtree.
+/// Lists the cases the caller may see: a resident's own; for staff, those in their subtree and those their office
+/// holds or was summoned to by a whistle elsewhere (narrowed to one unit of the subtree with `unit`).
 #[utoipa::path(
     get,
     path = "/api/v1/cases",
@@ -146,14 +147,20 @@ pub async fn list_cases(
             }
             rows
         }
-        ListScope::Subtree { scope, .. } => {
-            let under = match &q.unit {
-                Some(u) => UnitCode::parse(u).map_err(|e| ApiError::invalid("unit", e.to_string()))?,
-                None => scope,
+        ListScope::Subtree { scope, office } => {
+            // Without a unit filter the listing is the caller's whole reach: the subtree, plus the cases their
+            // office holds or was summoned to elsewhere (a whistle summons departments across territory).
+            let (under, or_office) = match &q.unit {
+                Some(u) => (
+                    UnitCode::parse(u).map_err(|e| ApiError::invalid("unit", e.to_string()))?,
+                    None,
+                ),
+                None => (scope, office),
             };
             access::can_at_unit(principal, UnitAction::ListCases, &under)?;
             let filter = CaseFilter {
                 under: Some(under),
+                or_office,
                 state: q.state.clone(),
                 kind: q.kind.as_deref().map(|k| parse_kind("kind", k)).transpose()?,
                 created_from: parse_time("from", &q.from)?,

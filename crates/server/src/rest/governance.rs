@@ -6,7 +6,6 @@
 //! calls `app::governance` or `app::workflow`, and maps the result to JSON. None of these outputs holds personal
 //! data.
 
-use app::AppError;
 use app::governance;
 use app::workflow;
 use axum::Json;
@@ -24,18 +23,8 @@ use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-/// A use case's error as the API reports it. The inputs are validated before the call, so what the use case still
-/// refuses is a conflict with the stored state (a pilot that cannot be evaluated yet, a layer that no longer parses).
-fn app_error(e: AppError) -> ApiError {
-    match e {
-        AppError::Store(e) => e.into(),
-        AppError::Invalid(message) => ApiError::Conflict(message),
-        other => ApiError::internal(other),
-    }
-}
-
 /// A unit of the territory served, named in the path.
-fn known_unit(state: &AppState, raw: &str) -> Result<UnitCode, ApiError> {
+pub(super) fn known_unit(state: &AppState, raw: &str) -> Result<UnitCode, ApiError> {
     let code = UnitCode::parse(raw.trim()).map_err(|e| ApiError::invalid("code", e.to_string()))?;
     if state.territory.get(&code).is_none() {
         return Err(ApiError::NotFound(format!("no unit {code}")));
@@ -44,14 +33,14 @@ fn known_unit(state: &AppState, raw: &str) -> Result<UnitCode, ApiError> {
 }
 
 /// The date a policy is read at: the given `YYYY-MM-DD`, else today in the calendar's time zone.
-fn policy_date(state: &AppState, raw: Option<&str>) -> Result<Date, ApiError> {
+pub(super) fn policy_date(state: &AppState, raw: Option<&str>) -> Result<Date, ApiError> {
     match raw {
         Some(s) => governance::parse_date(s).map_err(|e| ApiError::invalid("date", e.to_string())),
         None => Ok(state.now().to_offset(state.rules.calendar.offset()).date()),
     }
 }
 
-fn may_read_stats(principal: &Principal, unit: &UnitCode) -> Result<(), ApiError> {
+pub(super) fn may_read_stats(principal: &Principal, unit: &UnitCode) -> Result<(), ApiError> {
     Ok(access::can_at_unit(principal, UnitAction::ReadStats, unit)?)
 }
 
@@ -162,10 +151,7 @@ pub async fn effective_policy(
     let unit = known_unit(&state, &code)?;
     let date = policy_date(&state, q.date.as_deref())?;
     may_read_stats(principal, &unit)?;
-    let folded = governance::load_book(&state.store)
-        .await
-        .map_err(app_error)?
-        .effective(&unit, date);
+    let folded = governance::load_book(&state.store).await?.effective(&unit, date);
     let values = folded
         .leaves
         .iter()
@@ -236,7 +222,7 @@ pub async fn explain_policy(
         ));
     }
     may_read_stats(principal, &unit)?;
-    let book = governance::load_book(&state.store).await.map_err(app_error)?;
+    let book = governance::load_book(&state.store).await?;
     let explanations = book
         .explain(&unit, key.trim(), date)
         .map_err(|e| ApiError::invalid("key", e.to_string()))?;
@@ -312,7 +298,11 @@ pub async fn list_pilots(State(state): State<AppState>, caller: Caller) -> Resul
 }
 
 /// The pilot named in a path, after the caller's right to read its owner's statistics is checked.
-async fn readable_pilot(state: &AppState, principal: &Principal, raw: &str) -> Result<store::PilotRow, ApiError> {
+pub(super) async fn readable_pilot(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+) -> Result<store::PilotRow, ApiError> {
     let raw = raw.trim();
     let not_found = || ApiError::NotFound(format!("no pilot {raw:?}"));
     if raw.is_empty() || raw.len() > 200 {
@@ -374,9 +364,7 @@ pub async fn get_pilot(
 ) -> Result<Json<PilotRecord>, ApiError> {
     let principal = caller.require()?;
     let row = readable_pilot(&state, principal, &id).await?;
-    let (stored, filings, events) = governance::pilot_record(&state.store, &row.id.to_string())
-        .await
-        .map_err(app_error)?;
+    let (stored, filings, events) = governance::pilot_record(&state.store, &row.id.to_string()).await?;
     Ok(Json(PilotRecord {
         pilot: PilotBrief::from(&stored.row),
         units: stored.pilot.units.iter().map(ToString::to_string).collect(),
@@ -428,9 +416,8 @@ pub async fn evaluate_pilot(
 ) -> Result<Json<governance::PilotEvaluation>, ApiError> {
     let principal = caller.require()?;
     let row = readable_pilot(&state, principal, &id).await?;
-    let evaluation = governance::evaluate_pilot(&state.store, &row.id.to_string(), &principal.account, state.now())
-        .await
-        .map_err(app_error)?;
+    let evaluation =
+        governance::evaluate_pilot(&state.store, &row.id.to_string(), &principal.account, state.now()).await?;
     Ok(Json(evaluation))
 }
 

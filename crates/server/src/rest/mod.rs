@@ -6,6 +6,7 @@
 pub mod cases;
 pub mod governance;
 pub mod session;
+pub mod steering;
 pub mod territory;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -88,11 +89,13 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::act))
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
-        .routes(routes!(governance::effective_policy))
+        .routes(routes!(governance::effective_policy, steering::set_policy))
         .routes(routes!(governance::explain_policy))
-        .routes(routes!(governance::list_pilots))
+        .routes(routes!(governance::list_pilots, steering::file_pilot))
         .routes(routes!(governance::get_pilot))
-        .routes(routes!(governance::evaluate_pilot))
+        .routes(routes!(governance::evaluate_pilot, steering::assess_pilot))
+        .routes(routes!(steering::act_on_pilot))
+        .routes(routes!(steering::adopt_pilot))
         .routes(routes!(governance::rates))
         .split_for_parts();
     doc.merge(crate::open311::doc::Open311Doc::openapi());

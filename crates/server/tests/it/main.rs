@@ -16,6 +16,8 @@ use server::{AppState, ServerConfig};
 use store::Store;
 use tower::ServiceExt;
 
+mod steering;
+
 const VILLAGE_A: &str = "330502001001";
 const VILLAGE_B: &str = "330502002001";
 const POINT_A: (f64, f64) = (30.87, 120.08);
@@ -779,15 +781,48 @@ async fn openapi_lists_governance_and_open311_routes() {
         "/api/v1/pilots",
         "/api/v1/pilots/{id}",
         "/api/v1/pilots/{id}/evaluation",
+        "/api/v1/pilots/{id}/actions",
+        "/api/v1/pilots/{id}/adoptions",
         "/api/v1/rates",
         "/open311/v2/discovery.json",
         "/open311/v2/requests.json",
         "/open311/v2/requests/{service_request_id}.json",
         "/open311/v2/servicerequestupdates.json",
+        "/open311/v2/discovery.xml",
+        "/open311/v2/services.xml",
+        "/open311/v2/services/{service_code}.xml",
+        "/open311/v2/requests.xml",
+        "/open311/v2/requests/{service_request_id}.xml",
+        "/open311/v2/tokens/{token}.xml",
+        "/open311/v2/servicerequestupdates.xml",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is not documented");
     }
-    assert!(doc["paths"]["/open311/v2/requests.json"]["post"].is_object());
+    for (path, method) in [
+        ("/open311/v2/requests.json", "post"),
+        ("/open311/v2/requests.xml", "post"),
+        ("/open311/v2/servicerequestupdates.xml", "post"),
+        ("/api/v1/units/{code}/policy", "post"),
+        ("/api/v1/pilots", "post"),
+        ("/api/v1/pilots/{id}/evaluation", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    let xml = &doc["paths"]["/open311/v2/requests.xml"]["get"]["responses"]["200"]["content"];
+    assert!(xml["text/xml"].is_object(), "{xml}");
+    let refused = &doc["paths"]["/api/v1/units/{code}/policy"]["post"]["responses"]["422"];
+    assert!(refused.is_object(), "guardrail refusals are documented");
+    let error = &doc["components"]["schemas"]["ErrorBody"];
+    let required: Vec<&str> = error["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(!required.contains(&"violations"), "{error}");
 }
 
 #[tokio::test]
