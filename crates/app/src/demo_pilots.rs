@@ -40,7 +40,7 @@ pub fn huzhou_pilots(territory: &Territory, seed: u64, start: Date) -> Vec<DemoP
         (
             "auxiliary-grid-workers",
             "good",
-            PilotEffect::QuickReply { probability: 0.3 },
+            PilotEffect::auxiliary_grid_workers(),
             "Two auxiliary workers per grid answer residents within the day",
             "response_rate",
             "staffing.auxiliary_workers_per_grid = 2",
@@ -48,10 +48,7 @@ pub fn huzhou_pilots(territory: &Territory, seed: u64, start: Date) -> Vec<DemoP
         (
             "weekly-case-review",
             "useless",
-            PilotEffect::Handling {
-                kinds: Vec::new(),
-                factor: 1.0,
-            },
+            PilotEffect::useless(),
             "A weekly review meeting of open cases closes them sooner",
             "overdue_share",
             "escalation.warn_before_days = 5",
@@ -59,10 +56,7 @@ pub fn huzhou_pilots(territory: &Territory, seed: u64, start: Date) -> Vec<DemoP
         (
             "rotating-inspectors",
             "harmful",
-            PilotEffect::Handling {
-                kinds: Vec::new(),
-                factor: 1.6,
-            },
+            PilotEffect::harmful(),
             "Inspectors recruited from adjoining townships, rotated monthly, handle cases more impartially",
             "overdue_share",
             "staffing.inspectors_from_adjoining_townships = true\nstaffing.inspector_rotation_months = 1",

@@ -581,11 +581,10 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
                 control: stats::ControlGroup::NotYetTreated,
                 ..stats::AttGtConfig::default()
             };
-            match stats::evaluate(&panel, &config, &stats::AggregationOptions::default()) {
-                Ok(report) => {
-                    warnings.extend(report.warnings.iter().map(|w| format!("{outcome}: {w}")));
-                    let s = &report.aggregations.simple;
-                    Effect::normal(s.att.unwrap_or(f64::NAN), s.se.unwrap_or(f64::NAN))
+            match simple_effect(&panel, &config) {
+                Ok((effect, notes)) => {
+                    warnings.extend(notes.iter().map(|w| format!("{outcome}: {w}")));
+                    effect
                 }
                 Err(e) => {
                     warnings.push(format!("{outcome}: {e}"));
@@ -619,6 +618,23 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
         months: months.len(),
         warnings,
     })
+}
+
+/// The simple aggregated ATT of a pilot's panel, with small-sample inference: a pilot has few adopting units, for
+/// which did's normal interval is too narrow (see [`stats::small_sample`]); the interval and the verdict use the
+/// Welch–Satterthwaite standard error and Student's t.
+fn simple_effect(
+    panel: &stats::Panel,
+    config: &stats::AttGtConfig,
+) -> Result<(Effect, Vec<String>), stats::StatsError> {
+    let result = stats::att_gt(panel, config)?;
+    let options = stats::AggregationOptions::default();
+    let (att, psi) = stats::overall_influence(&result, stats::AggregationKind::Simple, &options)?;
+    let effect = match stats::small_sample::welch_satterthwaite(&psi, result.unit_groups()) {
+        Some(s) => Effect::student(att, s.se, s.df),
+        None => Effect::normal(att, f64::NAN),
+    };
+    Ok((effect, result.warnings))
 }
 
 /// Evaluates a stored pilot on the case store and records the evaluation.

@@ -45,6 +45,38 @@ pub enum PilotEffect {
 }
 
 impl PilotEffect {
+    /// The good pilot of the demo and the calibration: auxiliary grid workers answer half of the slow cases within
+    /// the day.
+    pub fn auxiliary_grid_workers() -> PilotEffect {
+        PilotEffect::QuickReply { probability: 0.5 }
+    }
+
+    /// Mediation first: disputes are handled 20% faster.
+    pub fn mediation_first() -> PilotEffect {
+        PilotEffect::Handling {
+            kinds: vec![CaseKind::Dispute],
+            factor: 0.8,
+        }
+    }
+
+    /// A change that changes nothing.
+    pub fn useless() -> PilotEffect {
+        PilotEffect::Handling {
+            kinds: Vec::new(),
+            factor: 1.0,
+        }
+    }
+
+    /// The harmful pilot: every case takes four times as long to handle, which raises the overdue share by about
+    /// 0.15 — an effect eight townships can see in a few months (a milder ×1.6 moves it by about 0.06, below what
+    /// they detect; see `grassroots sim calibrate`).
+    pub fn harmful() -> PilotEffect {
+        PilotEffect::Handling {
+            kinds: Vec::new(),
+            factor: 4.0,
+        }
+    }
+
     /// A short description for reports.
     pub fn describe(&self) -> String {
         match self {

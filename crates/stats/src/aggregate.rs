@@ -169,8 +169,95 @@ impl Input<'_> {
     }
 }
 
+/// An aggregation before inference: the overall effect and its influence function, with the breakdown's.
+struct Combined {
+    att: f64,
+    psi: Lin,
+    keys: Vec<i64>,
+    by_att: Vec<f64>,
+    by_psi: Vec<Lin>,
+    warnings: Vec<String>,
+}
+
 /// Computes one aggregation of `res`.
 pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOptions) -> Result<Aggregate, StatsError> {
+    let Combined {
+        att,
+        psi,
+        keys,
+        by_att,
+        by_psi,
+        mut warnings,
+    } = combine(res, kind, opts)?;
+    let prep = &res.prepared;
+    let cfg = &res.config;
+    let cluster = if cfg.cluster { prep.cluster.as_deref() } else { None };
+    let pointwise = normal_quantile(1.0 - cfg.alpha / 2.0);
+    let mut critical_value = pointwise;
+    let (se, by_se): (Option<f64>, Vec<Option<f64>>) = match &res.draws {
+        None => (
+            analytic_se(&psi.materialize(res), cluster),
+            by_psi
+                .iter()
+                .map(|p| analytic_se(&p.materialize(res), cluster))
+                .collect(),
+        ),
+        Some(d) => {
+            let reps = d.mat.nrows();
+            let columns = |lins: &[&Lin]| -> Mat<f64> {
+                let cols: Vec<Vec<f64>> = lins.iter().map(|l| l.draws(res)).collect();
+                Mat::from_fn(reps, cols.len(), |r, j| cols[j][r])
+            };
+            let overall = summarize(columns(&[&psi]).as_ref(), d.rows, d.n, cfg.alpha);
+            let by_se = if by_psi.is_empty() {
+                vec![]
+            } else {
+                let refs: Vec<&Lin> = by_psi.iter().collect();
+                let br = summarize(columns(&refs).as_ref(), d.rows, d.n, cfg.alpha);
+                // did's checks on the simultaneous critical value.
+                if !br.crit_val.is_finite() {
+                    warnings.push("Simultaneous critical value is NA. This probably happened because we cannot compute t-statistic (std errors are NA). We then report pointwise conf. intervals.".into());
+                } else if br.crit_val < pointwise {
+                    warnings.push("Simultaneous conf. band is somehow smaller than pointwise one using normal approximation. Since this is unusual, we are reporting pointwise confidence intervals".into());
+                } else {
+                    if br.crit_val >= 7.0 {
+                        warnings.push("Simultaneous critical value is arguably 'too large' to be reliable. This usually happens when the number of observations per group is small and/or there is not much variation in outcomes.".into());
+                    }
+                    critical_value = br.crit_val;
+                }
+                br.se
+            };
+            (overall.se[0], by_se)
+        }
+    };
+    let by = keys
+        .iter()
+        .zip(&by_att)
+        .zip(by_se)
+        .map(|((&key, &att), se)| AggregatePoint { key, att, se })
+        .collect();
+    Ok(Aggregate {
+        kind,
+        att,
+        se,
+        by,
+        critical_value,
+        warnings,
+    })
+}
+
+/// The overall effect of one aggregation with its influence function over the units of `res` (in
+/// [`AttGtResult::unit_groups`] order), for inference beyond did's, e.g. [`crate::small_sample`].
+pub fn overall_influence(
+    res: &AttGtResult,
+    kind: AggregationKind,
+    opts: &AggregationOptions,
+) -> Result<(f64, Vec<f64>), StatsError> {
+    let combined = combine(res, kind, opts)?;
+    Ok((combined.att, combined.psi.materialize(res)))
+}
+
+fn combine(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOptions) -> Result<Combined, StatsError> {
     let err = |reason: &str| StatsError::Aggregation {
         kind: kind.name(),
         reason: reason.to_string(),
@@ -356,59 +443,12 @@ pub fn aggregate(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOpt
             (att, lin, tlist, by_att, by_psi)
         }
     };
-
-    let cfg = &res.config;
-    let cluster = if cfg.cluster { prep.cluster.as_deref() } else { None };
-    let pointwise = normal_quantile(1.0 - cfg.alpha / 2.0);
-    let mut critical_value = pointwise;
-    let (se, by_se): (Option<f64>, Vec<Option<f64>>) = match &res.draws {
-        None => (
-            analytic_se(&psi.materialize(res), cluster),
-            by_psi
-                .iter()
-                .map(|p| analytic_se(&p.materialize(res), cluster))
-                .collect(),
-        ),
-        Some(d) => {
-            let reps = d.mat.nrows();
-            let columns = |lins: &[&Lin]| -> Mat<f64> {
-                let cols: Vec<Vec<f64>> = lins.iter().map(|l| l.draws(res)).collect();
-                Mat::from_fn(reps, cols.len(), |r, j| cols[j][r])
-            };
-            let overall = summarize(columns(&[&psi]).as_ref(), d.rows, d.n, cfg.alpha);
-            let by_se = if by_psi.is_empty() {
-                vec![]
-            } else {
-                let refs: Vec<&Lin> = by_psi.iter().collect();
-                let br = summarize(columns(&refs).as_ref(), d.rows, d.n, cfg.alpha);
-                // did's checks on the simultaneous critical value.
-                if !br.crit_val.is_finite() {
-                    warnings.push("Simultaneous critical value is NA. This probably happened because we cannot compute t-statistic (std errors are NA). We then report pointwise conf. intervals.".into());
-                } else if br.crit_val < pointwise {
-                    warnings.push("Simultaneous conf. band is somehow smaller than pointwise one using normal approximation. Since this is unusual, we are reporting pointwise confidence intervals".into());
-                } else {
-                    if br.crit_val >= 7.0 {
-                        warnings.push("Simultaneous critical value is arguably 'too large' to be reliable. This usually happens when the number of observations per group is small and/or there is not much variation in outcomes.".into());
-                    }
-                    critical_value = br.crit_val;
-                }
-                br.se
-            };
-            (overall.se[0], by_se)
-        }
-    };
-    let by = keys
-        .iter()
-        .zip(&by_att)
-        .zip(by_se)
-        .map(|((&key, &att), se)| AggregatePoint { key, att, se })
-        .collect();
-    Ok(Aggregate {
-        kind,
+    Ok(Combined {
         att,
-        se,
-        by,
-        critical_value,
+        psi,
+        keys,
+        by_att,
+        by_psi,
         warnings,
     })
 }

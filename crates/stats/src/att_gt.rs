@@ -123,6 +123,11 @@ impl AttGtResult {
         self.prepared.n()
     }
 
+    /// Each unit's group (first treated period, 0 for never treated), in the order of the influence functions.
+    pub fn unit_groups(&self) -> &[i64] {
+        &self.prepared.unit_group
+    }
+
     /// Periods of the estimation sample.
     pub fn periods(&self) -> &[i64] {
         &self.prepared.periods

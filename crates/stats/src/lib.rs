@@ -55,8 +55,9 @@ mod linalg;
 mod logit;
 mod panel;
 mod report;
+pub mod small_sample;
 
-pub use aggregate::{Aggregate, AggregatePoint, AggregationKind, AggregationOptions, aggregate};
+pub use aggregate::{Aggregate, AggregatePoint, AggregationKind, AggregationOptions, aggregate, overall_influence};
 pub use att_gt::{AttGtConfig, AttGtResult, BasePeriod, Cell, ControlGroup, Pretest, att_gt};
 pub use bootstrap::Bootstrap;
 pub use error::StatsError;

@@ -280,8 +280,10 @@ fn adopters_that_differed_before_the_pilot_are_flagged() {
     };
     let richer = Covariate {
         name: "population".into(),
-        adopters: vec![52_000.0, 61_000.0, 58_000.0],
-        others: vec![21_000.0, 30_000.0, 25_000.0, 27_000.0],
+        adopters: vec![52_000.0, 61_000.0, 58_000.0, 49_000.0, 55_000.0],
+        others: vec![
+            21_000.0, 30_000.0, 25_000.0, 27_000.0, 33_000.0, 19_000.0, 24_000.0, 29_000.0, 22_000.0, 26_000.0,
+        ],
     };
     let check = site_selection(&[balanced.clone()]);
     assert!(check.warnings.is_empty(), "{:?}", check.warnings);
@@ -289,6 +291,21 @@ fn adopters_that_differed_before_the_pilot_are_flagged() {
     assert_eq!(check.warnings.len(), 1);
     assert!(check.warnings[0].starts_with("site selection: adopters differed before the pilot in population"));
     assert!(check.balances[1].std_diff > 5.0);
+    // The most extreme of C(15, 5) = 3003 splits: only the observed one and its ties reach it.
+    assert!(check.balances[1].p_value < 0.002, "{:?}", check.balances[1]);
+    // Three richer units among seven cannot be told from chance (1 split in 35, above 0.05 / 2).
+    let few = Covariate {
+        name: "population".into(),
+        adopters: vec![52_000.0, 61_000.0, 58_000.0],
+        others: vec![21_000.0, 30_000.0, 25_000.0, 27_000.0],
+    };
+    let check = site_selection(&[few.clone(), few]);
+    assert!(check.warnings.is_empty(), "{:?}", check.warnings);
+    assert!(
+        (check.balances[0].p_value - 1.0 / 35.0).abs() < 0.01,
+        "{:?}",
+        check.balances[0]
+    );
     let flat = Covariate {
         name: "x".into(),
         adopters: vec![1.0],
@@ -301,6 +318,48 @@ fn adopters_that_differed_before_the_pilot_are_flagged() {
         others: vec![1.0],
     };
     assert!(site_selection(&[empty]).warnings[0].contains("no values for adopters"));
+}
+
+/// Under random siting the warning is a false alarm; the permutation test with Bonferroni keeps it rare. Eight of 72
+/// townships drawn at random 400 times, on two characteristics (one skewed like township sizes).
+#[test]
+fn randomly_sited_adopters_are_rarely_flagged() {
+    use rand::seq::SliceRandom;
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+    let sizes: Vec<f64> = (0..72).map(|_| (rng.random::<f64>() * 3.0).exp() * 1_000.0).collect();
+    let outcome: Vec<f64> = (0..72).map(|_| rng.random::<f64>()).collect();
+    let mut flagged = 0;
+    for _ in 0..400 {
+        let mut order: Vec<usize> = (0..72).collect();
+        order.shuffle(&mut rng);
+        let split = |values: &[f64]| Covariate {
+            name: "x".into(),
+            adopters: order[..8].iter().map(|&i| values[i]).collect(),
+            others: order[8..].iter().map(|&i| values[i]).collect(),
+        };
+        flagged += usize::from(!site_selection(&[split(&outcome), split(&sizes)]).warnings.is_empty());
+    }
+    assert!(flagged <= 24, "{flagged} of 400 random sitings flagged");
+    assert!(flagged > 0, "the test never fires: it is not a test");
+}
+
+#[test]
+fn student_intervals_are_wider_with_few_degrees_of_freedom() {
+    let normal = Effect::normal(1.0, 0.5);
+    let few = Effect::student(1.0, 0.5, 6.0);
+    // R: qt(0.975, 6) = 2.446912, qt(0.8, 6) = 0.9057033.
+    assert!((few.ci_high - (1.0 + 2.446_912 * 0.5)).abs() < 1e-5, "{few:?}");
+    assert!((few.mde() - (2.446_912 + 0.905_703_3) * 0.5).abs() < 1e-5);
+    assert!(normal.ci_low > few.ci_low && normal.mde() < few.mde());
+    // A true effect of (t₀.₉₇₅ + t₀.₈₀) standard errors is detected with power 0.8.
+    assert!(
+        (few.power_against(few.mde()) - 0.8).abs() < 1e-3,
+        "{}",
+        few.power_against(few.mde())
+    );
+    assert!((normal.power_against(2.8 * 0.5) - 0.8).abs() < 2e-3);
+    assert!(few.power_against(0.0) < 0.06);
 }
 
 #[test]

@@ -6,30 +6,47 @@
 //! 2. **expand** when the primary outcome improved with its interval clear of zero (and, by 1, no guardrail outcome
 //!    was harmed);
 //! 3. otherwise **keep piloting**: not enough evidence, reported with the minimum detectable effect
-//!    (MDE ≈ 2.8 × SE: the effect a two-sided 5% test detects with 80% power, 1.96 + 0.84).
+//!    (MDE = (t₀.₉₇₅ + t₀.₈₀) × SE: the effect a two-sided 5% test detects with 80% power; 2.8 × SE with many units).
+//!
+//! Intervals use Student's t with the degrees of freedom the evaluation reports (few adopting units: few degrees of
+//! freedom, wider intervals), or the normal quantile when they are unknown.
 //!
 //! "Better" depends on the outcome ([`Outcome::higher_is_better`]): fewer days to close is better, a higher response
 //! rate is better.
 
 use std::fmt;
 
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::Outcome;
 
-/// z(0.975) + z(0.80): the minimum detectable effect in standard errors for 80% power at a two-sided 5% level.
+/// z(0.975) + z(0.80): the minimum detectable effect in standard errors for 80% power at a two-sided 5% level, with
+/// many units (normal reference).
 pub const MDE_MULTIPLIER: f64 = 2.8;
 
-/// Standardised differences above this (in absolute value) are flagged (the 0.25 rule of thumb, Rubin 2001).
+/// Standardised differences above this (in absolute value) are large enough to matter (the 0.25 rule of thumb,
+/// Rubin 2001).
 pub const STD_DIFF_WARNING: f64 = 0.25;
 
-/// An estimated effect (ATT) with its standard error and confidence interval, on the outcome's own scale.
+/// Family-wise level of the site-selection test: a difference is flagged when random siting would rarely produce it.
+pub const SITE_SELECTION_ALPHA: f64 = 0.05;
+
+/// Random sitings drawn for the site-selection test.
+const PERMUTATIONS: usize = 4_999;
+
+/// An estimated effect (ATT) with its standard error and 95% confidence interval, on the outcome's own scale.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Effect {
     pub att: f64,
     pub se: f64,
     pub ci_low: f64,
     pub ci_high: f64,
+    /// Degrees of freedom of the t reference distribution (`None`: normal).
+    pub df: Option<f64>,
 }
 
 impl Effect {
@@ -40,6 +57,19 @@ impl Effect {
             se,
             ci_low: att - 1.96 * se,
             ci_high: att + 1.96 * se,
+            df: None,
+        }
+    }
+
+    /// An effect with a pointwise 95% interval from Student's t with `df` degrees of freedom.
+    pub fn student(att: f64, se: f64, df: f64) -> Effect {
+        let t = t_quantile(0.975, Some(df));
+        Effect {
+            att,
+            se,
+            ci_low: att - t * se,
+            ci_high: att + t * se,
+            df: Some(df),
         }
     }
 
@@ -51,8 +81,42 @@ impl Effect {
         self.ci_low > 0.0 || self.ci_high < 0.0
     }
 
+    /// In standard errors: t₀.₉₇₅ + t₀.₈₀ (2.8 for the normal).
+    pub fn mde_multiplier(&self) -> f64 {
+        match self.df {
+            None => MDE_MULTIPLIER,
+            df => t_quantile(0.975, df) + t_quantile(0.80, df),
+        }
+    }
+
+    /// The minimum detectable effect: what a two-sided 5% test detects with 80% power given this standard error.
     pub fn mde(&self) -> f64 {
-        MDE_MULTIPLIER * self.se
+        self.mde_multiplier() * self.se
+    }
+
+    /// The power of the two-sided 5% test against a true effect `truth`, given this standard error (the t
+    /// distribution shifted by `truth / se`, the usual approximation to the noncentral t).
+    pub fn power_against(&self, truth: f64) -> f64 {
+        if !(self.se > 0.0 && self.se.is_finite()) {
+            return f64::NAN;
+        }
+        let crit = t_quantile(0.975, self.df);
+        let shift = truth.abs() / self.se;
+        t_cdf(shift - crit, self.df) + t_cdf(-shift - crit, self.df)
+    }
+}
+
+fn t_quantile(p: f64, df: Option<f64>) -> f64 {
+    match df.map(|df| StudentsT::new(0.0, 1.0, df)) {
+        Some(Ok(t)) => t.inverse_cdf(p),
+        _ => Normal::standard().inverse_cdf(p),
+    }
+}
+
+fn t_cdf(x: f64, df: Option<f64>) -> f64 {
+    match df.map(|df| StudentsT::new(0.0, 1.0, df)) {
+        Some(Ok(t)) => t.cdf(x),
+        _ => Normal::standard().cdf(x),
     }
 }
 
@@ -121,7 +185,7 @@ impl fmt::Display for Verdict {
 pub struct VerdictReport {
     pub verdict: Verdict,
     pub reasons: Vec<String>,
-    /// The minimum detectable effect on the primary outcome (2.8 × SE), when its SE is known.
+    /// The minimum detectable effect on the primary outcome ((t₀.₉₇₅ + t₀.₈₀) × SE), when its SE is known.
     pub primary_mde: Option<f64>,
 }
 
@@ -178,8 +242,9 @@ pub fn verdict(primary: &OutcomeEffect, guardrails: &[OutcomeEffect]) -> Verdict
         );
         reasons.push(format!(
             "not enough evidence: with these data the smallest effect detectable with 80% power at the 5% level is \
-             about {:.3} (2.8 × SE)",
-            primary.effect.mde()
+             about {:.3} ({:.1} × SE)",
+            primary.effect.mde(),
+            primary.effect.mde_multiplier()
         ));
         Verdict::KeepPiloting
     };
@@ -216,6 +281,8 @@ pub struct Balance {
     /// (mean of adopters − mean of others) / pooled standard deviation; infinite when the spread is zero but the
     /// means differ.
     pub std_diff: f64,
+    /// The share of random sitings of as many units that differ at least as much (a permutation test).
+    pub p_value: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,12 +292,16 @@ pub struct SiteSelection {
 }
 
 /// Compares adopters with the other units before the pilot. Most central pilots were sited in richer places, which
-/// flatters them: a standardised difference above [`STD_DIFF_WARNING`] gives a warning. Missing values are skipped;
-/// a characteristic with no values on one side is reported as such.
+/// flatters them. A characteristic is flagged when the difference is both large (a standardised difference above
+/// [`STD_DIFF_WARNING`]) and unlikely under random siting: a permutation test (the adopters' mean against that of
+/// [`PERMUTATIONS`] random sets of as many units from the same pool) with a p-value below [`SITE_SELECTION_ALPHA`]
+/// divided by the number of characteristics (Bonferroni), so that randomly sited pilots are flagged at most 5% of
+/// the time. Missing values are skipped; a characteristic with no values on one side is reported as such.
 pub fn site_selection(covariates: &[Covariate]) -> SiteSelection {
     let mut balances = Vec::new();
     let mut warnings = Vec::new();
-    for c in covariates {
+    let level = SITE_SELECTION_ALPHA / covariates.len().max(1) as f64;
+    for (index, c) in covariates.iter().enumerate() {
         let a: Vec<f64> = c.adopters.iter().copied().filter(|x| x.is_finite()).collect();
         let o: Vec<f64> = c.others.iter().copied().filter(|x| x.is_finite()).collect();
         if a.is_empty() || o.is_empty() {
@@ -251,11 +322,12 @@ pub fn site_selection(covariates: &[Covariate]) -> SiteSelection {
         } else {
             f64::INFINITY.copysign(ma - mo)
         };
-        if std_diff.abs() > STD_DIFF_WARNING {
+        let p_value = permutation_p_value(&a, &o, index as u64);
+        if std_diff.abs() > STD_DIFF_WARNING && p_value < level {
             warnings.push(format!(
                 "site selection: adopters differed before the pilot in {}: mean {ma:.3} against {mo:.3} for the \
-                 others (standardised difference {std_diff:+.2}, above {STD_DIFF_WARNING}); the comparison may flatter \
-                 or understate the pilot",
+                 others (standardised difference {std_diff:+.2}; random siting differs this much with p = \
+                 {p_value:.4}); the comparison may flatter or understate the pilot",
                 c.name
             ));
         }
@@ -264,9 +336,31 @@ pub fn site_selection(covariates: &[Covariate]) -> SiteSelection {
             mean_adopters: ma,
             mean_others: mo,
             std_diff,
+            p_value,
         });
     }
     SiteSelection { balances, warnings }
+}
+
+/// The permutation p-value of `|mean(adopters) − mean(others)|`: the share of random splits of the pooled values
+/// (with the observed split counted once) whose difference is at least as large. Seeded, so a report is repeatable.
+fn permutation_p_value(adopters: &[f64], others: &[f64], stream: u64) -> f64 {
+    let mut pool: Vec<f64> = adopters.iter().chain(others).copied().collect();
+    let (k, n) = (adopters.len(), pool.len());
+    let total: f64 = pool.iter().sum();
+    let gap = |sum_a: f64| (sum_a / k as f64 - (total - sum_a) / (n - k) as f64).abs();
+    let observed = gap(adopters.iter().sum());
+    // A relative tolerance, so that splits equal to the observed one up to rounding count as "as large".
+    let threshold = observed - 1e-9 * observed.abs().max(1.0);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x517E_5E1E ^ stream);
+    let mut as_large = 0_usize;
+    for _ in 0..PERMUTATIONS {
+        let (chosen, _) = pool.partial_shuffle(&mut rng, k);
+        if gap(chosen.iter().sum()) >= threshold {
+            as_large += 1;
+        }
+    }
+    (1 + as_large) as f64 / (1 + PERMUTATIONS) as f64
 }
 
 /// Mean and sample variance (0 for a single value).
