@@ -1,5 +1,7 @@
-//! Durable intake throughput: Open311 `POST requests` over loopback (parse, key check, locate, route, one committed
-//! transaction per case) beside the raw insert rate of the same rows into the same SQLite file, in the same run.
+//! Durable intake throughput: Open311 `POST requests` over loopback (parse, key check, locate, route, and the write,
+//! answered only after the transaction holding the case commits) beside the raw insert rate of the same rows into the
+//! same SQLite file, in the same run. Both go through `Store::insert_case_with_access`, so both are group-committed
+//! the same way (one writer batches the cases that arrive while the previous batch commits) with the same durability.
 //!
 //! Run with `cargo bench -p server --bench intake` (or `bench/intake/run.sh`). Prints cases/s for both, their ratio
 //! and the latency percentiles of the HTTP path. Settings: INTAKE_REQUESTS (default 4000), INTAKE_CONNECTIONS (16).
@@ -164,8 +166,8 @@ async fn run() {
     let http_secs = started.elapsed().as_secs_f64();
     latencies.sort();
 
-    // Raw: the same rows (case, reporter, created event, access facts), one committed transaction each, with the
-    // same concurrency, into the same file.
+    // Raw: the same rows (case, reporter, created event, access facts), each call returning after its commit, with
+    // the same concurrency, into the same file, through the same group-committing writer.
     let now = time::OffsetDateTime::now_utc();
     let record = |i: usize| {
         let (unit, (lat, lon)) = VILLAGES[i % 2];

@@ -7,7 +7,7 @@ use domain::{CaseId, UnitCode};
 use sqlx::Row;
 
 use crate::cases::insert_cases_in;
-use crate::{NewCaseRecord, Store, StoreError};
+use crate::{NewCaseRecord, Store, StoreError, batch_rows, placeholders};
 
 /// A stored account. `role` and `scope` are checked by `domain::access` when the server loads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,29 +231,24 @@ impl Store {
     }
 
     /// Stores a case, its log and its access facts in one transaction; returns after the commit.
+    ///
+    /// On SQLite, concurrent calls are group-committed by one writer task (see `intake.rs`): each still returns only
+    /// after the transaction holding its case commits.
     pub async fn insert_case_with_access(
         &self,
         record: &NewCaseRecord,
         access: &CaseAccessRow,
     ) -> Result<CaseId, StoreError> {
+        if let Some(writer) = &self.intake {
+            return writer.insert(record, access).await;
+        }
         let mut tx = self.pool.begin().await?;
         let ids = insert_cases_in(&mut tx, std::slice::from_ref(record)).await?;
         let id = ids
             .first()
             .copied()
             .ok_or_else(|| StoreError::Corrupt("insert returned no id".into()))?;
-        sqlx::query(
-            "INSERT INTO case_access (case_id, reporter_account, complained_unit, complained_office, token, api_key) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(&access.reporter_account)
-        .bind(access.complained_unit.as_ref().map(UnitCode::as_str))
-        .bind(&access.complained_office)
-        .bind(&access.token)
-        .bind(&access.api_key)
-        .execute(&mut *tx)
-        .await?;
+        insert_access_in(&mut tx, &[(id, access)]).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -310,4 +305,30 @@ impl Store {
         .await?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
+}
+
+/// Inserts the access facts of new cases, in multi-row statements.
+pub(crate) async fn insert_access_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[(CaseId, &CaseAccessRow)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(batch_rows(6)) {
+        let sql = format!(
+            "INSERT INTO case_access (case_id, reporter_account, complained_unit, complained_office, token, api_key) \
+             VALUES {}",
+            placeholders(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, access) in chunk {
+            q = q
+                .bind(*id)
+                .bind(access.reporter_account.clone())
+                .bind(access.complained_unit.as_ref().map(|u| u.as_str().to_string()))
+                .bind(access.complained_office.clone())
+                .bind(access.token.clone())
+                .bind(access.api_key.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@
 mod accounts;
 mod cases;
 mod error;
+mod intake;
 mod policy;
 mod public;
 mod territory;
@@ -36,6 +37,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's group-committing writer of new cases (`None` on PostgreSQL, which takes concurrent writers).
+    intake: Option<intake::IntakeWriter>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -78,7 +81,8 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, backend })
+        let intake = (backend == Backend::Sqlite).then(|| intake::IntakeWriter::start(pool.clone()));
+        Ok(Store { pool, backend, intake })
     }
 
     pub fn backend(&self) -> Backend {
