@@ -8,6 +8,8 @@ use clap::ValueEnum;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+mod panel_csv;
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ControlArg {
     Never,
@@ -198,179 +200,6 @@ struct Columns {
     cluster: Vec<Vec<u8>>,
 }
 
-/// Powers of ten exactly representable as f64.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
-    1e21, 1e22,
-];
-
-/// Plain decimal integer (`-?[0-9]+`, at most 18 digits); anything else is `None`
-/// and goes to [`parse_i64`].
-fn fast_i64(field: &[u8]) -> Option<i64> {
-    let (neg, digits) = match field.first() {
-        Some(b'-') => (true, &field[1..]),
-        Some(b'+') => (false, &field[1..]),
-        _ => (false, field),
-    };
-    if digits.is_empty() || digits.len() > 18 {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &b in digits {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        v = v * 10 + i64::from(d);
-    }
-    Some(if neg { -v } else { v })
-}
-
-/// Decimal number `-?digits[.digits][e±digits]` by Clinger's fast path: when the
-/// digits form an integer m ≤ 2⁵³ and the decimal exponent |e| ≤ 22, m and 10^|e| are
-/// exact doubles and one IEEE multiplication or division rounds correctly, so the
-/// result is bit-identical to `str::parse::<f64>`. Anything else is `None` and goes
-/// to [`parse_f64`].
-fn fast_f64(field: &[u8]) -> Option<f64> {
-    let (neg, rest) = match field.first() {
-        Some(b'-') => (true, &field[1..]),
-        Some(b'+') => (false, &field[1..]),
-        _ => (false, field),
-    };
-    let mut m: u64 = 0;
-    let mut digits = 0usize;
-    let mut exp: i64 = 0;
-    let mut i = 0;
-    while i < rest.len() && rest[i].is_ascii_digit() {
-        m = m * 10 + u64::from(rest[i] - b'0');
-        digits += 1;
-        i += 1;
-        if digits > 19 {
-            return None;
-        }
-    }
-    let int_digits = digits;
-    let mut frac_digits = 0usize;
-    if i < rest.len() && rest[i] == b'.' {
-        i += 1;
-        while i < rest.len() && rest[i].is_ascii_digit() {
-            m = m * 10 + u64::from(rest[i] - b'0');
-            digits += 1;
-            frac_digits += 1;
-            i += 1;
-            if digits > 19 {
-                return None;
-            }
-        }
-        exp -= frac_digits as i64;
-    }
-    if int_digits + frac_digits == 0 {
-        return None;
-    }
-    if i < rest.len() && (rest[i] == b'e' || rest[i] == b'E') {
-        i += 1;
-        let (eneg, erest) = match rest.get(i) {
-            Some(b'-') => (true, i + 1),
-            Some(b'+') => (false, i + 1),
-            _ => (false, i),
-        };
-        i = erest;
-        let start = i;
-        let mut e: i64 = 0;
-        while i < rest.len() && rest[i].is_ascii_digit() {
-            e = e * 10 + i64::from(rest[i] - b'0');
-            i += 1;
-            if i - start > 4 {
-                return None;
-            }
-        }
-        if i == start {
-            return None;
-        }
-        exp += if eneg { -e } else { e };
-    }
-    if i != rest.len() || m > (1u64 << 53) || exp.abs() > 22 {
-        return None;
-    }
-    let v = m as f64;
-    let v = if exp >= 0 {
-        v * POW10[exp as usize]
-    } else {
-        v / POW10[(-exp) as usize]
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// The fast path of [`parse_lines`] for unquoted CSV: splits lines and fields by
-/// hand and reads numbers with [`fast_i64`] / [`fast_f64`], without per-row
-/// allocations. Returns `None` on anything unusual (a field count other than the
-/// header's, a number it does not read, a non-numeric unit id, a cluster column),
-/// and the caller then parses the chunk with [`parse_lines`], which also gives the
-/// error messages.
-fn fast_parse_lines(body: &[u8], pos: &Positions, fields: usize) -> Option<Columns> {
-    if pos.cluster.is_some() {
-        return None;
-    }
-    let rows = body.iter().filter(|&&b| b == b'\n').count() + 1;
-    let mut out = Columns {
-        unit: Vec::with_capacity(rows),
-        time: Vec::with_capacity(rows),
-        group: Vec::with_capacity(rows),
-        outcome: Vec::with_capacity(rows),
-        covariates: vec![Vec::with_capacity(rows); pos.covariates.len()],
-        cluster: Vec::new(),
-    };
-    // Which role each column plays: 0 none, 1 unit, 2 time, 3 group, 4 outcome,
-    // 5 + k covariate k.
-    let mut role = vec![0usize; fields];
-    let roles = [(1, pos.unit), (2, pos.time), (3, pos.group), (4, pos.outcome)]
-        .into_iter()
-        .chain(pos.covariates.iter().enumerate().map(|(k, &p)| (5 + k, p)));
-    for (r, p) in roles {
-        let slot = role.get_mut(p)?;
-        // A column used twice: leave it to the general path.
-        if *slot != 0 {
-            return None;
-        }
-        *slot = r;
-    }
-    // A lone carriage return also ends a record for the csv crate: general path.
-    if body.contains(&b'\r') && body.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') {
-        return None;
-    }
-    let mut cov = vec![0.0; pos.covariates.len()];
-    for line in body.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            continue;
-        }
-        let (mut unit, mut time, mut group, mut outcome) = (0, 0, 0, 0.0);
-        let mut count = 0;
-        for field in line.split(|&b| b == b',') {
-            match *role.get(count)? {
-                0 => {}
-                1 => unit = fast_i64(field)?,
-                2 => time = fast_i64(field)?,
-                3 => group = fast_i64(field)?,
-                4 => outcome = fast_f64(field)?,
-                r => cov[r - 5] = fast_f64(field)?,
-            }
-            count += 1;
-        }
-        if count != fields {
-            return None;
-        }
-        out.unit.push(unit);
-        out.time.push(time);
-        out.group.push(group);
-        out.outcome.push(outcome);
-        for (c, &v) in out.covariates.iter_mut().zip(&cov) {
-            c.push(v);
-        }
-    }
-    Some(out)
-}
-
 /// Parses CSV lines without a header. `first_line` numbers the first line for error
 /// messages. Unit ids are numbers unless `intern` is given, which numbers each new
 /// name (the fallback for non-numeric ids).
@@ -432,6 +261,118 @@ fn parse_lines(
     Ok(out)
 }
 
+/// The fast path for plain numeric CSV without a cluster column: the body is cut at
+/// newlines into one chunk per thread, each chunk's lines are counted, and each chunk is
+/// parsed straight into its part of the final columns (see [`panel_csv`]). `None`
+/// sends the file to [`parse_lines`].
+fn fast_columns(body: &[u8], pos: &Positions, fields: usize) -> Option<Columns> {
+    use panel_csv::{Outputs, Role};
+    if pos.cluster.is_some() {
+        return None;
+    }
+    let mut roles = vec![Role::Skip; fields];
+    let assigned = [
+        (pos.unit, Role::Int(0)),
+        (pos.time, Role::Int(1)),
+        (pos.group, Role::Int(2)),
+        (pos.outcome, Role::Float(0)),
+    ]
+    .into_iter()
+    .chain(pos.covariates.iter().enumerate().map(|(k, &p)| (p, Role::Float(1 + k))));
+    for (p, role) in assigned {
+        let slot = roles.get_mut(p)?;
+        // A column used twice: leave it to the general path.
+        if *slot != Role::Skip {
+            return None;
+        }
+        *slot = role;
+    }
+
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let parts = if body.len() < (1 << 20) { 1 } else { threads };
+    let mut cuts = vec![0];
+    for c in 1..parts {
+        let target = body.len() * c / parts;
+        let cut = body[target..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(body.len(), |p| target + p + 1);
+        if cut > *cuts.last().unwrap_or(&0) && cut < body.len() {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(body.len());
+    let chunks: Vec<&[u8]> = cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect();
+    let lines: Vec<usize> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|&chunk| scope.spawn(move || panel_csv::count_lines(chunk)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
+    });
+    let total: usize = lines.iter().sum();
+
+    let mut ints = vec![vec![0i64; total]; 3];
+    let mut floats = vec![vec![0f64; total]; 1 + pos.covariates.len()];
+    /// Cuts `column` into consecutive parts of the given lengths.
+    fn split<'a, T>(mut column: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
+        lengths
+            .iter()
+            .map(|&len| {
+                let (head, tail) = std::mem::take(&mut column).split_at_mut(len);
+                column = tail;
+                head
+            })
+            .collect()
+    }
+    let mut int_parts: Vec<_> = ints.iter_mut().map(|c| split(c, &lines).into_iter()).collect();
+    let mut float_parts: Vec<_> = floats.iter_mut().map(|c| split(c, &lines).into_iter()).collect();
+    let outputs: Vec<Outputs<'_>> = (0..chunks.len())
+        .map(|_| Outputs {
+            ints: int_parts.iter_mut().filter_map(Iterator::next).collect(),
+            floats: float_parts.iter_mut().filter_map(Iterator::next).collect(),
+        })
+        .collect();
+    let roles = &roles;
+    let rows: Vec<Option<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .zip(outputs)
+            .map(|(&chunk, mut out)| scope.spawn(move || panel_csv::parse_into(chunk, roles, &mut out)))
+            .collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    });
+    let rows: Vec<usize> = rows.into_iter().collect::<Option<_>>()?;
+
+    // Empty lines leave gaps at the end of their chunk's part: close them.
+    if rows != lines {
+        let mut kept = 0;
+        let mut start = 0;
+        for (&r, &l) in rows.iter().zip(&lines) {
+            for column in &mut ints {
+                column.copy_within(start..start + r, kept);
+            }
+            for column in &mut floats {
+                column.copy_within(start..start + r, kept);
+            }
+            kept += r;
+            start += l;
+        }
+        ints.iter_mut().for_each(|c| c.truncate(kept));
+        floats.iter_mut().for_each(|c| c.truncate(kept));
+    }
+    let mut floats = floats.into_iter();
+    let mut ints = ints.into_iter();
+    Some(Columns {
+        unit: ints.next()?,
+        time: ints.next()?,
+        group: ints.next()?,
+        outcome: floats.next()?,
+        covariates: floats.collect(),
+        cluster: Vec::new(),
+    })
+}
+
 fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
     let file = args.data.display().to_string();
     let bytes = std::fs::read(&args.data).with_context(|| format!("reading {file}"))?;
@@ -455,89 +396,26 @@ fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
         covariates: args.covariates.iter().map(|c| find(c)).collect::<Result<_>>()?,
         cluster: args.cluster.as_deref().map(find).transpose()?,
     };
-    let header_fields = headers.len();
     let body = &bytes[body_start.min(bytes.len())..];
-    let first_line = 1 + bytes[..body_start.min(bytes.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64;
 
-    // Without quoted fields every newline ends a record: parse halves on two threads.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let chunks: Vec<(usize, usize)> = if body.contains(&b'"') || threads < 2 || body.len() < (1 << 20) {
-        vec![(0, body.len())]
-    } else {
-        let mut cuts = vec![0];
-        for c in 1..threads {
-            let target = body.len() * c / threads;
-            let cut = body[target..]
+    let columns = match fast_columns(body, &pos, headers.len()) {
+        Some(columns) => columns,
+        None => {
+            let first_line = 1 + bytes[..body_start.min(bytes.len())]
                 .iter()
-                .position(|&b| b == b'\n')
-                .map_or(body.len(), |p| target + p + 1);
-            if cut > *cuts.last().unwrap_or(&0) && cut < body.len() {
-                cuts.push(cut);
-            }
-        }
-        cuts.push(body.len());
-        cuts.windows(2).map(|w| (w[0], w[1])).collect()
-    };
-    let line_offsets: Vec<u64> = chunks
-        .iter()
-        .map(|&(a, _)| first_line + body[..a].iter().filter(|&&b| b == b'\n').count() as u64)
-        .collect();
-    let parsed: Vec<Result<Columns>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .zip(&line_offsets)
-            .map(|(&(a, b), &line)| {
-                let (pos, file) = (&pos, &file);
-                scope.spawn(move || match fast_parse_lines(&body[a..b], pos, header_fields) {
-                    Some(columns) => Ok(columns),
-                    None => parse_lines(&body[a..b], line, pos, args, file, None),
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("{file}: parser thread failed")))
-            })
-            .collect()
-    });
-    let columns = match parsed.into_iter().collect::<Result<Vec<Columns>>>() {
-        Ok(parts) if parts.len() == 1 => parts.into_iter().next().unwrap_or_default(),
-        Ok(parts) => {
-            let rows: usize = parts.iter().map(|p| p.unit.len()).sum();
-            let mut all = Columns {
-                unit: Vec::with_capacity(rows),
-                time: Vec::with_capacity(rows),
-                group: Vec::with_capacity(rows),
-                outcome: Vec::with_capacity(rows),
-                covariates: vec![Vec::with_capacity(rows); pos.covariates.len()],
-                cluster: Vec::new(),
-            };
-            for part in parts {
-                all.unit.extend(part.unit);
-                all.time.extend(part.time);
-                all.group.extend(part.group);
-                all.outcome.extend(part.outcome);
-                for (a, b) in all.covariates.iter_mut().zip(part.covariates) {
-                    a.extend(b);
-                }
-                all.cluster.extend(part.cluster);
-            }
-            all
-        }
-        Err(first_error) => {
-            // Non-numeric unit ids (e.g. codes): number them by first appearance.
-            let mut names = HashMap::new();
-            match parse_lines(body, first_line, &pos, args, &file, Some(&mut names)) {
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            match parse_lines(body, first_line, &pos, args, &file, None) {
                 Ok(columns) => columns,
-                Err(_) => return Err(first_error),
+                Err(first_error) => {
+                    // Non-numeric unit ids (e.g. codes): number them by first appearance.
+                    let mut names = HashMap::new();
+                    parse_lines(body, first_line, &pos, args, &file, Some(&mut names)).map_err(|_| first_error)?
+                }
             }
         }
     };
+    drop(bytes);
 
     let names = stats::ColumnNames {
         unit: args.unit.clone(),

@@ -277,7 +277,11 @@ fn combine(res: &AttGtResult, kind: AggregationKind, opts: &AggregationOptions) 
     let group: Vec<i64> = cols.iter().map(|&c| all_cells[c].group).collect();
     let time: Vec<i64> = cols.iter().map(|&c| all_cells[c].time).collect();
     let att: Vec<f64> = cols.iter().map(|&c| all_cells[c].att).collect();
-    let share = |g: i64| prep.unit_group.iter().filter(|&&x| x == g).count() as f64 / n as f64;
+    let mut sizes = vec![0usize; res.group_values.len()];
+    for &q in &res.unit_group_index {
+        sizes[q] += 1;
+    }
+    let share = |g: i64| res.group_values.binary_search(&g).map_or(0, |q| sizes[q]) as f64 / n as f64;
     let pg: Vec<f64> = group.iter().map(|&g| share(g)).collect();
     let input = Input {
         group,

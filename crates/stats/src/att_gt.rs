@@ -9,7 +9,7 @@
 
 use crate::bootstrap::{Bootstrap, Draws, draw, summarize};
 use crate::error::StatsError;
-use crate::estimators::{CellFailure, Method, Pscore, propensity, unconditional, with_covariates};
+use crate::estimators::{CellFailure, Design, Method, Scratch, unconditional, with_covariates};
 use crate::logit::GlmRule;
 use crate::panel::{Panel, Prepared};
 use rayon::prelude::*;
@@ -231,18 +231,14 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
     let mut inf = vec![0.0; n * k];
     let ones = vec![1.0; n];
 
-    // With never-treated controls and time-invariant covariates, every cell of a
-    // group has the same units and design, hence the same propensity score: fit it
-    // once per group (csdid caches it the same way).
+    // With never-treated controls every cell of a group has the same units, and with
+    // time-invariant covariates the same design, hence the same propensity score and
+    // control regression matrix: gather and fit them once per group.
     let time_invariant = prep.x.iter().all(|x| {
         let first = &x[..n];
         x.chunks(n.max(1)).all(|period| period == first)
     });
-    let cache: Vec<(i64, Result<Pscore, CellFailure>)> = if !prep.x.is_empty()
-        && cfg.method != Method::Or
-        && cfg.control == ControlGroup::NeverTreated
-        && time_invariant
-    {
+    let shared: Vec<(i64, GroupCells)> = if cfg.control == ControlGroup::NeverTreated {
         prep.groups
             .par_iter()
             .map(|&g| {
@@ -250,10 +246,23 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
                     .filter(|&i| prep.unit_group[i] == g || prep.unit_group[i] == 0)
                     .collect();
                 let d: Vec<bool> = members.iter().map(|&i| prep.unit_group[i] == g).collect();
-                let xs: Vec<Vec<f64>> = prep.x.iter().map(|x| members.iter().map(|&i| x[i]).collect()).collect();
-                let mut columns: Vec<&[f64]> = vec![&ones[..members.len()]];
-                columns.extend(xs.iter().map(|v| v.as_slice()));
-                (g, propensity(&d, &columns, cfg.glm_rule))
+                let mut cells = GroupCells {
+                    members,
+                    d,
+                    x: Vec::new(),
+                    design: None,
+                };
+                if time_invariant && !prep.x.is_empty() {
+                    cells.x = prep
+                        .x
+                        .iter()
+                        .map(|x| cells.members.iter().map(|&i| x[i]).collect())
+                        .collect();
+                    let mut columns: Vec<&[f64]> = vec![&ones[..cells.members.len()]];
+                    columns.extend(cells.x.iter().map(|v| v.as_slice()));
+                    cells.design = Some(Design::new(&cells.d, &columns, cfg.method, cfg.glm_rule));
+                }
+                (g, cells)
             })
             .collect()
     } else {
@@ -262,9 +271,9 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
     let outs: Vec<CellOut> = inf
         .par_chunks_mut(n.max(1))
         .zip(plans.par_iter())
-        .map(|(column, plan)| {
-            let cached = cache.iter().find(|(g, _)| *g == plan.group).map(|(_, p)| p);
-            estimate_cell(&prep, cfg, plan, column, &ones, cached)
+        .map_init(CellScratch::default, |scratch, (column, plan)| {
+            let shared = shared.iter().find(|(g, _)| *g == plan.group).map(|(_, s)| s);
+            estimate_cell(&prep, cfg, plan, column, &ones, shared, scratch)
         })
         .collect();
 
@@ -308,7 +317,7 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
                 .collect();
             let mut basis: Vec<&[f64]> = inf.chunks_exact(n.max(1)).take(k).collect();
             basis.extend(indicators.iter().map(Vec::as_slice));
-            let d = draw(&basis, cluster, boot);
+            let d = draw(&basis, cluster, Some(&unit_group_index), boot);
             drop(basis);
             let br = summarize(d.mat.as_ref().subcols(0, k), d.rows, d.n, cfg.alpha);
             draws = Some(d);
@@ -330,7 +339,7 @@ pub fn att_gt(panel: &Panel, cfg: &AttGtConfig) -> Result<AttGtResult, StatsErro
         };
     }
 
-    let pretest = wald_pretest(&cells, &plans, &inf, n, cfg, cluster, &mut warnings);
+    let pretest = wald_pretest(&cells, &plans, &inf, n, cfg, cluster, &unit_group_index, &mut warnings);
 
     Ok(AttGtResult {
         cells,
@@ -368,13 +377,35 @@ pub(crate) fn analytic_se(psi: &[f64], cluster: Option<&[usize]>) -> Option<f64>
     (se.is_finite() && se > 0.0).then_some(se)
 }
 
+/// The units of the cells of one group, and with time-invariant covariates their
+/// design and its fits (see [`Design`]).
+struct GroupCells {
+    members: Vec<usize>,
+    d: Vec<bool>,
+    /// Covariates over `members` (empty unless time-invariant).
+    x: Vec<Vec<f64>>,
+    design: Option<Design>,
+}
+
+/// Buffers one thread reuses across cells.
+#[derive(Default)]
+struct CellScratch {
+    members: Vec<usize>,
+    d: Vec<bool>,
+    x: Vec<Vec<f64>>,
+    dy: Vec<f64>,
+    inf: Vec<f64>,
+    estimator: Scratch,
+}
+
 fn estimate_cell(
     prep: &Prepared,
     cfg: &AttGtConfig,
     plan: &Plan,
     column: &mut [f64],
     ones: &[f64],
-    cached: Option<&Result<Pscore, CellFailure>>,
+    shared: Option<&GroupCells>,
+    scratch: &mut CellScratch,
 ) -> CellOut {
     let n = prep.n();
     let g = plan.group;
@@ -385,12 +416,27 @@ fn estimate_cell(
             warning: None,
         };
     }
-    let members: Vec<usize> = (0..n)
-        .filter(|&i| {
-            let gi = prep.unit_group[i];
-            gi == g || gi == 0 || plan.control_threshold.is_some_and(|th| gi > th && gi != g)
-        })
-        .collect();
+    let CellScratch {
+        members,
+        d,
+        x,
+        dy,
+        inf,
+        estimator,
+    } = scratch;
+    let (members, d): (&[usize], &[bool]) = match shared {
+        Some(s) => (&s.members, &s.d),
+        None => {
+            members.clear();
+            members.extend((0..n).filter(|&i| {
+                let gi = prep.unit_group[i];
+                gi == g || gi == 0 || plan.control_threshold.is_some_and(|th| gi > th && gi != g)
+            }));
+            d.clear();
+            d.extend(members.iter().map(|&i| prep.unit_group[i] == g));
+            (members, d)
+        }
+    };
     let fail = |column: &mut [f64], why: String| {
         column.iter_mut().for_each(|v| *v = f64::NAN);
         CellOut {
@@ -403,33 +449,47 @@ fn estimate_cell(
     }
     let post = &prep.y[plan.time_idx * n..(plan.time_idx + 1) * n];
     let base = &prep.y[plan.base_idx * n..(plan.base_idx + 1) * n];
-    let dy: Vec<f64> = members.iter().map(|&i| post[i] - base[i]).collect();
-    let d: Vec<bool> = members.iter().map(|&i| prep.unit_group[i] == g).collect();
+    dy.clear();
+    dy.extend(members.iter().map(|&i| post[i] - base[i]));
     let result = if prep.x.is_empty() {
-        unconditional(&dy, &d, cfg.method).map(|e| (e, true))
+        unconditional(dy, d, cfg.method).map(|e| {
+            inf.clear();
+            inf.extend_from_slice(&e.inf);
+            (e.att, true)
+        })
     } else {
-        let earlier = plan.time_idx.min(plan.base_idx);
-        let xs: Vec<Vec<f64>> = prep
-            .x
-            .iter()
-            .map(|x| {
-                let xp = &x[earlier * n..(earlier + 1) * n];
-                members.iter().map(|&i| xp[i]).collect()
-            })
-            .collect();
+        inf.clear();
+        inf.resize(members.len(), 0.0);
+        let local;
+        let (xs, design) = match shared.and_then(|s| s.design.as_ref().map(|design| (&s.x, design))) {
+            Some((xs, design)) => (xs, design),
+            None => {
+                let earlier = plan.time_idx.min(plan.base_idx);
+                x.resize_with(prep.x.len(), Vec::new);
+                for (dst, src) in x.iter_mut().zip(&prep.x) {
+                    let xp = &src[earlier * n..(earlier + 1) * n];
+                    dst.clear();
+                    dst.extend(members.iter().map(|&i| xp[i]));
+                }
+                let mut columns: Vec<&[f64]> = vec![&ones[..members.len()]];
+                columns.extend(x.iter().map(|v| v.as_slice()));
+                local = Design::new(d, &columns, cfg.method, cfg.glm_rule);
+                (&*x, &local)
+            }
+        };
         let mut columns: Vec<&[f64]> = vec![&ones[..members.len()]];
         columns.extend(xs.iter().map(|v| v.as_slice()));
-        with_covariates(&dy, &d, &columns, cfg.method, cfg.glm_rule, cached)
+        with_covariates(dy, d, &columns, cfg.method, design, inf, estimator)
     };
     match result {
         Err(CellFailure(why)) => fail(column, why),
-        Ok((est, converged)) if est.att.is_finite() => {
+        Ok((att, converged)) if att.is_finite() => {
             let scale = n as f64 / members.len() as f64;
-            for (&i, v) in members.iter().zip(&est.inf) {
+            for (&i, v) in members.iter().zip(inf.iter()) {
                 column[i] = scale * v;
             }
             CellOut {
-                att: est.att,
+                att,
                 warning: (!converged)
                     .then(|| format!("glm algorithm did not converge for group {g} in time period {t}.")),
             }
@@ -440,6 +500,7 @@ fn estimate_cell(
 
 /// did's Wald pre-test: W = n · θ' V⁻¹ θ over pre-treatment cells with positive
 /// variance, V = Ψ'Ψ / n (analytic, also with a bootstrap, as in did 2.5).
+#[allow(clippy::too_many_arguments)]
 fn wald_pretest(
     cells: &[Cell],
     plans: &[Plan],
@@ -447,6 +508,7 @@ fn wald_pretest(
     n: usize,
     cfg: &AttGtConfig,
     cluster: Option<&[usize]>,
+    unit_group_index: &[usize],
     warnings: &mut Vec<String>,
 ) -> Option<Pretest> {
     // did suppresses the test when clustering beyond the unit with a bootstrap.
@@ -463,8 +525,57 @@ fn wald_pretest(
         }
         s
     };
-    let cov = |a: usize, b: usize| -> f64 {
+    let candidates: Vec<usize> = (0..cells.len())
+        .filter(|&c| cells[c].group - cfg.anticipation > cells[c].time)
+        .filter(|&c| !plans[c].base_zero)
+        .collect();
+    // A cell's influence function vanishes outside its group and its comparison units:
+    // without clusters each covariance runs only over the units of the groups where
+    // both cells can be non-zero, in unit order. The products left out are exact zeros,
+    // so the sums are those over all units.
+    let groups = unit_group_index.iter().copied().max().map_or(0, |m| m + 1);
+    let sparse = cluster.is_none() && groups <= 64 && unit_group_index.len() == n;
+    let support: Vec<u64> = candidates
+        .par_iter()
+        .map(|&c| {
+            if !sparse {
+                return u64::MAX;
+            }
+            let mut mask = 0u64;
+            for (v, &q) in column(c).iter().zip(unit_group_index) {
+                if *v != 0.0 || v.is_nan() {
+                    mask |= 1 << q;
+                }
+            }
+            mask
+        })
+        .collect();
+    let mut masks: Vec<u64> = Vec::new();
+    if sparse {
+        for (a, &sa) in support.iter().enumerate() {
+            for &sb in &support[..=a] {
+                masks.push(sa & sb);
+            }
+        }
+        masks.sort_unstable();
+        masks.dedup();
+    }
+    let units_of: Vec<(u64, Vec<usize>)> = masks
+        .par_iter()
+        .map(|&mask| {
+            let units = (0..n).filter(|&i| (mask >> unit_group_index[i]) & 1 == 1).collect();
+            (mask, units)
+        })
+        .collect();
+    let cov = |a: usize, b: usize, mask: u64| -> f64 {
         match cluster {
+            None if sparse => {
+                let units = units_of
+                    .binary_search_by_key(&mask, |(m, _)| *m)
+                    .map_or(&[][..], |k| &units_of[k].1[..]);
+                let (ca, cb) = (column(a), column(b));
+                units.iter().map(|&i| ca[i] * cb[i]).sum::<f64>() / n as f64
+            }
             None => column(a).iter().zip(column(b)).map(|(x, y)| x * y).sum::<f64>() / n as f64,
             Some(_) => {
                 let (sa, sb) = (cluster_sums(a), cluster_sums(b));
@@ -472,15 +583,16 @@ fn wald_pretest(
             }
         }
     };
-    let pre: Vec<usize> = (0..cells.len())
-        .into_par_iter()
-        .filter(|&c| cells[c].group - cfg.anticipation > cells[c].time)
-        .filter(|&c| !plans[c].base_zero)
-        .filter(|&c| {
-            let v = cov(c, c);
+    let kept: Vec<(usize, u64)> = candidates
+        .par_iter()
+        .zip(&support)
+        .filter(|&(&c, &mask)| {
+            let v = cov(c, c, mask);
             v.is_finite() && v > 0.0
         })
+        .map(|(&c, &mask)| (c, mask))
         .collect();
+    let pre: Vec<usize> = kept.iter().map(|&(c, _)| c).collect();
     if pre.is_empty() {
         warnings.push("No pre-treatment periods available for the Wald pre-test of parallel trends.".into());
         return None;
@@ -488,7 +600,10 @@ fn wald_pretest(
     let q = pre.len();
     let mut v = vec![0.0; q * q];
     let pairs: Vec<(usize, usize)> = (0..q).flat_map(|a| (0..=a).map(move |b| (a, b))).collect();
-    let values: Vec<f64> = pairs.par_iter().map(|&(a, b)| cov(pre[a], pre[b])).collect();
+    let values: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(a, b)| cov(pre[a], pre[b], kept[a].1 & kept[b].1))
+        .collect();
     for (&(a, b), &x) in pairs.iter().zip(&values) {
         v[a * q + b] = x;
         v[b * q + a] = x;

@@ -47,13 +47,30 @@ fn block_seed(seed: u64, block: u64) -> u64 {
 }
 
 /// `numpy.quantile(..., method="inverted_cdf")` (R `quantile(type = 1)`) of sorted data.
+#[cfg(test)]
 pub(crate) fn quantile_inverted_cdf(sorted: &[f64], p: f64) -> f64 {
     let n = sorted.len();
     if n == 0 {
         return f64::NAN;
     }
+    sorted[inverted_cdf_rank(n, p)]
+}
+
+/// The index in sorted order of the `p` quantile of n values (`inverted_cdf`).
+fn inverted_cdf_rank(n: usize, p: f64) -> usize {
     let k = (p * n as f64).ceil() as usize;
-    sorted[k.clamp(1, n) - 1]
+    k.clamp(1, n) - 1
+}
+
+/// [`quantile_inverted_cdf`] without sorting: the order statistic it picks, found by
+/// selection (the same value, since values equal under `total_cmp` are identical).
+/// Reorders `data`; only the part before the selected index is left for a smaller rank.
+fn select_quantile(data: &mut [f64], p: f64) -> f64 {
+    if data.is_empty() {
+        return f64::NAN;
+    }
+    let rank = inverted_cdf_rank(data.len(), p);
+    *data.select_nth_unstable_by(rank, f64::total_cmp).1
 }
 
 /// Bootstrap draws of a set of influence functions: `reps × columns`, each entry
@@ -80,6 +97,9 @@ fn spread(byte: u64) -> u64 {
     ((m + 0x7F7F_7F7F_7F7F_7F7F) >> 7) & 0x0101_0101_0101_0101
 }
 
+/// Units per work item of the draw product (a multiple of `TABLES · TABLE_UNITS`).
+const ITEM_UNITS: usize = 4096;
+
 /// Draws the multipliers and multiplies them into `inf` (units × columns). With
 /// `cluster`, the influence functions are first summed within clusters and one
 /// multiplier is drawn per cluster (Callaway & Sant'Anna 2021, Remark 10).
@@ -90,7 +110,14 @@ fn spread(byte: u64) -> u64 {
 /// adds the entry its 8 sign bits select. That is ~8× fewer additions than the
 /// dense product, with the same multipliers (unit i of chunk c takes its bits from
 /// the `c`-th stream, draw r from bit r mod 64 of its (r / 64)-th word; bit 1 is +1).
-pub(crate) fn draw(inf: &[&[f64]], cluster: Option<&[usize]>, boot: Bootstrap) -> Draws {
+///
+/// Influence functions are sparse: a cell's is zero outside its group and its
+/// comparison units. Units are therefore taken block by block, a block being the units
+/// of one value of `blocks` (each unit's group; ignored with `cluster`), and each block
+/// only enters the columns that are not identically zero on it. The work items (a run
+/// of a block's units × a tile of its columns) are fixed by the data, not by the
+/// number of threads, and are summed in a fixed order: the draws depend on the seed only.
+pub(crate) fn draw(inf: &[&[f64]], cluster: Option<&[usize]>, blocks: Option<&[usize]>, boot: Bootstrap) -> Draws {
     let n = inf.first().map_or(0, |c| c.len());
     let k = inf.len();
     let summed: Vec<Vec<f64>>;
@@ -114,7 +141,28 @@ pub(crate) fn draw(inf: &[&[f64]], cluster: Option<&[usize]>, boot: Bootstrap) -
     let reps = boot.reps.max(1);
     let scale = (rows as f64).sqrt() / rows as f64;
     let words = reps.div_ceil(64);
-    let blocks = rows.div_ceil(TABLE_UNITS);
+
+    // The blocks of rows, each with the columns not identically zero on it.
+    let block_rows: Vec<Vec<usize>> = match blocks {
+        Some(labels) if cluster.is_none() && labels.len() == rows => {
+            let nb = labels.iter().copied().max().map_or(0, |m| m + 1);
+            let mut out = vec![Vec::new(); nb];
+            for (i, &b) in labels.iter().enumerate() {
+                out[b].push(i);
+            }
+            out.retain(|b| !b.is_empty());
+            out
+        }
+        _ => vec![(0..rows).collect()],
+    };
+    let block_cols: Vec<Vec<usize>> = block_rows
+        .par_iter()
+        .map(|units| {
+            (0..k)
+                .filter(|&j| units.iter().any(|&i| psi[j][i] != 0.0 || psi[j][i].is_nan()))
+                .collect()
+        })
+        .collect();
 
     // The sign bits: `bits[i * words + w]` for unit i, from its chunk's stream.
     let mut bits = vec![0u64; rows * words];
@@ -122,80 +170,92 @@ pub(crate) fn draw(inf: &[&[f64]], cluster: Option<&[usize]>, boot: Bootstrap) -
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(block_seed(boot.seed, c as u64));
         chunk.iter_mut().for_each(|w| *w = rng.next_u64());
     });
-    // Transposed to one byte per (block of 8 units, draw): `index[b * reps + r]`,
-    // bit u set when unit 8b + u has sign +1 in draw r.
-    let mut index = vec![0u8; blocks * reps];
-    index.par_chunks_mut(reps).enumerate().for_each(|(b, out)| {
-        let units = TABLE_UNITS.min(rows - b * TABLE_UNITS);
-        for w in 0..words {
-            for byte in 0..8 {
-                let r0 = w * 64 + byte * 8;
-                if r0 >= reps {
-                    break;
+    // Per block, transposed to one byte per (run of 8 of its units, draw):
+    // `index[b][t * reps + r]`, bit u set when unit u of run t has sign +1 in draw r.
+    let index: Vec<Vec<u8>> = block_rows
+        .par_iter()
+        .map(|units| {
+            let mut out = vec![0u8; units.len().div_ceil(TABLE_UNITS) * reps];
+            for (run, out) in units.chunks(TABLE_UNITS).zip(out.chunks_mut(reps)) {
+                for w in 0..words {
+                    for byte in 0..8 {
+                        let r0 = w * 64 + byte * 8;
+                        if r0 >= reps {
+                            break;
+                        }
+                        let mut packed = 0u64;
+                        for (u, &i) in run.iter().enumerate() {
+                            packed |= spread((bits[i * words + w] >> (byte * 8)) & 0xFF) << u;
+                        }
+                        let bytes = packed.to_le_bytes();
+                        let m = (reps - r0).min(8);
+                        out[r0..r0 + m].copy_from_slice(&bytes[..m]);
+                    }
                 }
-                let mut packed = 0u64;
-                for u in 0..units {
-                    let word = bits[(b * TABLE_UNITS + u) * words + w];
-                    packed |= spread((word >> (byte * 8)) & 0xFF) << u;
-                }
-                let bytes = packed.to_le_bytes();
-                let m = (reps - r0).min(8);
-                out[r0..r0 + m].copy_from_slice(&bytes[..m]);
             }
-        }
-    });
+            out
+        })
+        .collect();
     drop(bits);
 
-    // Column tiles in parallel; within a tile the sums run over units in a fixed
-    // order, so the draws depend on the seed only.
-    // Tiles of at most TILE columns, as many as a multiple of the threads and of
-    // nearly equal width, so that the threads finish together.
-    let threads = rayon::current_num_threads().max(1);
-    let count = k.div_ceil(TILE).div_ceil(threads).max(1) * threads;
-    let count = count.min(k.max(1));
-    let tiles: Vec<(usize, usize)> = (0..count)
-        .map(|t| (t * k / count, (t + 1) * k / count - t * k / count))
-        .filter(|&(_, w)| w > 0)
-        .collect();
+    // Work items: runs of ITEM_UNITS units of a block × tiles of its columns, the
+    // tiles of nearly equal width (at most TILE).
+    let mut items: Vec<(usize, usize, usize, &[usize])> = Vec::new();
+    for (b, (units, cols)) in block_rows.iter().zip(&block_cols).enumerate() {
+        if cols.is_empty() {
+            continue;
+        }
+        let count = cols.len().div_ceil(TILE);
+        let tiles: Vec<&[usize]> = (0..count)
+            .map(|t| &cols[t * cols.len() / count..(t + 1) * cols.len() / count])
+            .collect();
+        for start in (0..units.len()).step_by(ITEM_UNITS) {
+            let end = (start + ITEM_UNITS).min(units.len());
+            for &tile in &tiles {
+                items.push((b, start, end, tile));
+            }
+        }
+    }
     // The loops are plain element-wise additions; dispatching through pulp lets the
     // compiler vectorise them for the CPU at hand (AVX2 / AVX-512), which changes
     // no result (each element's additions happen in the same order).
     let arch = faer::traits::pulp::Arch::new();
-    let parts: Vec<Vec<f64>> = tiles
+    let parts: Vec<Vec<f64>> = items
         .par_iter()
-        .map(|&(j0, w)| {
+        .map(|&(b, start, end, cols)| {
             arch.dispatch(TileOp {
                 psi: &psi,
-                index: &index,
-                rows,
+                cols,
+                units: &block_rows[b][start..end],
+                index: &index[b][start / TABLE_UNITS * reps..end.div_ceil(TABLE_UNITS) * reps],
                 reps,
-                blocks,
-                j0,
-                w,
             })
         })
         .collect();
-    let mut mat = Mat::<f64>::zeros(reps, k);
-    for (&(j0, w), acc) in tiles.iter().zip(&parts) {
-        for jj in 0..w {
-            for r in 0..reps {
-                mat[(r, j0 + jj)] = scale * acc[r * w + jj];
+    let mut sums = vec![0.0; reps * k];
+    for (&(_, _, _, cols), acc) in items.iter().zip(&parts) {
+        let w = cols.len();
+        for r in 0..reps {
+            for (jj, &j) in cols.iter().enumerate() {
+                sums[j * reps + r] += acc[r * w + jj];
             }
         }
     }
+    let mat = Mat::<f64>::from_fn(reps, k, |r, j| scale * sums[j * reps + r]);
     Draws { mat, rows, n }
 }
 
-/// One column tile of [`draw`], run by pulp inside a function compiled for the
+/// One work item of [`draw`], run by pulp inside a function compiled for the
 /// CPU's vector extensions (`with_simd` and `tile_draws` are inlined into it).
 struct TileOp<'a> {
     psi: &'a [&'a [f64]],
+    /// The columns of the tile.
+    cols: &'a [usize],
+    /// The rows (units or clusters) of the item.
+    units: &'a [usize],
+    /// Their sign bytes, one run of 8 units after the other.
     index: &'a [u8],
-    rows: usize,
     reps: usize,
-    blocks: usize,
-    j0: usize,
-    w: usize,
 }
 
 impl faer::traits::pulp::WithSimd for TileOp<'_> {
@@ -207,18 +267,18 @@ impl faer::traits::pulp::WithSimd for TileOp<'_> {
     }
 }
 
-/// The draws (reps × w, row-major, unscaled) of columns `j0 .. j0 + w`.
+/// The draws (reps × w, row-major, unscaled) of the item's columns over its units.
 #[inline(always)]
 fn tile_draws(op: TileOp<'_>) -> Vec<f64> {
     let TileOp {
         psi,
+        cols,
+        units,
         index,
-        rows,
         reps,
-        blocks,
-        j0,
-        w,
     } = op;
+    let w = cols.len();
+    let blocks = units.len().div_ceil(TABLE_UNITS);
     let mut acc = vec![0.0f64; reps * w];
     let mut table = vec![0.0f64; TABLES * 256 * w];
     let mut rows8 = vec![0.0f64; TABLE_UNITS * w];
@@ -228,18 +288,18 @@ fn tile_draws(op: TileOp<'_>) -> Vec<f64> {
         for t in 0..nt {
             let tab = &mut table[t * 256 * w..(t + 1) * 256 * w];
             let first = (b + t) * TABLE_UNITS;
-            let units = TABLE_UNITS.min(rows - first);
-            // The block's rows of Ψ, row-major (`rows8[u * w + jj]`); zero past the end.
+            let run = &units[first..(first + TABLE_UNITS).min(units.len())];
+            // The run's rows of Ψ, row-major (`rows8[u * w + jj]`); zero past the end.
             rows8.iter_mut().for_each(|v| *v = 0.0);
-            for jj in 0..w {
-                let col = psi[j0 + jj];
-                for u in 0..units {
-                    rows8[u * w + jj] = col[first + u];
+            for (jj, &j) in cols.iter().enumerate() {
+                let col = psi[j];
+                for (u, &i) in run.iter().enumerate() {
+                    rows8[u * w + jj] = col[i];
                 }
             }
             // Entry 0: every sign −1.
             for (jj, v) in tab[..w].iter_mut().enumerate() {
-                *v = -(0..units).map(|u| rows8[u * w + jj]).sum::<f64>();
+                *v = -(0..run.len()).map(|u| rows8[u * w + jj]).sum::<f64>();
             }
             for e in 1..256usize {
                 let low = e.trailing_zeros() as usize;
@@ -310,8 +370,17 @@ pub(crate) fn summarize(draws: MatRef<'_, f64>, rows: usize, n: usize, alpha: f6
         if !(finite && nonzero) {
             continue;
         }
-        v.sort_by(f64::total_cmp);
-        let s = (quantile_inverted_cdf(&v, 0.75) - quantile_inverted_cdf(&v, 0.25)) / q_norm;
+        // The 75% quantile first: selecting it leaves the smaller values in front,
+        // where the 25% quantile is then selected.
+        let q75 = select_quantile(&mut v, 0.75);
+        let rank75 = inverted_cdf_rank(v.len(), 0.75);
+        let rank25 = inverted_cdf_rank(v.len(), 0.25);
+        let q25 = if rank25 < rank75 {
+            *v[..rank75].select_nth_unstable_by(rank25, f64::total_cmp).1
+        } else {
+            q75
+        };
+        let s = (q75 - q25) / q_norm;
         if s.is_finite() && s > 0.0 {
             *sigma = s;
             usable[j] = true;
@@ -329,8 +398,7 @@ pub(crate) fn summarize(draws: MatRef<'_, f64>, rows: usize, n: usize, alpha: f6
             sup_t.push(best);
         }
     }
-    sup_t.sort_by(f64::total_cmp);
-    let crit_val = quantile_inverted_cdf(&sup_t, 1.0 - alpha);
+    let crit_val = select_quantile(&mut sup_t, 1.0 - alpha);
     let se = (0..k)
         .map(|j| usable[j].then(|| b_sigma[j] * (rows as f64).sqrt() / n as f64))
         .collect();
@@ -345,13 +413,27 @@ pub(crate) fn multiplier_bootstrap(
     boot: Bootstrap,
     alpha: f64,
 ) -> BootResult {
-    let d = draw(inf, cluster, boot);
+    let d = draw(inf, cluster, None, boot);
     summarize(d.mat.as_ref(), d.rows, d.n, alpha)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selected_quantiles_are_the_sorted_ones() {
+        let data: Vec<f64> = (0..999).map(|i| ((i * 7919) % 1009) as f64 / 7.0 - 40.0).collect();
+        let mut sorted = data.clone();
+        sorted.sort_by(f64::total_cmp);
+        for p in [0.0, 0.25, 0.5, 0.75, 0.95, 1.0] {
+            assert_eq!(
+                select_quantile(&mut data.clone(), p),
+                quantile_inverted_cdf(&sorted, p),
+                "{p}"
+            );
+        }
+    }
 
     #[test]
     fn inverted_cdf_quantile_matches_numpy() {

@@ -104,19 +104,25 @@ fn row_dot(columns: &[&[f64]], i: usize, v: &[f64]) -> f64 {
     columns.iter().zip(v).map(|(c, vv)| c[i] * vv).sum()
 }
 
-/// Outcome regression of Δy on the design among controls: coefficients and
-/// `(X_c'X_c / m)⁻¹`.
-fn control_regression(dy: &[f64], d: &[bool], columns: &[&[f64]]) -> Result<(Vec<f64>, Vec<f64>), CellFailure> {
+/// `(X_c'X_c / m)⁻¹` over the controls of a cell, behind did's regression-feasibility
+/// guard.
+fn control_gram_inverse(d: &[bool], columns: &[&[f64]]) -> Result<Vec<f64>, CellFailure> {
     let k = columns.len();
-    let m = dy.len();
+    let m = d.len();
     let xtx = gram(columns, |i| if d[i] { 0.0 } else { 1.0 }, m, m as f64);
-    // did's regression-feasibility guard on the control Gram matrix.
     if rcond1(&xtx, k) < f64::EPSILON {
         return Err(CellFailure(
             "Covariate matrix for control units is singular or numerically ill-conditioned".into(),
         ));
     }
-    let inv = inverse(&xtx, k).ok_or_else(|| CellFailure("singular control design".into()))?;
+    inverse(&xtx, k).ok_or_else(|| CellFailure("singular control design".into()))
+}
+
+/// Coefficients of the outcome regression of Δy on the design among controls, given
+/// `(X_c'X_c / m)⁻¹`.
+fn control_coefficients(inv: &[f64], dy: &[f64], d: &[bool], columns: &[&[f64]]) -> Vec<f64> {
+    let k = columns.len();
+    let m = dy.len();
     let mut xty = vec![0.0; k];
     for i in 0..m {
         if !d[i] {
@@ -126,7 +132,7 @@ fn control_regression(dy: &[f64], d: &[bool], columns: &[&[f64]]) -> Result<(Vec
         }
     }
     xty.iter_mut().for_each(|v| *v /= m as f64);
-    Ok((mat_vec(&inv, &xty, k), inv))
+    mat_vec(inv, &xty, k)
 }
 
 /// A fitted propensity score: scores (capped), trimming indicator, `n · (X'WX)⁻¹`
@@ -166,23 +172,84 @@ pub(crate) fn propensity(d: &[bool], columns: &[&[f64]], rule: GlmRule) -> Resul
     })
 }
 
-/// The 2×2 estimator with covariates; `columns[0]` is the intercept. `cached` is
-/// the propensity score of an identical (units, design) cell fitted before.
+/// What a cell's estimate needs beyond its outcome changes: the propensity score (IPW,
+/// DR) and the inverse control Gram matrix (OR, DR). Cells with the same units and
+/// design share it (with never-treated controls and time-invariant covariates, all the
+/// cells of a group; csdid caches the score the same way).
+pub(crate) struct Design {
+    pscore: Option<Result<Pscore, CellFailure>>,
+    control_inverse: Option<Result<Vec<f64>, CellFailure>>,
+}
+
+impl Design {
+    /// Fits what `method` needs on a cell's units (`d`: treated) and design
+    /// (`columns[0]` is the intercept).
+    pub(crate) fn new(d: &[bool], columns: &[&[f64]], method: Method, rule: GlmRule) -> Design {
+        Design {
+            pscore: (method != Method::Or).then(|| propensity(d, columns, rule)),
+            control_inverse: (method != Method::Ipw).then(|| control_gram_inverse(d, columns)),
+        }
+    }
+
+    fn pscore(&self) -> Result<&Pscore, CellFailure> {
+        match &self.pscore {
+            Some(Ok(p)) => Ok(p),
+            Some(Err(CellFailure(why))) => Err(CellFailure(why.clone())),
+            None => Err(CellFailure("no propensity score was fitted".into())),
+        }
+    }
+
+    fn control_inverse(&self) -> Result<&[f64], CellFailure> {
+        match &self.control_inverse {
+            Some(Ok(inv)) => Ok(inv),
+            Some(Err(CellFailure(why))) => Err(CellFailure(why.clone())),
+            None => Err(CellFailure("no outcome regression was fitted".into())),
+        }
+    }
+}
+
+/// Per-unit scratch of [`with_covariates`], reused across the cells a thread estimates.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    resid: Vec<f64>,
+    w_treat: Vec<f64>,
+    w_cont: Vec<f64>,
+    dots: [Vec<f64>; 3],
+}
+
+/// `out[i] = x_i'v` for the first `m` rows of the design, computed a column at a time
+/// with the additions of each row in the order of `row_dot`.
+fn row_dots(columns: &[&[f64]], v: &[f64], m: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.resize(m, -0.0);
+    for (column, &va) in columns.iter().zip(v) {
+        for (o, &x) in out.iter_mut().zip(&column[..m]) {
+            *o += x * va;
+        }
+    }
+}
+
+/// `Σ a_i b_i`, in order.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The 2×2 estimator with covariates; `columns[0]` is the intercept and `design` was
+/// fitted on the same units and design. Writes the influence function (one value per
+/// unit of the cell) to `inf` and returns the ATT and whether the logit converged.
+///
+/// Each sum runs over the units in order, as in DRDID's formulas written one vector at
+/// a time; the loops are only fused.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn with_covariates(
     dy: &[f64],
     d: &[bool],
     columns: &[&[f64]],
     method: Method,
-    rule: GlmRule,
-    cached: Option<&Result<Pscore, CellFailure>>,
-) -> Result<(CellEstimate, bool), CellFailure> {
-    let pscore = || -> Result<Pscore, CellFailure> {
-        match cached {
-            Some(Ok(p)) => Ok(p.clone()),
-            Some(Err(CellFailure(why))) => Err(CellFailure(why.clone())),
-            None => propensity(d, columns, rule),
-        }
-    };
+    design: &Design,
+    inf: &mut [f64],
+    scratch: &mut Scratch,
+) -> Result<(f64, bool), CellFailure> {
     let m = dy.len();
     let k = columns.len();
     let n_t = d.iter().filter(|&&t| t).count();
@@ -192,28 +259,21 @@ pub(crate) fn with_covariates(
     let dd = |i: usize| if d[i] { 1.0 } else { 0.0 };
     match method {
         Method::Or => {
-            let (beta, xpx_inv) = control_regression(dy, d, columns)?;
+            let xpx_inv = design.control_inverse()?;
+            let beta = control_coefficients(xpx_inv, dy, d, columns);
             let out: Vec<f64> = (0..m).map(|i| row_dot(columns, i, &beta)).collect();
             let mean_d = n_t as f64 / m as f64;
             let eta_treat = mean((0..m).map(|i| dd(i) * dy[i]), m) / mean_d;
             let eta_cont = mean((0..m).map(|i| dd(i) * out[i]), m) / mean_d;
             let moment: Vec<f64> = (0..k).map(|a| mean((0..m).map(|i| dd(i) * columns[a][i]), m)).collect();
-            let v = mat_vec(&xpx_inv, &moment, k);
-            let inf = (0..m)
-                .map(|i| {
-                    let inf_treat = (dd(i) * dy[i] - dd(i) * eta_treat) / mean_d;
-                    let alr = (1.0 - dd(i)) * (dy[i] - out[i]) * row_dot(columns, i, &v);
-                    let inf_control = (dd(i) * out[i] - dd(i) * eta_cont + alr) / mean_d;
-                    inf_treat - inf_control
-                })
-                .collect();
-            Ok((
-                CellEstimate {
-                    att: eta_treat - eta_cont,
-                    inf,
-                },
-                true,
-            ))
+            let v = mat_vec(xpx_inv, &moment, k);
+            for (i, slot) in inf.iter_mut().enumerate().take(m) {
+                let inf_treat = (dd(i) * dy[i] - dd(i) * eta_treat) / mean_d;
+                let alr = (1.0 - dd(i)) * (dy[i] - out[i]) * row_dot(columns, i, &v);
+                let inf_control = (dd(i) * out[i] - dd(i) * eta_cont + alr) / mean_d;
+                *slot = inf_treat - inf_control;
+            }
+            Ok((eta_treat - eta_cont, true))
         }
         Method::Ipw => {
             let Pscore {
@@ -221,7 +281,7 @@ pub(crate) fn with_covariates(
                 keep,
                 hessian,
                 converged,
-            } = pscore()?;
+            } = design.pscore()?;
             let tr = |i: usize| if keep[i] { 1.0 } else { 0.0 };
             let w_treat: Vec<f64> = (0..m).map(|i| tr(i) * dd(i)).collect();
             let w_cont: Vec<f64> = (0..m).map(|i| tr(i) * ps[i] * (1.0 - dd(i)) / (1.0 - ps[i])).collect();
@@ -235,22 +295,14 @@ pub(crate) fn with_covariates(
             let m2: Vec<f64> = (0..k)
                 .map(|a| mean((0..m).map(|i| w_cont[i] * (dy[i] - eta_cont) * columns[a][i]), m))
                 .collect();
-            let hm2 = mat_vec(&hessian, &m2, k);
-            let inf = (0..m)
-                .map(|i| {
-                    let inf_treat = (w_treat[i] * dy[i] - w_treat[i] * eta_treat) / mw_t;
-                    let cont1 = w_cont[i] * dy[i] - w_cont[i] * eta_cont;
-                    let cont2 = (dd(i) - ps[i]) * row_dot(columns, i, &hm2);
-                    inf_treat - (cont1 + cont2) / mw_c
-                })
-                .collect();
-            Ok((
-                CellEstimate {
-                    att: eta_treat - eta_cont,
-                    inf,
-                },
-                converged,
-            ))
+            let hm2 = mat_vec(hessian, &m2, k);
+            for (i, slot) in inf.iter_mut().enumerate().take(m) {
+                let inf_treat = (w_treat[i] * dy[i] - w_treat[i] * eta_treat) / mw_t;
+                let cont1 = w_cont[i] * dy[i] - w_cont[i] * eta_cont;
+                let cont2 = (dd(i) - ps[i]) * row_dot(columns, i, &hm2);
+                *slot = inf_treat - (cont1 + cont2) / mw_c;
+            }
+            Ok((eta_treat - eta_cont, *converged))
         }
         Method::Dr => {
             let Pscore {
@@ -258,49 +310,66 @@ pub(crate) fn with_covariates(
                 keep,
                 hessian,
                 converged,
-            } = pscore()?;
-            let (beta, xpx_inv) = control_regression(dy, d, columns)?;
-            let out: Vec<f64> = (0..m).map(|i| row_dot(columns, i, &beta)).collect();
-            let tr = |i: usize| if keep[i] { 1.0 } else { 0.0 };
-            let w_treat: Vec<f64> = (0..m).map(|i| tr(i) * dd(i)).collect();
-            let w_cont: Vec<f64> = (0..m).map(|i| tr(i) * ps[i] * (1.0 - dd(i)) / (1.0 - ps[i])).collect();
-            let mw_t = mean(w_treat.iter().copied(), m);
-            let mw_c = mean(w_cont.iter().copied(), m);
+            } = design.pscore()?;
+            let xpx_inv = design.control_inverse()?;
+            let beta = control_coefficients(xpx_inv, dy, d, columns);
+            let (dy, d, ps, keep) = (&dy[..m], &d[..m], &ps[..m], &keep[..m]);
+            let Scratch {
+                resid,
+                w_treat,
+                w_cont,
+                dots: [dot1, dot2, dot3],
+            } = scratch;
+            // Vector by vector as DRDID writes it; each sum runs over the units in order.
+            row_dots(columns, &beta, m, resid);
+            resid.iter_mut().zip(dy).for_each(|(r, &y)| *r = y - *r);
+            w_treat.clear();
+            w_treat.extend(keep.iter().zip(d).map(|(&kp, &t)| {
+                let tr = if kp { 1.0 } else { 0.0 };
+                tr * if t { 1.0 } else { 0.0 }
+            }));
+            w_cont.clear();
+            w_cont.extend(keep.iter().zip(d).zip(ps).map(|((&kp, &t), &p)| {
+                let tr = if kp { 1.0 } else { 0.0 };
+                tr * p * (1.0 - if t { 1.0 } else { 0.0 }) / (1.0 - p)
+            }));
+            let (mut sum_wt, mut sum_wc, mut sum_wt_r, mut sum_wc_r) = (-0.0, -0.0, -0.0, -0.0);
+            for i in 0..m {
+                sum_wt += w_treat[i];
+                sum_wc += w_cont[i];
+                sum_wt_r += w_treat[i] * resid[i];
+                sum_wc_r += w_cont[i] * resid[i];
+            }
+            let mw_t = sum_wt / m as f64;
+            let mw_c = sum_wc / m as f64;
             if mw_c == 0.0 {
                 return Err(CellFailure("all comparison units trimmed".into()));
             }
-            let eta_treat = mean((0..m).map(|i| w_treat[i] * (dy[i] - out[i])), m) / mw_t;
-            let eta_cont = mean((0..m).map(|i| w_cont[i] * (dy[i] - out[i])), m) / mw_c;
-            let col_mean = |f: &dyn Fn(usize) -> f64| -> Vec<f64> {
-                (0..k).map(|a| mean((0..m).map(|i| f(i) * columns[a][i]), m)).collect()
-            };
-            let m1 = col_mean(&|i| w_treat[i]);
-            let m2 = col_mean(&|i| w_cont[i] * (dy[i] - out[i] - eta_cont));
-            let m3 = col_mean(&|i| w_cont[i]);
-            let v1 = mat_vec(&xpx_inv, &m1, k);
-            let v2 = mat_vec(&hessian, &m2, k);
-            let v3 = mat_vec(&xpx_inv, &m3, k);
-            let inf = (0..m)
-                .map(|i| {
-                    let resid = dy[i] - out[i];
-                    let wols = (1.0 - dd(i)) * resid;
-                    let treat1 = w_treat[i] * resid - w_treat[i] * eta_treat;
-                    let treat2 = wols * row_dot(columns, i, &v1);
-                    let inf_treat = (treat1 - treat2) / mw_t;
-                    let cont1 = w_cont[i] * resid - w_cont[i] * eta_cont;
-                    let cont2 = (dd(i) - ps[i]) * row_dot(columns, i, &v2);
-                    let cont3 = wols * row_dot(columns, i, &v3);
-                    let inf_control = (cont1 + cont2 - cont3) / mw_c;
-                    inf_treat - inf_control
-                })
-                .collect();
-            Ok((
-                CellEstimate {
-                    att: eta_treat - eta_cont,
-                    inf,
-                },
-                converged,
-            ))
+            let eta_treat = sum_wt_r / m as f64 / mw_t;
+            let eta_cont = sum_wc_r / m as f64 / mw_c;
+            let m1: Vec<f64> = columns.iter().map(|x| dot(w_treat, &x[..m]) / m as f64).collect();
+            let m3: Vec<f64> = columns.iter().map(|x| dot(w_cont, &x[..m]) / m as f64).collect();
+            // w_cont · (Δy − out − η_cont), in the scratch of the third dot product.
+            dot3.clear();
+            dot3.extend(w_cont.iter().zip(resid.iter()).map(|(w, r)| w * (r - eta_cont)));
+            let m2: Vec<f64> = columns.iter().map(|x| dot(dot3, &x[..m]) / m as f64).collect();
+            row_dots(columns, &mat_vec(xpx_inv, &m1, k), m, dot1);
+            row_dots(columns, &mat_vec(hessian, &m2, k), m, dot2);
+            row_dots(columns, &mat_vec(xpx_inv, &m3, k), m, dot3);
+            for (i, slot) in inf[..m].iter_mut().enumerate() {
+                let dd = if d[i] { 1.0 } else { 0.0 };
+                let resid = resid[i];
+                let wols = (1.0 - dd) * resid;
+                let treat1 = w_treat[i] * resid - w_treat[i] * eta_treat;
+                let treat2 = wols * dot1[i];
+                let inf_treat = (treat1 - treat2) / mw_t;
+                let cont1 = w_cont[i] * resid - w_cont[i] * eta_cont;
+                let cont2 = (dd - ps[i]) * dot2[i];
+                let cont3 = wols * dot3[i];
+                let inf_control = (cont1 + cont2 - cont3) / mw_c;
+                *slot = inf_treat - inf_control;
+            }
+            Ok((eta_treat - eta_cont, *converged))
         }
     }
 }
@@ -329,8 +398,11 @@ mod tests {
         let ones = [1.0; 8];
         let x = [0.1, 0.5, 0.3, 0.2, 0.4, 0.6, 0.3, 0.9];
         for method in [Method::Or, Method::Ipw, Method::Dr] {
-            let r = with_covariates(&dy, &d, &[&ones, &x], method, GlmRule::R, None);
-            let att = r.map(|(e, _)| e.att).unwrap_or(f64::NAN);
+            let columns: [&[f64]; 2] = [&ones, &x];
+            let design = Design::new(&d, &columns, method, GlmRule::R);
+            let mut inf = [0.0; 8];
+            let r = with_covariates(&dy, &d, &columns, method, &design, &mut inf, &mut Scratch::default());
+            let att = r.map(|(att, _)| att).unwrap_or(f64::NAN);
             assert!(att.is_finite(), "{method:?}");
         }
     }

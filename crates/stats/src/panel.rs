@@ -188,12 +188,8 @@ impl Prepared {
         }
 
         // Units and periods.
-        let mut units: Vec<i64> = panel.unit.clone();
-        units.sort_unstable();
-        units.dedup();
-        let mut periods: Vec<i64> = panel.time.clone();
-        periods.sort_unstable();
-        periods.dedup();
+        let units = distinct_sorted(&panel.unit);
+        let periods = distinct_sorted(&panel.time);
         let n_all = units.len();
         let t_all = periods.len();
         let unit_index = |u: i64| units.binary_search(&u).unwrap_or(0);
@@ -246,9 +242,14 @@ impl Prepared {
                 units: switching.into_iter().collect(),
             });
         }
-        let incomplete: Vec<usize> = (0..n_all)
-            .filter(|&i| (0..t_all).any(|p| row_of[p * n_all + i] == usize::MAX))
-            .collect();
+        // Period by period, so that `row_of` is read in order.
+        let mut complete = vec![true; n_all];
+        for period in row_of.chunks(n_all.max(1)) {
+            for (ok, &r) in complete.iter_mut().zip(period) {
+                *ok &= r != usize::MAX;
+            }
+        }
+        let incomplete: Vec<usize> = (0..n_all).filter(|&i| !complete[i]).collect();
         let mut keep_unit = vec![true; n_all];
         if !incomplete.is_empty() {
             let ids: Vec<i64> = incomplete.iter().map(|&i| units[i]).collect();
@@ -477,5 +478,60 @@ impl Prepared {
             cluster,
             warnings,
         })
+    }
+}
+
+/// The distinct values of `values`, ascending. Panels usually come sorted by unit (one
+/// run per unit) and cycle through a few periods, so each value is first compared with
+/// the one that followed the previous value among those seen, then looked up, and only
+/// many values far out of order make it sort everything.
+fn distinct_sorted(values: &[i64]) -> Vec<i64> {
+    let mut seen: Vec<i64> = Vec::new();
+    // Index in `seen` of the previous value.
+    let mut at = 0;
+    for &v in values {
+        if seen.get(at) == Some(&v) {
+            continue;
+        }
+        if seen.get(at + 1) == Some(&v) {
+            at += 1;
+            continue;
+        }
+        match seen.binary_search(&v) {
+            Ok(found) => at = found,
+            Err(slot) if slot == seen.len() || seen.len() <= 64 || slot + 64 >= seen.len() => {
+                seen.insert(slot, v);
+                at = slot;
+            }
+            Err(_) => {
+                let mut all = values.to_vec();
+                all.sort_unstable();
+                all.dedup();
+                return all;
+            }
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distinct_sorted;
+
+    #[test]
+    fn distinct_values_in_any_order() {
+        let long: Vec<i64> = (0..500).map(|i| (i * 7919) % 211).collect();
+        for values in [
+            vec![],
+            vec![3, 3, 1, 2, 2, 5, 1],
+            vec![1, 1, 2, 2, 3, 3],
+            (0..300).rev().collect(),
+            long,
+        ] {
+            let mut expected = values.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(distinct_sorted(&values), expected, "{values:?}");
+        }
     }
 }
