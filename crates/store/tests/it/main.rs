@@ -235,3 +235,114 @@ async fn repeat_cases_by_the_same_person_on_the_same_matter_are_counted() {
         assert_eq!(counts.get(&ids[3]), None, "another matter is no repeat");
     }
 }
+
+/// `case(office)` whistled to `offices`, with `reason` as the whistle's reason.
+fn whistled(office: &str, offices: &[&str], reason: &str) -> NewCaseRecord {
+    let mut record = case(office);
+    record.events.push(CaseEvent {
+        at: datetime!(2025-03-01 10:00 UTC),
+        actor: "330502001:gov".into(),
+        kind: EventKind::Whistle {
+            offices: offices.iter().map(|o| o.to_string()).collect(),
+            due: datetime!(2025-03-04 10:00 UTC).unix_timestamp(),
+            reason: reason.into(),
+        },
+    });
+    record
+}
+
+#[tokio::test]
+async fn a_staff_listing_reaches_the_cases_its_office_holds_or_was_summoned_to() {
+    for store in backends("reach").await.stores {
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
+        let ids = store
+            .insert_cases(&[
+                whistled("330502001:gov", &["330502:housing", "330502:roads"], "lamp posts"),
+                // The reason quotes the housing office, but only roads is summoned.
+                whistled(
+                    "330502001:gov",
+                    &["330502:roads"],
+                    "not \"330502:housing\"], \"due\": 1 at all",
+                ),
+                case("330502:housing"),
+                case("330502001:gov"),
+                // `_` is a LIKE wildcard: an office id with one in it matches only itself.
+                whistled("330502001:gov", &["330502:housingX"], "near miss"),
+            ])
+            .await
+            .expect("insert");
+        let listed = |or_office: Option<&str>| {
+            let filter = store::CaseFilter {
+                under: Some(UnitCode::parse("330502002").expect("code")),
+                or_office: or_office.map(str::to_string),
+                limit: 100,
+                ..store::CaseFilter::default()
+            };
+            let store = store.clone();
+            async move {
+                let rows = store.list_cases(&filter).await.expect("list");
+                rows.iter().map(|r| r.id).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            listed(Some("330502:housing")).await,
+            [ids[0], ids[2]],
+            "{:?}",
+            store.backend()
+        );
+        assert_eq!(
+            listed(Some("330502:housin_")).await,
+            Vec::<i64>::new(),
+            "{:?}",
+            store.backend()
+        );
+        assert_eq!(listed(None).await, Vec::<i64>::new());
+    }
+}
+
+#[tokio::test]
+async fn concurrent_intakes_each_get_their_own_committed_case() {
+    for store in backends("intake").await.stores {
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let access = store::CaseAccessRow {
+                        token: Some(format!("t{i}")),
+                        ..store::CaseAccessRow::default()
+                    };
+                    let id = store
+                        .insert_case_with_access(&case("330502001:gov"), &access)
+                        .await
+                        .expect("insert");
+                    (i, id)
+                })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for t in tasks {
+            let (i, id) = t.await.expect("task");
+            assert_eq!(store.case_by_token(&format!("t{i}")).await.expect("token"), Some(id));
+            ids.push(id);
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 40, "{:?}", store.backend());
+        // A case the state machine refuses fails alone, and stores nothing.
+        let mut bad = case("330502001:gov");
+        bad.events.clear();
+        let err = store
+            .insert_case_with_access(&bad, &store::CaseAccessRow::default())
+            .await
+            .expect_err("no created event");
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        assert_eq!(store.count_cases().await.expect("count"), 40);
+    }
+}
