@@ -47,6 +47,11 @@ pub async fn load_book(store: &Store) -> Result<PolicyBook, AppError> {
     Ok(PolicyBook::from_versions(versions))
 }
 
+/// China's default rules with the clocks that the stored policy layers set for their units.
+pub async fn rules_in_force(store: &Store) -> Result<crate::workflow::Rules, AppError> {
+    Ok(crate::workflow::Rules::china().with_policies(&load_book(store).await?))
+}
+
 /// Saves a layer for `unit` after checking it; a rejected layer is recorded as a `rejected` event and nothing else.
 pub async fn set_policy(
     store: &Store,

@@ -205,7 +205,7 @@ fn print_verdicts(verdicts: &[app::demo_pilots::DemoVerdict]) {
 /// Overdue counts, mediation, whistles and the township ranking of the last simulated month, as the logs stand at the
 /// end of the simulation (issue 3 item 8).
 async fn last_month_outcomes(store: &Store, start: time::Date, months: u32) -> anyhow::Result<app::workflow::Outcomes> {
-    let rules = app::workflow::Rules::china();
+    let rules = app::governance::rules_in_force(store).await?;
     let month_of = |index: i64| domain::rates::YearMonth {
         year: (index / 12) as i32,
         month: (index % 12 + 1) as u8,

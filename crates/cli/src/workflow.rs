@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use app::workflow::{self, Rules};
+use app::workflow;
 use clap::{Args, Subcommand, ValueEnum};
 use domain::Level;
 use domain::rates::{Grouping, RateRow, YearMonth};
@@ -29,7 +29,7 @@ pub async fn tick(db: &str, args: &TickArgs) -> anyhow::Result<()> {
     if let Some(n) = workflow::ensure_offices(&store).await? {
         eprintln!("no offices on record: staffed the {n} standard offices of the stored territory");
     }
-    let rules = Rules::china();
+    let rules = app::governance::rules_in_force(&store).await?;
     let report = workflow::tick(&store, &rules, now, args.top).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -129,7 +129,8 @@ async fn outcomes(db: &str, args: &OutcomesArgs) -> anyhow::Result<()> {
     let month = YearMonth::parse(&args.month)?;
     let now = workflow::instant_or_now(args.now.as_deref())?;
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
-    let o = workflow::outcomes(&store, &Rules::china(), month, now).await?;
+    let rules = app::governance::rules_in_force(&store).await?;
+    let o = workflow::outcomes(&store, &rules, month, now).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &o)?;
@@ -223,7 +224,7 @@ async fn rates(db: &str, args: &RatesArgs) -> anyhow::Result<()> {
         RateLevel::Department => Grouping::Department,
     };
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
-    let rules = Rules::china();
+    let rules = app::governance::rules_in_force(&store).await?;
     let rows = workflow::rates_report(&store, &rules, month, grouping, now).await?;
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -80,6 +80,8 @@ pub enum LoadError {
     Store(#[from] store::StoreError),
     #[error("the stored grids are not valid: {0}")]
     Grids(String),
+    #[error("the stored policy layers cannot be read: {0}")]
+    Policy(String),
 }
 
 impl AppState {
@@ -88,11 +90,14 @@ impl AppState {
         let territory = store.load_territory(None).await?;
         let grids = GridIndex::build(store.load_grids().await?).map_err(|e| LoadError::Grids(e.to_string()))?;
         let directory = Directory::standard(&territory);
+        let book = app::governance::load_book(&store)
+            .await
+            .map_err(|e| LoadError::Policy(e.to_string()))?;
         Ok(AppState(Arc::new(Shared {
             store,
             territory,
             grids,
-            rules: Rules::china(),
+            rules: Rules::china().with_policies(&book),
             directory,
             ip_limiter: RateLimiter::new(config.ip_limit),
             key_limiter: RateLimiter::new(config.key_limit),

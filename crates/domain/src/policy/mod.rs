@@ -31,6 +31,7 @@
 mod book;
 mod document;
 mod guardrail;
+mod in_force;
 mod merge;
 
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub use document::{
     leaf_type, local_date, parse_layer,
 };
 pub use guardrail::{Guardrail, GuardrailRule, OwnedGuardrail, Violation};
+pub use in_force::{PolicyClocks, clock_config};
 pub use merge::{Folded, Setter, deep_merge, flatten, fold};
 
 /// Everything that can go wrong with a policy file or a policy change. Every variant names the file (or source).

@@ -113,6 +113,8 @@ pub async fn set_policy(
         state.now(),
     )
     .await?;
+    // Cases filed from now on run on the new clocks.
+    state.rules.set_policies(&governance::load_book(&state.store).await?);
     Ok((
         StatusCode::CREATED,
         axum::Json(SavedLayer {

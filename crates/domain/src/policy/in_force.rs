@@ -1,0 +1,185 @@
+//! The policy in force over a case: the clocks that a unit's effective policy sets, applied to the statutory
+//! defaults, so that a township's tighter deadline is the deadline its cases run on.
+//!
+//! A case runs on the policy in force where it arose on the day it was filed: a later change of the layer does not
+//! move the deadlines of cases already running. Keys a policy leaves out keep the deployment's values.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use time::Date;
+
+use super::{DayCount, Folded, PolicyBook, PolicyDocument};
+use crate::calendar::Period;
+use crate::clock::ClockConfig;
+use crate::territory::UnitCode;
+
+/// `base` with the clock keys of the effective policy `policy` applied: `clocks.petition.*` (days, counted as
+/// `clocks.day_count` says), `clocks.hotline.*` (hours) and `ratings.window_days`.
+pub fn clock_config(base: &ClockConfig, policy: &Folded) -> ClockConfig {
+    let mut config = base.clone();
+    let Ok(document) = toml::Value::Table(policy.table.clone()).try_into::<PolicyDocument>() else {
+        // Saved layers passed the schema at save time; a folded table that does not is left at the defaults.
+        return config;
+    };
+    if let Some(clocks) = &document.clocks {
+        let days = |n: u32| match clocks.day_count {
+            Some(DayCount::Working) => Period::WorkingDays(n),
+            _ => Period::Days(n),
+        };
+        if let Some(count) = clocks.day_count {
+            for period in [
+                &mut config.petition_acceptance,
+                &mut config.petition_handling,
+                &mut config.review_request_window,
+                &mut config.review_decision,
+                &mut config.reexamination_request_window,
+                &mut config.reexamination_decision,
+            ] {
+                *period = match (*period, count) {
+                    (Period::Days(n) | Period::WorkingDays(n), DayCount::Working) => Period::WorkingDays(n),
+                    (Period::Days(n) | Period::WorkingDays(n), DayCount::Calendar) => Period::Days(n),
+                    (hours, _) => hours,
+                };
+            }
+        }
+        if let Some(p) = &clocks.petition {
+            let set = |target: &mut Period, value: Option<u32>| {
+                if let Some(n) = value {
+                    *target = days(n);
+                }
+            };
+            set(&mut config.petition_acceptance, p.accept_days);
+            set(&mut config.petition_handling, p.handle_days);
+            set(&mut config.review_request_window, p.review_request_days);
+            set(&mut config.review_decision, p.review_decision_days);
+            set(&mut config.reexamination_decision, p.recheck_days);
+            if let Some(n) = p.extension_max_days {
+                config.max_extension_days = n;
+            }
+        }
+        if let Some(h) = &clocks.hotline {
+            for (target, value) in [
+                (&mut config.emergency, h.emergency_hours),
+                (&mut config.utilities, h.utilities_hours),
+                (&mut config.general, h.general_hours),
+                (&mut config.complex, h.complex_hours),
+            ] {
+                if let Some(n) = value {
+                    *target = Period::Hours(n);
+                }
+            }
+        }
+    }
+    if let Some(n) = document.ratings.as_ref().and_then(|r| r.window_days) {
+        config.rating_window = Period::Days(n);
+    }
+    config
+}
+
+/// The clocks in force for every unit and date, computed once from a policy book: for each unit with a layer of its
+/// own, the configuration from each date on which a layer on its chain takes effect.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyClocks {
+    timelines: BTreeMap<UnitCode, Vec<(Date, Arc<ClockConfig>)>>,
+}
+
+impl PolicyClocks {
+    /// What the layers of `book` make of `base`, unit by unit.
+    pub fn new(book: &PolicyBook, base: &ClockConfig) -> PolicyClocks {
+        let mut dates_of: BTreeMap<&UnitCode, BTreeSet<Date>> = BTreeMap::new();
+        for version in book.versions() {
+            dates_of
+                .entry(&version.unit)
+                .or_default()
+                .insert(version.effective_from);
+        }
+        let mut timelines = BTreeMap::new();
+        for unit in dates_of.keys() {
+            let dates: BTreeSet<Date> = unit
+                .chain()
+                .iter()
+                .filter_map(|c| dates_of.get(c))
+                .flatten()
+                .copied()
+                .collect();
+            let timeline: Vec<(Date, Arc<ClockConfig>)> = dates
+                .into_iter()
+                .map(|date| (date, Arc::new(clock_config(base, &book.effective(unit, date)))))
+                .collect();
+            timelines.insert((*unit).clone(), timeline);
+        }
+        PolicyClocks { timelines }
+    }
+
+    /// True when no layer is on record (every case runs on the base configuration).
+    pub fn is_empty(&self) -> bool {
+        self.timelines.is_empty()
+    }
+
+    /// The clocks of a case that arose in `unit` and was filed on `date`: those of the nearest unit on its chain with
+    /// a layer, as folded on that date; `None` when no layer was in force there then (the base applies).
+    pub fn at(&self, unit: &UnitCode, date: Date) -> Option<&Arc<ClockConfig>> {
+        let chain = unit.chain();
+        let timeline = chain.iter().rev().find_map(|c| self.timelines.get(c))?;
+        timeline
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= date)
+            .map(|(_, config)| config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+    use crate::policy::LayerVersion;
+
+    fn layer(unit: &str, text: &str) -> LayerVersion {
+        let code = UnitCode::parse(unit).expect("code");
+        LayerVersion::parse(&code, &format!("{unit}.toml"), text, None).expect("layer")
+    }
+
+    #[test]
+    fn a_townships_tighter_deadline_is_the_deadline_of_its_cases_from_its_date() {
+        let mut book = PolicyBook::new();
+        book.save(layer(
+            "33",
+            "[layer]\neffective_from = 2024-01-01\n[clocks.hotline]\ngeneral_hours = 120\n",
+        ))
+        .expect("province");
+        book.save(layer(
+            "330502001",
+            "[layer]\neffective_from = 2025-03-01\n[clocks]\nday_count = \"working\"\n[clocks.petition]\n\
+             handle_days = 45\n[ratings]\nwindow_days = 10\n",
+        ))
+        .expect("township");
+        let base = ClockConfig::default();
+        let clocks = PolicyClocks::new(&book, &base);
+        let village = UnitCode::parse("330502001001").expect("code");
+        let before = clocks
+            .at(&village, date!(2025 - 02 - 28))
+            .expect("the province's layer");
+        assert_eq!(before.general, Period::Hours(120));
+        assert_eq!(before.petition_handling, Period::Days(60));
+        let after = clocks
+            .at(&village, date!(2025 - 03 - 01))
+            .expect("the township's layer");
+        assert_eq!(after.petition_handling, Period::WorkingDays(45));
+        assert_eq!(after.petition_acceptance, Period::WorkingDays(15));
+        assert_eq!(after.rating_window, Period::Days(10));
+        assert_eq!(
+            after.general,
+            Period::Hours(120),
+            "the province's value still holds below"
+        );
+        // A neighbouring township keeps the province's policy; before any layer, the base holds.
+        let other = UnitCode::parse("330502002").expect("code");
+        let province = clocks.at(&other, date!(2025 - 06 - 01)).expect("the province's layer");
+        assert_eq!(province.petition_handling, Period::Days(60));
+        assert!(clocks.at(&other, date!(2023 - 06 - 01)).is_none());
+        assert!(!clocks.is_empty() && PolicyClocks::new(&PolicyBook::new(), &base).is_empty());
+    }
+}
