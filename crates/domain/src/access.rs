@@ -307,6 +307,12 @@ pub enum Denied {
     RoleCannot { role: Role, action: &'static str },
     #[error("account {account} works in {scope}, and the case lies outside it")]
     OutOfScope { account: String, scope: UnitCode },
+    #[error("account {account} works in {scope}, and unit {unit} lies outside it")]
+    UnitOutOfScope {
+        account: String,
+        scope: UnitCode,
+        unit: UnitCode,
+    },
     #[error("account {account} may only {action} its own cases")]
     NotOwnCase { account: String, action: &'static str },
     #[error(
@@ -372,9 +378,10 @@ pub fn can_at_unit(principal: &Principal, action: UnitAction, unit: &UnitCode) -
         });
     }
     if !unit.is_within(&principal.scope) {
-        return Err(Denied::OutOfScope {
+        return Err(Denied::UnitOutOfScope {
             account: principal.account.clone(),
             scope: principal.scope.clone(),
+            unit: unit.clone(),
         });
     }
     Ok(())
