@@ -110,6 +110,11 @@ pub async fn evaluate_demo_pilots(
             act(store, &p.sim.name, domain::pilot::PilotAction::Start, "demo", now).await?;
         }
         let evaluation = evaluate_pilot(store, &p.sim.name, "demo", now).await?;
+        // A practice shown to work is expanded, so that it is listed among the practices to learn from.
+        let state = store.pilot(&p.sim.name).await?.map(|r| r.state);
+        if evaluation.verdict.verdict == domain::pilot::Verdict::Expand && state.as_deref() == Some("evaluated") {
+            act(store, &p.sim.name, domain::pilot::PilotAction::Expand, "demo", now).await?;
+        }
         out.push(DemoVerdict {
             truth: p.truth,
             effect: p.sim.effect.describe(),

@@ -501,6 +501,68 @@ pub struct PilotEvaluation {
     pub warnings: Vec<String>,
 }
 
+impl PilotEvaluation {
+    /// The evaluation in one line, as recorded with the pilot: the verdict, the effect on the primary outcome and the
+    /// size of the evidence.
+    pub fn evidence(&self) -> String {
+        let primary = self.verdict.reasons.first().map_or("", String::as_str);
+        format!(
+            "{EVIDENCE_PREFIX}{}; {primary}; {} adopting units of {} in the panel over {} months",
+            self.verdict.verdict, self.adopters_in_panel, self.units_in_panel, self.months
+        )
+    }
+}
+
+/// How a recorded evaluation begins (`verdict: expand; …`).
+const EVIDENCE_PREFIX: &str = "verdict: ";
+
+/// A practice others are urged to learn from: a pilot expanded or codified, or whose last evaluation said expand.
+#[derive(Debug, Clone, Serialize)]
+pub struct Practice {
+    pub id: i64,
+    pub name: String,
+    pub owner: String,
+    pub state: String,
+    pub hypothesis: String,
+    /// Units that run it: the pilot's own and every adoption's.
+    pub units: usize,
+    /// The last recorded evaluation (see [`PilotEvaluation::evidence`]) and when it was made.
+    pub evidence: String,
+    pub evaluated_at: i64,
+}
+
+/// The practices to learn from, with their evidence, most recently evaluated first.
+pub async fn practices(store: &Store) -> Result<Vec<Practice>, AppError> {
+    let mut out = Vec::new();
+    for row in store.pilots().await? {
+        let events = store.pilot_events(row.id).await?;
+        let Some(last) = events.iter().rev().find(|e| e.action == "evaluate") else {
+            continue;
+        };
+        let proven = matches!(row.state.as_str(), "expanded" | "codified")
+            || last
+                .detail
+                .starts_with(&format!("{EVIDENCE_PREFIX}{}", domain::pilot::Verdict::Expand));
+        if !proven || row.state == "abandoned" {
+            continue;
+        }
+        let stored = load_pilot(store, &row.id.to_string()).await?;
+        let units = stored.pilot.units.len() + stored.adoptions.iter().map(|a| a.units.len()).sum::<usize>();
+        out.push(Practice {
+            id: row.id,
+            name: row.name,
+            owner: row.owner,
+            state: row.state,
+            hypothesis: stored.pilot.hypothesis.clone(),
+            units,
+            evidence: last.detail.clone(),
+            evaluated_at: last.at,
+        });
+    }
+    out.sort_by(|a, b| b.evaluated_at.cmp(&a.evaluated_at).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
 /// Evaluates a pilot on `cases` (pure: the caller loads the cases).
 pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -> Result<PilotEvaluation, AppError> {
     let invalid = |m: String| AppError::Invalid(format!("pilot {:?}: {m}", pilot.name));
@@ -659,7 +721,7 @@ pub async fn evaluate_pilot(
         action: "evaluate".into(),
         actor: actor.into(),
         at: now.unix_timestamp(),
-        detail: format!("verdict: {}", evaluation.verdict.verdict),
+        detail: evaluation.evidence(),
     };
     store
         .append_pilot_event(stored.row.id, &event, next.as_str(), None)
@@ -755,6 +817,20 @@ mod tests {
         let att = e.effects[0].effect.att;
         assert!((att + 3.0).abs() < 0.75, "ATT {att}");
         assert_eq!(e.verdict.verdict, domain::pilot::Verdict::Expand, "{}", e.verdict);
+        // The recorded evidence is what `practices` reads: it must begin with the verdict.
+        let evidence = e.evidence();
+        assert!(
+            evidence.starts_with("verdict: expand; primary outcome better: median_days_to_close fell by"),
+            "{evidence}"
+        );
+        assert!(
+            evidence.ends_with("5 adopting units of 20 in the panel over 12 months"),
+            "{evidence}"
+        );
+        // Five adopting townships: few degrees of freedom, a t interval wider than the normal one.
+        let effect = e.effects[0].effect;
+        assert!(effect.df.is_some_and(|df| df < 30.0), "{effect:?}");
+        assert!(effect.ci_high - effect.att > 1.96 * effect.se, "{effect:?}");
     }
 
     #[test]

@@ -102,6 +102,14 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
         print_summary(&summary);
         print_outcomes(&outcomes);
         print_verdicts(&verdicts);
+        let practices = app::governance::practices(&store).await?;
+        if !practices.is_empty() {
+            let names: Vec<&str> = practices.iter().map(|p| p.name.as_str()).collect();
+            println!(
+                "\npractices to learn from: {} (with their evidence: grassroots pilot practices --db {db})",
+                names.join(", ")
+            );
+        }
         println!("\n{ATTRIBUTION}");
     }
     if !args.no_serve {

@@ -30,6 +30,12 @@ pub enum PilotCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Practices others are urged to learn from: pilots expanded, codified or last evaluated "expand", with their
+    /// evidence.
+    Practices {
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy an expanded practice into more units from a date (a new cohort).
     Adopt {
         id: String,
@@ -55,6 +61,23 @@ pub async fn run(db: &str, cmd: &PilotCommand) -> anyhow::Result<()> {
         PilotCommand::List => {
             for p in store.pilots().await? {
                 println!("{:>4}  {:<30} {:<12} {}", p.id, p.name, p.owner, p.state);
+            }
+        }
+        PilotCommand::Practices { json } => {
+            let list = app::governance::practices(&store).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no practice has been shown to work yet (none expanded, codified or evaluated \"expand\")");
+            } else {
+                for p in &list {
+                    println!(
+                        "{} (pilot {}, {}, {} units, owner {})",
+                        p.name, p.id, p.state, p.units, p.owner
+                    );
+                    println!("  hypothesis: {}", p.hypothesis);
+                    println!("  evidence: {}", p.evidence);
+                }
             }
         }
         PilotCommand::Record { id } => {
