@@ -261,14 +261,27 @@ fn parse_lines(
     Ok(out)
 }
 
-/// The fast path for plain numeric CSV without a cluster column: the body is cut at
-/// newlines into one chunk per thread, each chunk's lines are counted, and each chunk is
-/// parsed straight into its part of the final columns (see [`panel_csv`]). `None`
-/// sends the file to [`parse_lines`].
-fn fast_columns(body: &[u8], pos: &Positions, fields: usize) -> Option<Columns> {
+/// Bytes read for the header row; a longer header line makes the whole file be read.
+const HEAD_BYTES: u64 = 1 << 16;
+/// Bytes per read of the fast path (a buffer that stays in cache, instead of the file).
+const BLOCK_BYTES: usize = 1 << 18;
+
+/// The fast path for plain numeric CSV without a cluster column: the body (from byte
+/// `body_start` of a file of `file_len` bytes) is cut at newlines into one range per
+/// thread; each thread counts its range's lines, then parses the range block by block
+/// straight into its part of the final columns (see [`panel_csv`]), so the file is never
+/// held in memory. `Ok(None)` sends the file to [`parse_lines`].
+fn fast_columns(
+    path: &std::path::Path,
+    body_start: u64,
+    file_len: u64,
+    pos: &Positions,
+    fields: usize,
+) -> std::io::Result<Option<Columns>> {
     use panel_csv::{Outputs, Role};
+    use std::io::{Read, Seek, SeekFrom};
     if pos.cluster.is_some() {
-        return None;
+        return Ok(None);
     }
     let mut roles = vec![Role::Skip; fields];
     let assigned = [
@@ -280,40 +293,85 @@ fn fast_columns(body: &[u8], pos: &Positions, fields: usize) -> Option<Columns> 
     .into_iter()
     .chain(pos.covariates.iter().enumerate().map(|(k, &p)| (p, Role::Float(1 + k))));
     for (p, role) in assigned {
-        let slot = roles.get_mut(p)?;
+        let Some(slot) = roles.get_mut(p) else { return Ok(None) };
         // A column used twice: leave it to the general path.
         if *slot != Role::Skip {
-            return None;
+            return Ok(None);
         }
         *slot = role;
     }
+    /// Calls `each` on the bytes of `[start, end)` of the file, a block at a time.
+    fn blocks(
+        path: &std::path::Path,
+        start: u64,
+        end: u64,
+        mut each: impl FnMut(&[u8]) -> Option<()>,
+    ) -> std::io::Result<Option<()>> {
+        let mut f = std::fs::File::open(path)?;
+        f.seek(SeekFrom::Start(start))?;
+        let mut f = f.take(end.saturating_sub(start));
+        let mut buf = vec![0u8; BLOCK_BYTES];
+        loop {
+            let got = f.read(&mut buf)?;
+            if got == 0 {
+                return Ok(Some(()));
+            }
+            if each(&buf[..got]).is_none() {
+                return Ok(None);
+            }
+        }
+    }
 
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let parts = if body.len() < (1 << 20) { 1 } else { threads };
-    let mut cuts = vec![0];
+    // Ranges cut just after a newline near each thread's share.
+    let body_len = file_len.saturating_sub(body_start);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) as u64;
+    let parts = if body_len < (1 << 20) { 1 } else { threads };
+    let mut cuts = vec![body_start];
     for c in 1..parts {
-        let target = body.len() * c / parts;
-        let cut = body[target..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(body.len(), |p| target + p + 1);
-        if cut > *cuts.last().unwrap_or(&0) && cut < body.len() {
+        let target = body_start + body_len * c / parts;
+        let mut window = Vec::new();
+        let mut f = std::fs::File::open(path)?;
+        f.seek(SeekFrom::Start(target))?;
+        f.take(HEAD_BYTES).read_to_end(&mut window)?;
+        let Some(p) = window.iter().position(|&b| b == b'\n') else {
+            return Ok(None);
+        };
+        let cut = target + p as u64 + 1;
+        if cut > *cuts.last().unwrap_or(&0) && cut < file_len {
             cuts.push(cut);
         }
     }
-    cuts.push(body.len());
-    let chunks: Vec<&[u8]> = cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect();
+    cuts.push(file_len);
+    let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+
     let lines: Vec<usize> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
+        let handles: Vec<_> = ranges
             .iter()
-            .map(|&chunk| scope.spawn(move || panel_csv::count_lines(chunk)))
+            .map(|&(start, end)| {
+                scope.spawn(move || -> std::io::Result<usize> {
+                    let (mut newlines, mut last) = (0, b'\n');
+                    blocks(path, start, end, |block| {
+                        newlines += panel_csv::count_newlines(block);
+                        last = *block.last()?;
+                        Some(())
+                    })?;
+                    Ok(newlines + usize::from(last != b'\n'))
+                })
+            })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
-    });
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("line counter failed")))
+            })
+            .collect::<std::io::Result<_>>()
+    })?;
     let total: usize = lines.iter().sum();
 
-    let mut ints = vec![vec![0i64; total]; 3];
-    let mut floats = vec![vec![0f64; total]; 1 + pos.covariates.len()];
+    // Fresh zeroed columns (not clones of one, which would write every page twice).
+    let mut ints: Vec<Vec<i64>> = (0..3).map(|_| vec![0; total]).collect();
+    let mut floats: Vec<Vec<f64>> = (0..1 + pos.covariates.len()).map(|_| vec![0.0; total]).collect();
     /// Cuts `column` into consecutive parts of the given lengths.
     fn split<'a, T>(mut column: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
         lengths
@@ -327,7 +385,7 @@ fn fast_columns(body: &[u8], pos: &Positions, fields: usize) -> Option<Columns> 
     }
     let mut int_parts: Vec<_> = ints.iter_mut().map(|c| split(c, &lines).into_iter()).collect();
     let mut float_parts: Vec<_> = floats.iter_mut().map(|c| split(c, &lines).into_iter()).collect();
-    let outputs: Vec<Outputs<'_>> = (0..chunks.len())
+    let outputs: Vec<Outputs<'_>> = (0..ranges.len())
         .map(|_| Outputs {
             ints: int_parts.iter_mut().filter_map(Iterator::next).collect(),
             floats: float_parts.iter_mut().filter_map(Iterator::next).collect(),
@@ -335,16 +393,53 @@ fn fast_columns(body: &[u8], pos: &Positions, fields: usize) -> Option<Columns> 
         .collect();
     let roles = &roles;
     let rows: Vec<Option<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
+        let handles: Vec<_> = ranges
             .iter()
             .zip(outputs)
-            .map(|(&chunk, mut out)| scope.spawn(move || panel_csv::parse_into(chunk, roles, &mut out)))
+            .map(|(&(start, end), mut out)| {
+                scope.spawn(move || -> std::io::Result<Option<usize>> {
+                    // Whole lines are parsed; the tail of a block waits for the next one.
+                    let mut pending: Vec<u8> = Vec::with_capacity(2 * BLOCK_BYTES);
+                    let mut row = 0;
+                    let mut parse = |text: &[u8], row: &mut usize| -> Option<()> {
+                        let mut rest = Outputs {
+                            ints: out.ints.iter_mut().map(|c| c.get_mut(*row..)).collect::<Option<_>>()?,
+                            floats: out
+                                .floats
+                                .iter_mut()
+                                .map(|c| c.get_mut(*row..))
+                                .collect::<Option<_>>()?,
+                        };
+                        *row += panel_csv::parse_into(text, roles, &mut rest)?;
+                        Some(())
+                    };
+                    let done = blocks(path, start, end, |block| {
+                        pending.extend_from_slice(block);
+                        let whole = pending.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+                        parse(&pending[..whole], &mut row)?;
+                        pending.drain(..whole);
+                        Some(())
+                    })?;
+                    if done.is_none() || parse(&pending, &mut row).is_none() {
+                        return Ok(None);
+                    }
+                    Ok(Some(row))
+                })
+            })
             .collect();
-        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
-    });
-    let rows: Vec<usize> = rows.into_iter().collect::<Option<_>>()?;
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("parser thread failed")))
+            })
+            .collect::<std::io::Result<_>>()
+    })?;
+    let Some(rows) = rows.into_iter().collect::<Option<Vec<usize>>>() else {
+        return Ok(None);
+    };
 
-    // Empty lines leave gaps at the end of their chunk's part: close them.
+    // Empty lines leave gaps at the end of their range's part: close them.
     if rows != lines {
         let mut kept = 0;
         let mut start = 0;
@@ -363,25 +458,38 @@ fn fast_columns(body: &[u8], pos: &Positions, fields: usize) -> Option<Columns> 
     }
     let mut floats = floats.into_iter();
     let mut ints = ints.into_iter();
-    Some(Columns {
-        unit: ints.next()?,
-        time: ints.next()?,
-        group: ints.next()?,
-        outcome: floats.next()?,
-        covariates: floats.collect(),
-        cluster: Vec::new(),
-    })
+    Ok((|| {
+        Some(Columns {
+            unit: ints.next()?,
+            time: ints.next()?,
+            group: ints.next()?,
+            outcome: floats.next()?,
+            covariates: floats.collect(),
+            cluster: Vec::new(),
+        })
+    })())
 }
 
 fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
     let file = args.data.display().to_string();
-    let bytes = std::fs::read(&args.data).with_context(|| format!("reading {file}"))?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    // The header row from the start of the file (the whole file only if it is needed).
+    let mut handle = std::fs::File::open(&args.data).with_context(|| format!("reading {file}"))?;
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut handle, HEAD_BYTES), &mut head)
+        .with_context(|| format!("reading {file}"))?;
+    let file_len = handle.metadata().with_context(|| format!("reading {file}"))?.len();
+    let mut whole = None;
+    if !head.contains(&b'\n') && (head.len() as u64) < file_len {
+        whole = Some(std::fs::read(&args.data).with_context(|| format!("reading {file}"))?);
+    }
+    let prefix = whole.as_deref().unwrap_or(&head);
+    let mut reader = csv::ReaderBuilder::new().from_reader(prefix);
     let headers = reader
         .byte_headers()
         .with_context(|| format!("{file}: reading the header row"))?
         .clone();
-    let body_start = reader.position().byte() as usize;
+    let body_start = reader.position().byte();
+    drop(reader);
     let find = |name: &str| -> Result<usize> {
         headers
             .iter()
@@ -396,15 +504,22 @@ fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
         covariates: args.covariates.iter().map(|c| find(c)).collect::<Result<_>>()?,
         cluster: args.cluster.as_deref().map(find).transpose()?,
     };
-    let body = &bytes[body_start.min(bytes.len())..];
 
-    let columns = match fast_columns(body, &pos, headers.len()) {
+    let fast = match whole {
+        Some(_) => None,
+        None => fast_columns(&args.data, body_start, file_len, &pos, headers.len())
+            .with_context(|| format!("reading {file}"))?,
+    };
+    let columns = match fast {
         Some(columns) => columns,
         None => {
-            let first_line = 1 + bytes[..body_start.min(bytes.len())]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            let bytes = match whole {
+                Some(bytes) => bytes,
+                None => std::fs::read(&args.data).with_context(|| format!("reading {file}"))?,
+            };
+            let body_start = (body_start as usize).min(bytes.len());
+            let body = &bytes[body_start..];
+            let first_line = 1 + bytes[..body_start].iter().filter(|&&b| b == b'\n').count() as u64;
             match parse_lines(body, first_line, &pos, args, &file, None) {
                 Ok(columns) => columns,
                 Err(first_error) => {
@@ -415,7 +530,6 @@ fn read_panel(args: &EvaluateArgs) -> Result<stats::Panel> {
             }
         }
     };
-    drop(bytes);
 
     let names = stats::ColumnNames {
         unit: args.unit.clone(),

@@ -123,15 +123,21 @@ fn control_gram_inverse(d: &[bool], columns: &[&[f64]]) -> Result<Vec<f64>, Cell
 fn control_coefficients(inv: &[f64], dy: &[f64], d: &[bool], columns: &[&[f64]]) -> Vec<f64> {
     let k = columns.len();
     let m = dy.len();
-    let mut xty = vec![0.0; k];
-    for i in 0..m {
-        if !d[i] {
-            for a in 0..k {
-                xty[a] += columns[a][i] * dy[i];
+    // A column at a time: each sum runs over the controls in order.
+    let (dy, d) = (&dy[..m], &d[..m]);
+    let xty: Vec<f64> = columns
+        .iter()
+        .take(k)
+        .map(|column| {
+            let mut s = 0.0;
+            for ((&x, &y), &treated) in column[..m].iter().zip(dy).zip(d) {
+                if !treated {
+                    s += x * y;
+                }
             }
-        }
-    }
-    xty.iter_mut().for_each(|v| *v /= m as f64);
+            s / m as f64
+        })
+        .collect();
     mat_vec(inv, &xty, k)
 }
 
