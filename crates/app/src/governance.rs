@@ -47,9 +47,29 @@ pub async fn load_book(store: &Store) -> Result<PolicyBook, AppError> {
     Ok(PolicyBook::from_versions(versions))
 }
 
-/// China's default rules with the clocks that the stored policy layers set for their units.
+/// China's default rules with the clocks that the stored policy layers, and the changes of the pilots under way
+/// (running, evaluated or expanded, in their units and adopters), set for their units.
 pub async fn rules_in_force(store: &Store) -> Result<crate::workflow::Rules, AppError> {
-    Ok(crate::workflow::Rules::china().with_policies(&load_book(store).await?))
+    let rules = crate::workflow::Rules::china();
+    rules.set_policies(&load_book(store).await?, &pilots_in_force(store).await?);
+    Ok(rules)
+}
+
+/// Every unit in which a pilot under way applies its change, from when.
+pub async fn pilots_in_force(store: &Store) -> Result<Vec<(UnitCode, Date, LayerVersion)>, AppError> {
+    let mut out = Vec::new();
+    for row in store.pilots().await? {
+        if !matches!(row.state.as_str(), "running" | "evaluated" | "expanded") {
+            continue;
+        }
+        let stored = load_pilot(store, &row.id.to_string()).await?;
+        let since = cohorts(&stored.pilot, &stored.adoptions).map_err(AppError::Pilot)?;
+        out.extend(since.into_iter().map(|(unit, from)| {
+            let change = stored.pilot.overlay(&unit, from);
+            (unit, from, change)
+        }));
+    }
+    Ok(out)
 }
 
 /// Saves a layer for `unit` after checking it; a rejected layer is recorded as a `rejected` event and nothing else.

@@ -10,11 +10,11 @@ use domain::case::NewCase;
 use domain::clock::{ClockConfig, Urgency};
 use domain::escalation::{self, Alert, CallbackDue, CaseView, RiskConfig, RiskScore};
 use domain::office::Directory;
-use domain::policy::{PolicyBook, PolicyClocks};
+use domain::policy::{LayerVersion, PolicyBook, PolicyClocks};
 use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
 use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
-use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind, Territory};
+use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind, Territory, UnitCode};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
 use store::{CaseAccessRow, CaseRecord, CaseRow, NewCaseRecord, Store, StoreError};
@@ -42,7 +42,7 @@ pub struct Rules {
     pub routing: RoutingTable,
     pub risk: RiskConfig,
     pub weights: RateWeights,
-    /// The clocks of the policy layers in force ([`Rules::set_policies`]); empty: `clocks` everywhere. Shared by
+    /// The clocks of the policy layers and pilots in force ([`Rules::set_policies`]); empty: `clocks` everywhere. Shared by
     /// clones, so a server that saves a layer makes it take effect for every request from then on.
     in_force: Arc<RwLock<PolicyClocks>>,
 }
@@ -56,16 +56,11 @@ impl Rules {
         }
     }
 
-    /// These rules with the clocks that the layers of `book` set.
-    pub fn with_policies(self, book: &PolicyBook) -> Rules {
-        self.set_policies(book);
-        self
-    }
-
-    /// Replaces the policy clocks (after a layer is saved): a case runs on the policy in force where it arose on the
-    /// day it was filed.
-    pub fn set_policies(&self, book: &PolicyBook) {
-        let fresh = PolicyClocks::new(book, &self.clocks);
+    /// Replaces the policy clocks (after a layer is saved or a pilot moves): the layers of `book` and the pilot
+    /// changes `pilots` (unit, from, change). A case runs on the policy in force where it arose on the day it was
+    /// filed.
+    pub fn set_policies(&self, book: &PolicyBook, pilots: &[(UnitCode, Date, LayerVersion)]) {
+        let fresh = PolicyClocks::with_pilots(book, &self.clocks, pilots);
         match self.in_force.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,

@@ -90,14 +90,14 @@ impl AppState {
         let territory = store.load_territory(None).await?;
         let grids = GridIndex::build(store.load_grids().await?).map_err(|e| LoadError::Grids(e.to_string()))?;
         let directory = Directory::standard(&territory);
-        let book = app::governance::load_book(&store)
+        let rules = app::governance::rules_in_force(&store)
             .await
             .map_err(|e| LoadError::Policy(e.to_string()))?;
         Ok(AppState(Arc::new(Shared {
             store,
             territory,
             grids,
-            rules: Rules::china().with_policies(&book),
+            rules,
             directory,
             ip_limiter: RateLimiter::new(config.ip_limit),
             key_limiter: RateLimiter::new(config.key_limit),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use time::Date;
 
-use super::{DayCount, Folded, PolicyBook, PolicyDocument};
+use super::{DayCount, Folded, LayerVersion, PolicyBook, PolicyDocument};
 use crate::calendar::Period;
 use crate::clock::ClockConfig;
 use crate::territory::UnitCode;
@@ -87,6 +87,17 @@ pub struct PolicyClocks {
 impl PolicyClocks {
     /// What the layers of `book` make of `base`, unit by unit.
     pub fn new(book: &PolicyBook, base: &ClockConfig) -> PolicyClocks {
+        PolicyClocks::with_pilots(book, base, &[])
+    }
+
+    /// [`PolicyClocks::new`] with the changes of running pilots: each `(unit, from, change)` applies the pilot's
+    /// change (its [`crate::pilot::Pilot::overlay`]) below the unit's own layer from `from` on, for the unit and
+    /// everything within it. Where two pilots cover a unit, the one started last applies.
+    pub fn with_pilots(
+        book: &PolicyBook,
+        base: &ClockConfig,
+        pilots: &[(UnitCode, Date, LayerVersion)],
+    ) -> PolicyClocks {
         let mut dates_of: BTreeMap<&UnitCode, BTreeSet<Date>> = BTreeMap::new();
         for version in book.versions() {
             dates_of
@@ -94,10 +105,15 @@ impl PolicyClocks {
                 .or_default()
                 .insert(version.effective_from);
         }
+        let mut overlays_of: BTreeMap<&UnitCode, Vec<(Date, &LayerVersion)>> = BTreeMap::new();
+        for (unit, from, change) in pilots {
+            dates_of.entry(unit).or_default().insert(*from);
+            overlays_of.entry(unit).or_default().push((*from, change));
+        }
         let mut timelines = BTreeMap::new();
         for unit in dates_of.keys() {
-            let dates: BTreeSet<Date> = unit
-                .chain()
+            let chain = unit.chain();
+            let dates: BTreeSet<Date> = chain
                 .iter()
                 .filter_map(|c| dates_of.get(c))
                 .flatten()
@@ -105,7 +121,19 @@ impl PolicyClocks {
                 .collect();
             let timeline: Vec<(Date, Arc<ClockConfig>)> = dates
                 .into_iter()
-                .map(|date| (date, Arc::new(clock_config(base, &book.effective(unit, date)))))
+                .map(|date| {
+                    let overlay = chain.iter().rev().find_map(|c| {
+                        let list = overlays_of.get(c)?;
+                        list.iter()
+                            .filter(|(from, _)| *from <= date)
+                            .max_by_key(|(from, _)| *from)
+                    });
+                    let folded = match overlay {
+                        Some((_, change)) => book.effective_with(unit, date, change),
+                        None => book.effective(unit, date),
+                    };
+                    (date, Arc::new(clock_config(base, &folded)))
+                })
                 .collect();
             timelines.insert((*unit).clone(), timeline);
         }
@@ -135,7 +163,6 @@ mod tests {
     use time::macros::date;
 
     use super::*;
-    use crate::policy::LayerVersion;
 
     fn layer(unit: &str, text: &str) -> LayerVersion {
         let code = UnitCode::parse(unit).expect("code");
@@ -181,5 +208,28 @@ mod tests {
         assert_eq!(province.petition_handling, Period::Days(60));
         assert!(clocks.at(&other, date!(2023 - 06 - 01)).is_none());
         assert!(!clocks.is_empty() && PolicyClocks::new(&PolicyBook::new(), &base).is_empty());
+
+        // A pilot in the neighbouring township from 1 May tightens petition handling there only.
+        let change = layer(
+            "330502002",
+            "[layer]\neffective_from = 2025-05-01\n[clocks.petition]\nhandle_days = 30\n",
+        );
+        let piloted = PolicyClocks::with_pilots(&book, &base, &[(other.clone(), date!(2025 - 05 - 01), change)]);
+        let in_pilot = UnitCode::parse("330502002003").expect("code");
+        let during = piloted.at(&in_pilot, date!(2025 - 05 - 02)).expect("the pilot");
+        assert_eq!(during.petition_handling, Period::Days(30));
+        assert_eq!(
+            during.general,
+            Period::Hours(120),
+            "the province's layer still applies above the pilot"
+        );
+        let before = piloted
+            .at(&in_pilot, date!(2025 - 04 - 30))
+            .expect("the province's layer");
+        assert_eq!(before.petition_handling, Period::Days(60));
+        let elsewhere = piloted
+            .at(&village, date!(2025 - 05 - 02))
+            .expect("the township's layer");
+        assert_eq!(elsewhere.petition_handling, Period::WorkingDays(45));
     }
 }

@@ -32,6 +32,14 @@ fn may_govern(principal: &Principal, unit: &UnitCode) -> Result<(), ApiError> {
     Ok(access::can_at_unit(principal, UnitAction::GovernPolicy, unit)?)
 }
 
+/// Reloads the clocks that policy layers and pilots under way set, after one of them changed.
+async fn refresh_rules(state: &AppState) -> Result<(), ApiError> {
+    let book = governance::load_book(&state.store).await?;
+    let pilots = governance::pilots_in_force(&state.store).await?;
+    state.rules.set_policies(&book, &pilots);
+    Ok(())
+}
+
 fn text_field<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
     if value.trim().is_empty() {
         return Err(ApiError::invalid(field, "required"));
@@ -114,7 +122,7 @@ pub async fn set_policy(
     )
     .await?;
     // Cases filed from now on run on the new clocks.
-    state.rules.set_policies(&governance::load_book(&state.store).await?);
+    refresh_rules(&state).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(SavedLayer {
@@ -268,6 +276,8 @@ pub async fn act_on_pilot(
         state.now(),
     )
     .await?;
+    // A pilot that starts, stops or is codified changes the clocks of its units' new cases.
+    refresh_rules(&state).await?;
     let row = state
         .store
         .pilot(&row.id.to_string())
@@ -361,6 +371,7 @@ pub async fn adopt_pilot(
         app::AppError::Pilot(e @ domain::pilot::PilotError::Invalid { .. }) => ApiError::Conflict(e.to_string()),
         other => other.into(),
     })?;
+    refresh_rules(&state).await?;
     let row = state.store.pilot(&row.id.to_string()).await?.ok_or_else(not_found)?;
     Ok((
         StatusCode::CREATED,
