@@ -88,8 +88,8 @@ pub(crate) struct Draws {
 const TABLE_UNITS: usize = 8;
 /// Tables used together per pass over the draws (32 units per pass).
 const TABLES: usize = 4;
-/// Columns per tile: the tables (4 × 256 × 32 × 8 B) and the tile's draws stay in cache.
-const TILE: usize = 32;
+/// Columns per tile: the tables (4 × 256 × 64 × 8 B) and the tile's draws (reps × 64 × 8 B) stay in L2.
+const TILE: usize = 64;
 
 /// Spreads the 8 bits of `byte` into the low bit of 8 bytes (bit k → byte k).
 fn spread(byte: u64) -> u64 {
@@ -198,17 +198,11 @@ pub(crate) fn draw(inf: &[&[f64]], cluster: Option<&[usize]>, blocks: Option<&[u
         .collect();
     drop(bits);
 
-    // Work items: runs of ITEM_UNITS units of a block × tiles of its columns, the
-    // tiles of nearly equal width (at most TILE).
+    // Work items: runs of ITEM_UNITS units of a block × tiles of TILE of its columns
+    // (a multiple of the vector width, so that only the last tile has a scalar tail).
     let mut items: Vec<(usize, usize, usize, &[usize])> = Vec::new();
     for (b, (units, cols)) in block_rows.iter().zip(&block_cols).enumerate() {
-        if cols.is_empty() {
-            continue;
-        }
-        let count = cols.len().div_ceil(TILE);
-        let tiles: Vec<&[usize]> = (0..count)
-            .map(|t| &cols[t * cols.len() / count..(t + 1) * cols.len() / count])
-            .collect();
+        let tiles: Vec<&[usize]> = cols.chunks(TILE).collect();
         for start in (0..units.len()).step_by(ITEM_UNITS) {
             let end = (start + ITEM_UNITS).min(units.len());
             for &tile in &tiles {

@@ -6,6 +6,7 @@
 //! dropping units treated in the first period, and the small-group warning.
 
 use crate::error::{StatsError, list_units};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A long panel built from column vectors of equal length.
@@ -182,14 +183,16 @@ impl Prepared {
                 })
             }
         };
-        check_finite(&names.outcome, &panel.outcome)?;
-        for (name, values) in &cov_cols {
-            check_finite(name, values)?;
-        }
+        let checked: Vec<Result<(), StatsError>> = std::iter::once((&names.outcome, &panel.outcome))
+            .chain(cov_cols.iter().copied())
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|&(name, values)| check_finite(name, values))
+            .collect();
+        checked.into_iter().collect::<Result<(), StatsError>>()?;
 
         // Units and periods.
-        let units = distinct_sorted(&panel.unit);
-        let periods = distinct_sorted(&panel.time);
+        let (units, periods) = rayon::join(|| distinct_sorted(&panel.unit), || distinct_sorted(&panel.time));
         let n_all = units.len();
         let t_all = periods.len();
         let unit_index = |u: i64| units.binary_search(&u).unwrap_or(0);
@@ -393,17 +396,25 @@ impl Prepared {
         let out_periods: Vec<i64> = kept_periods.iter().map(|&p| periods[p]).collect();
         let tn = out_periods.len();
 
+        // Wide, period-major copies. Runs of units at a time, so that the rows read (a
+        // unit's periods are usually adjacent) stay in cache across the periods.
         let gather = |values: &[f64]| -> Vec<f64> {
-            let mut out = Vec::with_capacity(n * tn);
-            for &p in &kept_periods {
-                for &i in &kept_units {
-                    out.push(values[row_of[p * n_all + i]]);
+            let mut out = vec![0.0; n * tn];
+            for (run, units) in kept_units.chunks(256).enumerate() {
+                for (q, &p) in kept_periods.iter().enumerate() {
+                    let dst = &mut out[q * n + run * 256..][..units.len()];
+                    let rows = &row_of[p * n_all..(p + 1) * n_all];
+                    for (d, &i) in dst.iter_mut().zip(units) {
+                        *d = values[rows[i]];
+                    }
                 }
             }
             out
         };
-        let y = gather(&panel.outcome);
-        let x: Vec<Vec<f64>> = cov_cols.iter().map(|(_, v)| gather(v)).collect();
+        let (y, x) = rayon::join(
+            || gather(&panel.outcome),
+            || cov_cols.par_iter().map(|(_, v)| gather(v)).collect::<Vec<Vec<f64>>>(),
+        );
 
         // Covariate checks on the retained sample: constant, then collinear.
         for (k, (name, _)) in cov_cols.iter().enumerate() {
