@@ -120,11 +120,12 @@ fn eight_digits(chunk: u64) -> Option<u64> {
     Some(v)
 }
 
-/// Accumulates the decimal digits starting at `i` into `m`; returns the position after
-/// them and how many there were. Gives up (`None`) beyond 19 digits, where `m` could
+/// Accumulates the decimal digits starting at `i` into `m` (eight at a time first if
+/// `swar`, for long runs such as fractions); returns the position after them and how
+/// many there were. Gives up (`None`) beyond 19 digits, where `m` could
 /// overflow.
-fn digits_at(body: &[u8], mut i: usize, m: &mut u64, count: &mut usize) -> Option<usize> {
-    while *count + 8 <= 19 {
+fn digits_at(body: &[u8], mut i: usize, m: &mut u64, count: &mut usize, swar: bool) -> Option<usize> {
+    while swar && *count + 8 <= 19 {
         let Some(chunk) = body.get(i..i + 8) else { break };
         let Some(v) = chunk.try_into().ok().map(u64::from_le_bytes).and_then(eight_digits) else {
             break;
@@ -161,7 +162,7 @@ fn sign_at(body: &[u8], i: usize) -> (bool, usize) {
 fn int_at(body: &[u8], i: usize) -> Option<(i64, usize)> {
     let (neg, start) = sign_at(body, i);
     let (mut m, mut count) = (0u64, 0usize);
-    let end = digits_at(body, start, &mut m, &mut count)?;
+    let end = digits_at(body, start, &mut m, &mut count, false)?;
     if count == 0 || count > 18 {
         return None;
     }
@@ -183,11 +184,11 @@ const POW10: [f64; 23] = [
 fn float_at(body: &[u8], i: usize) -> Option<(f64, usize)> {
     let (neg, start) = sign_at(body, i);
     let (mut m, mut count) = (0u64, 0usize);
-    let mut i = digits_at(body, start, &mut m, &mut count)?;
+    let mut i = digits_at(body, start, &mut m, &mut count, false)?;
     let int_digits = count;
     let mut exp: i64 = 0;
     if body.get(i) == Some(&b'.') {
-        i = digits_at(body, i + 1, &mut m, &mut count)?;
+        i = digits_at(body, i + 1, &mut m, &mut count, true)?;
         exp = -((count - int_digits) as i64);
     }
     if count == 0 {
@@ -196,7 +197,7 @@ fn float_at(body: &[u8], i: usize) -> Option<(f64, usize)> {
     if let Some(b'e' | b'E') = body.get(i) {
         let (eneg, estart) = sign_at(body, i + 1);
         let (mut e, mut edigits) = (0u64, 0usize);
-        i = digits_at(body, estart, &mut e, &mut edigits)?;
+        i = digits_at(body, estart, &mut e, &mut edigits, false)?;
         if edigits == 0 || edigits > 4 {
             return None;
         }
