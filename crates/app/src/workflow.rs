@@ -10,7 +10,7 @@ use domain::case::NewCase;
 use domain::clock::{ClockConfig, Urgency};
 use domain::escalation::{self, Alert, CallbackDue, CaseView, RiskConfig, RiskScore};
 use domain::office::Directory;
-use domain::policy::{LayerVersion, PolicyBook, PolicyClocks};
+use domain::policy::{InForce, LayerVersion, PolicyBook, PolicyInForce};
 use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
 use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
@@ -33,8 +33,8 @@ pub enum WorkflowError {
     Invalid(String),
 }
 
-/// The rules a deployment runs: clocks, calendar, routing and the weights of risk and rates, and the clocks that
-/// policy layers set for their units.
+/// The rules a deployment runs: clocks, calendar, routing and the weights of risk and rates, and what policy layers
+/// and pilots put in force for their units.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     pub clocks: ClockConfig,
@@ -42,9 +42,10 @@ pub struct Rules {
     pub routing: RoutingTable,
     pub risk: RiskConfig,
     pub weights: RateWeights,
-    /// The clocks of the policy layers and pilots in force ([`Rules::set_policies`]); empty: `clocks` everywhere. Shared by
-    /// clones, so a server that saves a layer makes it take effect for every request from then on.
-    in_force: Arc<RwLock<PolicyClocks>>,
+    /// The clocks and routing of the policy layers and pilots in force ([`Rules::set_policies`]); empty: `clocks` and
+    /// `routing` everywhere. Shared by clones, so a server that saves a layer makes it take effect for every request
+    /// from then on.
+    in_force: Arc<RwLock<PolicyInForce>>,
 }
 
 impl Rules {
@@ -56,41 +57,56 @@ impl Rules {
         }
     }
 
-    /// Replaces the policy clocks (after a layer is saved or a pilot moves): the layers of `book` and the pilot
-    /// changes `pilots` (unit, from, change). A case runs on the policy in force where it arose on the day it was
-    /// filed.
+    /// Replaces what policy puts in force (after a layer is saved or a pilot moves): the layers of `book` and the
+    /// pilot changes `pilots` (unit, from, change). A case runs on the policy in force where it arose on the day it
+    /// was filed.
     pub fn set_policies(&self, book: &PolicyBook, pilots: &[(UnitCode, Date, LayerVersion)]) {
-        let fresh = PolicyClocks::with_pilots(book, &self.clocks, pilots);
+        let base = InForce {
+            clocks: self.clocks.clone(),
+            routing: self.routing.clone(),
+        };
+        let fresh = PolicyInForce::with_pilots(book, &base, pilots);
         match self.in_force.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
     }
 
-    /// The clocks of one case.
-    pub fn clocks_of(&self, row: &CaseRow) -> CaseClocks<'_> {
+    /// What policy puts in force at `unit` on the day of `at`, if any layer does.
+    fn in_force_at(&self, unit: &UnitCode, at: OffsetDateTime) -> Option<Arc<InForce>> {
         let in_force = match self.in_force.read() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
         if in_force.is_empty() {
-            return CaseClocks::Base(&self.clocks);
+            return None;
         }
-        let filed = OffsetDateTime::from_unix_timestamp(row.created_at)
-            .map(|t| t.to_offset(self.calendar.offset()).date())
-            .unwrap_or(Date::MIN);
-        match in_force.at(&row.location.unit, filed) {
-            Some(config) => CaseClocks::Policy(Arc::clone(config)),
+        in_force.at(unit, at.to_offset(self.calendar.offset()).date()).cloned()
+    }
+
+    /// The clocks of one case: those in force where it arose when it was filed.
+    pub fn clocks_of(&self, row: &CaseRow) -> CaseClocks<'_> {
+        let filed = OffsetDateTime::from_unix_timestamp(row.created_at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        match self.in_force_at(&row.location.unit, filed) {
+            Some(policy) => CaseClocks::Policy(policy),
             None => CaseClocks::Base(&self.clocks),
+        }
+    }
+
+    /// The routing table for a case arising at `unit` at `at`.
+    pub fn routing_at(&self, unit: &UnitCode, at: OffsetDateTime) -> CaseRouting<'_> {
+        match self.in_force_at(unit, at) {
+            Some(policy) => CaseRouting::Policy(policy),
+            None => CaseRouting::Base(&self.routing),
         }
     }
 }
 
-/// The clocks a case runs on: the deployment's, or those of a policy layer.
+/// The clocks a case runs on: the deployment's, or those a policy layer puts in force.
 #[derive(Debug, Clone)]
 pub enum CaseClocks<'a> {
     Base(&'a ClockConfig),
-    Policy(Arc<ClockConfig>),
+    Policy(Arc<InForce>),
 }
 
 impl std::ops::Deref for CaseClocks<'_> {
@@ -98,7 +114,24 @@ impl std::ops::Deref for CaseClocks<'_> {
     fn deref(&self) -> &ClockConfig {
         match self {
             CaseClocks::Base(c) => c,
-            CaseClocks::Policy(c) => c,
+            CaseClocks::Policy(p) => &p.clocks,
+        }
+    }
+}
+
+/// The routing table of a new case: the deployment's, or the one a policy layer puts in force.
+#[derive(Debug, Clone)]
+pub enum CaseRouting<'a> {
+    Base(&'a RoutingTable),
+    Policy(Arc<InForce>),
+}
+
+impl std::ops::Deref for CaseRouting<'_> {
+    type Target = RoutingTable;
+    fn deref(&self) -> &RoutingTable {
+        match self {
+            CaseRouting::Base(r) => r,
+            CaseRouting::Policy(p) => &p.routing,
         }
     }
 }
@@ -171,14 +204,12 @@ fn route(
     actor: &str,
     at: OffsetDateTime,
 ) -> Result<(NewCaseRecord, Routing), WorkflowError> {
-    let routing = rules
-        .routing
-        .route_in(case.kind, &case.category, &case.location.unit, directory)?;
+    let table = rules.routing_at(&case.location.unit, at);
+    let routing = table.route_in(case.kind, &case.category, &case.location.unit, directory)?;
     let office = match &routing {
         Routing::Office { office } => office.to_string(),
         // Recorded at the township of the location, which answered on the spot.
-        Routing::AnswerAtIntake => rules
-            .routing
+        Routing::AnswerAtIntake => table
             .route(CaseKind::Complaint, "", &case.location.unit)
             .ok()
             .and_then(|r| match r {
@@ -712,13 +743,15 @@ mod tests {
         );
     }
 
-    /// A township that trials a 48-hour response clock: its cases filed from the layer's date run on it, a case filed
-    /// before keeps the 7 days it was filed under, and the escalation guard and the rates use the same clocks.
+    /// A township that trials a 48-hour response clock and its own routing of noise complaints: its cases filed from
+    /// the layer's date run on the clock, a case filed before keeps the 7 days it was filed under, the escalation
+    /// guard and the rates use the same clocks, and noise complaints go to the village committee from that date.
     #[tokio::test]
     async fn a_policy_layer_sets_the_clocks_of_its_units_cases() {
         let (store, _, dir) = setup("policy-clocks").await;
         let township = UnitCode::parse("330502001").expect("code");
-        let layer = "[layer]\neffective_from = 2025-03-01\n[clocks.hotline]\ngeneral_hours = 48\n";
+        let layer = "[layer]\neffective_from = 2025-03-01\n[clocks.hotline]\ngeneral_hours = 48\n\
+                     [routing.rules.noise]\ncategory = \"noise\"\noffice = \"village.committee\"\n";
         crate::governance::set_policy(
             &store,
             &township,
@@ -784,6 +817,22 @@ mod tests {
             .await
             .expect("outcomes");
         assert_eq!(out.overdue_open, 1);
+        // The layer's routing rule: noise complaints go to the village committee from its date on.
+        let noise = |at| intake(&store, &rules, &dir, new_case(CaseKind::Complaint, "noise"), at);
+        let (_, routed_before) = noise(before).await.expect("intake");
+        let (_, routed_after) = noise(after).await.expect("intake");
+        assert_eq!(
+            routed_before,
+            Routing::Office {
+                office: "330502001:gov".parse_office()
+            }
+        );
+        assert_eq!(
+            routed_after,
+            Routing::Office {
+                office: "330502001001:committee".parse_office()
+            }
+        );
     }
 
     trait ParseOffice {

@@ -50,12 +50,47 @@ pub struct LevelOffice {
     pub office: String,
 }
 
-/// One line of the table: a category is handled by the office `office` of the `level` unit containing the location.
+/// One line of the table: a category is handled by the office `office` of the `level` unit containing the location;
+/// when `kinds` is not empty, only cases of those kinds (a policy sends land *petitions* to the county's natural
+/// resources bureau and land *complaints* to the township).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {
     pub category: String,
     pub level: Level,
     pub office: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<CaseKind>,
+}
+
+impl LevelOffice {
+    /// Reads a policy's office name, `level.key` (`county.housing`, `township.gov`, `village.committee`): a level that
+    /// handles cases and an office key such a unit has (see [`crate::office`]).
+    pub fn parse_policy_name(name: &str) -> Result<LevelOffice, String> {
+        let (level, key) = name
+            .split_once('.')
+            .ok_or_else(|| format!("{name:?} is not of the form level.office, e.g. \"county.housing\""))?;
+        let level = Level::parse(level).map_err(|e| e.to_string())?;
+        let known = match level {
+            Level::Village => key == VILLAGE_COMMITTEE,
+            Level::Township => key == GOVERNMENT,
+            Level::County => key == GOVERNMENT || crate::office::Sector::from_key(key).is_some(),
+            Level::Province | Level::Prefecture => {
+                return Err(format!(
+                    "{name:?}: only village, township and county offices handle cases"
+                ));
+            }
+        };
+        if !known {
+            return Err(format!(
+                "{name:?}: a {level} has no office {key:?} (village: committee; township: gov; county: gov or a \
+                 department such as housing, environment, natural_resources)"
+            ));
+        }
+        Ok(LevelOffice {
+            level,
+            office: key.to_string(),
+        })
+    }
 }
 
 /// Where a new case goes.
@@ -117,7 +152,7 @@ impl RoutingTable {
                     level: r.level,
                 });
             }
-            if !seen.insert(r.category.as_str()) {
+            if !seen.insert((r.category.as_str(), r.kinds.clone())) {
                 return Err(RoutingError::Duplicate(r.category.clone()));
             }
         }
@@ -130,16 +165,22 @@ impl RoutingTable {
         Ok(table)
     }
 
-    /// A policy layer's table laid over this one: its routes replace those of the same category, its intake list and
-    /// fallback replace ours when given.
+    /// A policy layer's table laid over this one: its routes come first (those for some kinds before those for every
+    /// kind) and replace ours of the same category and kinds; its intake list and fallback replace ours when given.
     pub fn overlay(&self, layer: &RoutingTable) -> RoutingTable {
-        let mut routes: Vec<Route> = self
-            .routes
-            .iter()
-            .filter(|r| !layer.routes.iter().any(|l| l.category == r.category))
-            .cloned()
-            .collect();
-        routes.extend(layer.routes.iter().cloned());
+        let mut routes: Vec<Route> = layer.routes.clone();
+        routes.sort_by_key(|r| r.kinds.is_empty());
+        routes.extend(
+            self.routes
+                .iter()
+                .filter(|r| {
+                    !layer
+                        .routes
+                        .iter()
+                        .any(|l| l.category == r.category && l.kinds == r.kinds)
+                })
+                .cloned(),
+        );
         RoutingTable {
             answer_at_intake: if layer.answer_at_intake.is_empty() {
                 self.answer_at_intake.clone()
@@ -151,10 +192,11 @@ impl RoutingTable {
         }
     }
 
-    fn target(&self, category: &str) -> LevelOffice {
+    /// The first route of `category` that takes cases of `kind` (any kind when `None`: only routes for every kind).
+    fn target(&self, kind: Option<CaseKind>, category: &str) -> LevelOffice {
         self.routes
             .iter()
-            .find(|r| r.category == category)
+            .find(|r| r.category == category && (r.kinds.is_empty() || kind.is_some_and(|k| r.kinds.contains(&k))))
             .map(|r| LevelOffice {
                 level: r.level,
                 office: r.office.clone(),
@@ -184,7 +226,7 @@ impl RoutingTable {
         if kind == CaseKind::Enquiry && self.answer_at_intake.iter().any(|c| c == category) {
             return Ok(Routing::AnswerAtIntake);
         }
-        let office = self.resolve(category, location, &self.target(category))?;
+        let office = self.resolve(category, location, &self.target(Some(kind), category))?;
         Ok(Routing::Office { office })
     }
 
@@ -221,7 +263,7 @@ impl RoutingTable {
     /// Where the dispatcher sends a case that `disputed` has rightly refused (Art. 23 §3): the table's office, or the
     /// disputing office's supervisor when the table points at the disputing office itself.
     pub fn reroute(&self, category: &str, location: &UnitCode, disputed: &OfficeId) -> Result<OfficeId, RoutingError> {
-        let office = self.resolve(category, location, &self.target(category))?;
+        let office = self.resolve(category, location, &self.target(None, category))?;
         if &office != disputed {
             return Ok(office);
         }

@@ -393,7 +393,7 @@ impl PolicyBook {
 }
 
 /// Checks that hold for any effective policy, guardrails or not: rate weights sum to 1,
-/// shares are shares, and every routing rule names a category and an office.
+/// shares are shares, every routing rule names a category and an office, and every office named exists at its level.
 pub fn structural_check(policy: &Folded, source: &str) -> Result<(), PolicyError> {
     let invalid = |key: &str, message: String| PolicyError::Invalid {
         file: source.to_string(),
@@ -436,6 +436,22 @@ pub fn structural_check(policy: &Folded, source: &str) -> Result<(), PolicyError
             "staffing.auxiliary_max_share",
             format!("a share must lie in [0, 1], found {share}"),
         ));
+    }
+    // Every office a routing key names must be one that units of its level have, so that no case is ever routed to
+    // an office that does not exist.
+    let office_keys: Vec<&String> = policy
+        .leaves
+        .keys()
+        .filter(|k| {
+            k.as_str() == "routing.default_office"
+                || k.starts_with("routing.competent.")
+                || (k.starts_with("routing.rules.") && k.ends_with(".office"))
+        })
+        .collect();
+    for key in office_keys {
+        if let Some(toml::Value::String(name)) = policy.value(key) {
+            crate::routing::LevelOffice::parse_policy_name(name).map_err(|m| invalid(key, m))?;
+        }
     }
     let rule_names: BTreeSet<&str> = policy
         .leaves

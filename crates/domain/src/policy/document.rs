@@ -63,7 +63,7 @@ pub struct RoutingRule {
     pub category: Option<String>,
     /// The kinds of case the rule applies to; absent means every kind.
     pub kinds: Option<Vec<CaseKind>>,
-    /// The office that handles the matter, e.g. `township.comprehensive` or `county.housing`.
+    /// The office that handles the matter, e.g. `township.gov` or `county.housing`.
     pub office: Option<String>,
     /// The level of that office ("small matters don't leave the village, big matters don't leave the township").
     pub level: Option<Level>,

@@ -1,5 +1,6 @@
-//! The policy in force over a case: the clocks that a unit's effective policy sets, applied to the statutory
-//! defaults, so that a township's tighter deadline is the deadline its cases run on.
+//! The policy in force over a case: the clocks and the routing that a unit's effective policy sets, applied to the
+//! deployment's defaults, so that a township's tighter deadline is the deadline its cases run on and its own routing
+//! rule the office they go to.
 //!
 //! A case runs on the policy in force where it arose on the day it was filed: a later change of the layer does not
 //! move the deadlines of cases already running. Keys a policy leaves out keep the deployment's values.
@@ -11,15 +12,68 @@ use time::Date;
 
 use super::{DayCount, Folded, LayerVersion, PolicyBook, PolicyDocument};
 use crate::calendar::Period;
+use crate::case::CaseKind;
 use crate::clock::ClockConfig;
+use crate::routing::{LevelOffice, Route, RoutingTable};
 use crate::territory::UnitCode;
+
+/// What a unit's policy puts in force for the cases that arise in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InForce {
+    pub clocks: ClockConfig,
+    pub routing: RoutingTable,
+}
+
+fn document(policy: &Folded) -> Option<PolicyDocument> {
+    // Saved layers passed the schema at save time; a folded table that does not is left at the defaults.
+    toml::Value::Table(policy.table.clone())
+        .try_into::<PolicyDocument>()
+        .ok()
+}
+
+/// `base` with the routing of the effective policy `policy` laid over it: `routing.rules.*` (for their kinds, or every
+/// kind), `routing.competent.*` (petitions of a category) and `routing.default_office` (the fallback). Office names
+/// are `level.key` ([`LevelOffice::parse_policy_name`]); one that does not parse — rejected at save time — is skipped.
+pub fn routing_table(base: &RoutingTable, policy: &Folded) -> RoutingTable {
+    let Some(routing) = document(policy).and_then(|d| d.routing) else {
+        return base.clone();
+    };
+    let mut routes = Vec::new();
+    let mut push = |category: &str, office: &str, kinds: Vec<CaseKind>| {
+        if let Ok(target) = LevelOffice::parse_policy_name(office) {
+            routes.push(Route {
+                category: category.to_string(),
+                level: target.level,
+                office: target.office,
+                kinds,
+            });
+        }
+    };
+    for rule in routing.rules.iter().flat_map(|rules| rules.values()) {
+        if let (Some(category), Some(office)) = (&rule.category, &rule.office) {
+            push(category, office, rule.kinds.clone().unwrap_or_default());
+        }
+    }
+    for (category, office) in routing.competent.iter().flatten() {
+        push(category, office, vec![CaseKind::Petition]);
+    }
+    let fallback = routing
+        .default_office
+        .as_deref()
+        .and_then(|o| LevelOffice::parse_policy_name(o).ok())
+        .unwrap_or_else(|| base.fallback.clone());
+    base.overlay(&RoutingTable {
+        answer_at_intake: Vec::new(),
+        fallback,
+        routes,
+    })
+}
 
 /// `base` with the clock keys of the effective policy `policy` applied: `clocks.petition.*` (days, counted as
 /// `clocks.day_count` says), `clocks.hotline.*` (hours) and `ratings.window_days`.
 pub fn clock_config(base: &ClockConfig, policy: &Folded) -> ClockConfig {
     let mut config = base.clone();
-    let Ok(document) = toml::Value::Table(policy.table.clone()).try_into::<PolicyDocument>() else {
-        // Saved layers passed the schema at save time; a folded table that does not is left at the defaults.
+    let Some(document) = document(policy) else {
         return config;
     };
     if let Some(clocks) = &document.clocks {
@@ -77,27 +131,23 @@ pub fn clock_config(base: &ClockConfig, policy: &Folded) -> ClockConfig {
     config
 }
 
-/// The clocks in force for every unit and date, computed once from a policy book: for each unit with a layer of its
-/// own, the configuration from each date on which a layer on its chain takes effect.
+/// What is in force for every unit and date, computed once from a policy book: for each unit with a layer of its
+/// own (or a pilot), the clocks and routing from each date on which a layer on its chain takes effect.
 #[derive(Debug, Clone, Default)]
-pub struct PolicyClocks {
-    timelines: BTreeMap<UnitCode, Vec<(Date, Arc<ClockConfig>)>>,
+pub struct PolicyInForce {
+    timelines: BTreeMap<UnitCode, Vec<(Date, Arc<InForce>)>>,
 }
 
-impl PolicyClocks {
+impl PolicyInForce {
     /// What the layers of `book` make of `base`, unit by unit.
-    pub fn new(book: &PolicyBook, base: &ClockConfig) -> PolicyClocks {
-        PolicyClocks::with_pilots(book, base, &[])
+    pub fn new(book: &PolicyBook, base: &InForce) -> PolicyInForce {
+        PolicyInForce::with_pilots(book, base, &[])
     }
 
-    /// [`PolicyClocks::new`] with the changes of running pilots: each `(unit, from, change)` applies the pilot's
+    /// [`PolicyInForce::new`] with the changes of running pilots: each `(unit, from, change)` applies the pilot's
     /// change (its [`crate::pilot::Pilot::overlay`]) below the unit's own layer from `from` on, for the unit and
     /// everything within it. Where two pilots cover a unit, the one started last applies.
-    pub fn with_pilots(
-        book: &PolicyBook,
-        base: &ClockConfig,
-        pilots: &[(UnitCode, Date, LayerVersion)],
-    ) -> PolicyClocks {
+    pub fn with_pilots(book: &PolicyBook, base: &InForce, pilots: &[(UnitCode, Date, LayerVersion)]) -> PolicyInForce {
         let mut dates_of: BTreeMap<&UnitCode, BTreeSet<Date>> = BTreeMap::new();
         for version in book.versions() {
             dates_of
@@ -119,7 +169,7 @@ impl PolicyClocks {
                 .flatten()
                 .copied()
                 .collect();
-            let timeline: Vec<(Date, Arc<ClockConfig>)> = dates
+            let timeline: Vec<(Date, Arc<InForce>)> = dates
                 .into_iter()
                 .map(|date| {
                     let overlay = chain.iter().rev().find_map(|c| {
@@ -132,29 +182,33 @@ impl PolicyClocks {
                         Some((_, change)) => book.effective_with(unit, date, change),
                         None => book.effective(unit, date),
                     };
-                    (date, Arc::new(clock_config(base, &folded)))
+                    let in_force = InForce {
+                        clocks: clock_config(&base.clocks, &folded),
+                        routing: routing_table(&base.routing, &folded),
+                    };
+                    (date, Arc::new(in_force))
                 })
                 .collect();
             timelines.insert((*unit).clone(), timeline);
         }
-        PolicyClocks { timelines }
+        PolicyInForce { timelines }
     }
 
-    /// True when no layer is on record (every case runs on the base configuration).
+    /// True when no layer or pilot is on record (every case runs on the base).
     pub fn is_empty(&self) -> bool {
         self.timelines.is_empty()
     }
 
-    /// The clocks of a case that arose in `unit` and was filed on `date`: those of the nearest unit on its chain with
-    /// a layer, as folded on that date; `None` when no layer was in force there then (the base applies).
-    pub fn at(&self, unit: &UnitCode, date: Date) -> Option<&Arc<ClockConfig>> {
+    /// What is in force for a case that arose in `unit` and was filed on `date`: that of the nearest unit on its chain
+    /// with a layer, as folded on that date; `None` when no layer was in force there then (the base applies).
+    pub fn at(&self, unit: &UnitCode, date: Date) -> Option<&Arc<InForce>> {
         let chain = unit.chain();
         let timeline = chain.iter().rev().find_map(|c| self.timelines.get(c))?;
         timeline
             .iter()
             .rev()
             .find(|(from, _)| *from <= date)
-            .map(|(_, config)| config)
+            .map(|(_, in_force)| in_force)
     }
 }
 
@@ -183,17 +237,17 @@ mod tests {
              handle_days = 45\n[ratings]\nwindow_days = 10\n",
         ))
         .expect("township");
-        let base = ClockConfig::default();
-        let clocks = PolicyClocks::new(&book, &base);
+        let base = InForce {
+            clocks: ClockConfig::default(),
+            routing: RoutingTable::default(),
+        };
+        let in_force = PolicyInForce::new(&book, &base);
+        let clocks = |unit: &UnitCode, date: Date| in_force.at(unit, date).map(|f| f.clocks.clone());
         let village = UnitCode::parse("330502001001").expect("code");
-        let before = clocks
-            .at(&village, date!(2025 - 02 - 28))
-            .expect("the province's layer");
+        let before = clocks(&village, date!(2025 - 02 - 28)).expect("the province's layer");
         assert_eq!(before.general, Period::Hours(120));
         assert_eq!(before.petition_handling, Period::Days(60));
-        let after = clocks
-            .at(&village, date!(2025 - 03 - 01))
-            .expect("the township's layer");
+        let after = clocks(&village, date!(2025 - 03 - 01)).expect("the township's layer");
         assert_eq!(after.petition_handling, Period::WorkingDays(45));
         assert_eq!(after.petition_acceptance, Period::WorkingDays(15));
         assert_eq!(after.rating_window, Period::Days(10));
@@ -204,19 +258,19 @@ mod tests {
         );
         // A neighbouring township keeps the province's policy; before any layer, the base holds.
         let other = UnitCode::parse("330502002").expect("code");
-        let province = clocks.at(&other, date!(2025 - 06 - 01)).expect("the province's layer");
+        let province = clocks(&other, date!(2025 - 06 - 01)).expect("the province's layer");
         assert_eq!(province.petition_handling, Period::Days(60));
-        assert!(clocks.at(&other, date!(2023 - 06 - 01)).is_none());
-        assert!(!clocks.is_empty() && PolicyClocks::new(&PolicyBook::new(), &base).is_empty());
+        assert!(clocks(&other, date!(2023 - 06 - 01)).is_none());
+        assert!(!in_force.is_empty() && PolicyInForce::new(&PolicyBook::new(), &base).is_empty());
 
         // A pilot in the neighbouring township from 1 May tightens petition handling there only.
         let change = layer(
             "330502002",
             "[layer]\neffective_from = 2025-05-01\n[clocks.petition]\nhandle_days = 30\n",
         );
-        let piloted = PolicyClocks::with_pilots(&book, &base, &[(other.clone(), date!(2025 - 05 - 01), change)]);
+        let piloted = PolicyInForce::with_pilots(&book, &base, &[(other.clone(), date!(2025 - 05 - 01), change)]);
         let in_pilot = UnitCode::parse("330502002003").expect("code");
-        let during = piloted.at(&in_pilot, date!(2025 - 05 - 02)).expect("the pilot");
+        let during = &piloted.at(&in_pilot, date!(2025 - 05 - 02)).expect("the pilot").clocks;
         assert_eq!(during.petition_handling, Period::Days(30));
         assert_eq!(
             during.general,
@@ -226,10 +280,58 @@ mod tests {
         let before = piloted
             .at(&in_pilot, date!(2025 - 04 - 30))
             .expect("the province's layer");
-        assert_eq!(before.petition_handling, Period::Days(60));
+        assert_eq!(before.clocks.petition_handling, Period::Days(60));
         let elsewhere = piloted
             .at(&village, date!(2025 - 05 - 02))
             .expect("the township's layer");
-        assert_eq!(elsewhere.petition_handling, Period::WorkingDays(45));
+        assert_eq!(elsewhere.clocks.petition_handling, Period::WorkingDays(45));
+    }
+
+    /// A county sends land petitions to its natural-resources bureau but lets its townships handle land complaints;
+    /// a township trials sending noise complaints to its village committees.
+    #[test]
+    fn routing_rules_of_a_layer_route_the_cases_of_its_units() {
+        use crate::routing::Routing;
+        let mut book = PolicyBook::new();
+        book.save(layer(
+            "330502",
+            "[layer]\neffective_from = 2025-01-01\n[routing.competent]\nland = \"county.natural_resources\"\n\
+             [routing.rules.land_complaints]\ncategory = \"land\"\nkinds = [\"complaint\"]\noffice = \"township.gov\"\n",
+        ))
+        .expect("county");
+        book.save(layer(
+            "330502001",
+            "[layer]\neffective_from = 2025-03-01\n[routing.rules.noise]\ncategory = \"noise\"\noffice = \"village.committee\"\n",
+        ))
+        .expect("township");
+        let base = InForce {
+            clocks: ClockConfig::default(),
+            routing: RoutingTable::default(),
+        };
+        let in_force = PolicyInForce::new(&book, &base);
+        let village = UnitCode::parse("330502001001").expect("code");
+        let route = |kind: CaseKind, category: &str, date: Date| {
+            let table = in_force.at(&village, date).map_or(&base.routing, |f| &f.routing);
+            match table.route(kind, category, &village).expect("routes") {
+                Routing::Office { office } => office.to_string(),
+                Routing::AnswerAtIntake => "intake".to_string(),
+            }
+        };
+        assert_eq!(
+            route(CaseKind::Petition, "land", date!(2025 - 02 - 01)),
+            "330502:natural_resources"
+        );
+        assert_eq!(
+            route(CaseKind::Complaint, "land", date!(2025 - 02 - 01)),
+            "330502001:gov"
+        );
+        assert_eq!(
+            route(CaseKind::Complaint, "noise", date!(2025 - 02 - 01)),
+            route(CaseKind::Complaint, "noise", date!(2024 - 02 - 01))
+        );
+        assert_eq!(
+            route(CaseKind::Complaint, "noise", date!(2025 - 03 - 02)),
+            "330502001001:committee"
+        );
     }
 }

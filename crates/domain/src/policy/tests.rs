@@ -241,16 +241,44 @@ fn petitions_are_never_routed_away_from_the_competent_body() {
     // A new rule without kinds covers petitions too.
     let msg = rejected(
         "330502",
-        "[routing.rules.land_all]\ncategory = \"land\"\noffice = \"township.comprehensive\"",
+        "[routing.rules.land_all]\ncategory = \"land\"\noffice = \"township.gov\"",
     );
     assert!(msg.contains("routing.rules.land_all.office"), "{msg}");
     // Nor may a lower layer redefine the competent body itself.
-    let msg = rejected("330502", "routing.competent.land = \"township.comprehensive\"");
+    let msg = rejected("330502", "routing.competent.land = \"township.gov\"");
     assert!(msg.contains("routing.competent.land"), "{msg}");
     // Complaints about land may be handled at the township.
     let mut book = demo_book();
-    let text = "[routing.rules.land_complaints]\ncategory = \"land\"\nkinds = [\"complaint\"]\noffice = \"township.comprehensive\"";
+    let text =
+        "[routing.rules.land_complaints]\ncategory = \"land\"\nkinds = [\"complaint\"]\noffice = \"township.gov\"";
     book.save(layer("330502", date!(2024 - 06 - 01), text)).unwrap();
+}
+
+#[test]
+fn a_routing_rule_must_name_an_office_that_exists() {
+    let mut book = demo_book();
+    let text = "[routing.rules.noise]\ncategory = \"noise\"\noffice = \"township.comprehensive\"";
+    let err = book
+        .save(layer("330502", date!(2024 - 06 - 01), text))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("routing.rules.noise.office"), "{err}");
+    assert!(err.contains("a township has no office \"comprehensive\""), "{err}");
+    let err = book
+        .save(layer(
+            "330502",
+            date!(2024 - 06 - 01),
+            "routing.default_office = \"gov\"",
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("routing.default_office") && err.contains("level.office"),
+        "{err}"
+    );
+    let text = "[routing.rules.noise]\ncategory = \"noise\"\noffice = \"village.committee\"";
+    book.save(layer("330502", date!(2024 - 06 - 01), text))
+        .expect("a village committee exists");
 }
 
 #[test]
@@ -304,7 +332,7 @@ fn rate_weights_must_sum_to_one() {
         .save(layer(
             "3305",
             date!(2024 - 06 - 01),
-            "[routing.rules.orphan]\noffice = \"x\"",
+            "[routing.rules.orphan]\noffice = \"township.gov\"",
         ))
         .unwrap_err();
     assert!(err.to_string().contains("routing.rules.orphan.category"), "{err}");
@@ -413,7 +441,7 @@ fn diff_lists_what_changed_between_two_dates() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("routing.rules.property_management.office: (unset) -> \"township.comprehensive\"")),
+            .any(|l| l.starts_with("routing.rules.property_management.office: (unset) -> \"township.gov\"")),
         "{lines:#?}"
     );
     assert!(
