@@ -297,12 +297,8 @@ pub async fn list_pilots(State(state): State<AppState>, caller: Caller) -> Resul
     ))
 }
 
-/// The pilot named in a path, after the caller's right to read its owner's statistics is checked.
-pub(super) async fn readable_pilot(
-    state: &AppState,
-    principal: &Principal,
-    raw: &str,
-) -> Result<store::PilotRow, ApiError> {
+/// The pilot named in a path (by id or name) with its owner unit; 404 when there is none.
+pub(super) async fn pilot_and_owner(state: &AppState, raw: &str) -> Result<(store::PilotRow, UnitCode), ApiError> {
     let raw = raw.trim();
     let not_found = || ApiError::NotFound(format!("no pilot {raw:?}"));
     if raw.is_empty() || raw.len() > 200 {
@@ -310,6 +306,16 @@ pub(super) async fn readable_pilot(
     }
     let row = state.store.pilot(raw).await?.ok_or_else(not_found)?;
     let owner = UnitCode::parse(&row.owner).map_err(|e| ApiError::internal(format!("pilot {}: {e}", row.name)))?;
+    Ok((row, owner))
+}
+
+/// The pilot named in a path, after the caller's right to read its owner's statistics is checked.
+pub(super) async fn readable_pilot(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+) -> Result<store::PilotRow, ApiError> {
+    let (row, owner) = pilot_and_owner(state, raw).await?;
     may_read_stats(principal, &owner)?;
     Ok(row)
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Json;
-use super::governance::{AdoptionView, PilotBrief, known_unit, policy_date, readable_pilot};
+use super::governance::{AdoptionView, PilotBrief, known_unit, pilot_and_owner, policy_date, readable_pilot};
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -205,13 +205,7 @@ pub async fn file_pilot(
 
 /// The pilot named in a path, after the caller's right to govern its owner is checked.
 async fn governable_pilot(state: &AppState, principal: &Principal, raw: &str) -> Result<store::PilotRow, ApiError> {
-    let raw = raw.trim();
-    let not_found = || ApiError::NotFound(format!("no pilot {raw:?}"));
-    if raw.is_empty() || raw.len() > 200 {
-        return Err(not_found());
-    }
-    let row = state.store.pilot(raw).await?.ok_or_else(not_found)?;
-    let owner = UnitCode::parse(&row.owner).map_err(|e| ApiError::internal(format!("pilot {}: {e}", row.name)))?;
+    let (row, owner) = pilot_and_owner(state, raw).await?;
     may_govern(principal, &owner)?;
     Ok(row)
 }
