@@ -88,6 +88,14 @@ fn main() {
         Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd))),
     };
     if let Err(err) = result {
+        // A reader that stopped early (`grassroots report rates --csv | head`) is not an error.
+        let closed_pipe = err
+            .chain()
+            .filter_map(|e| e.downcast_ref::<std::io::Error>())
+            .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+        if closed_pipe {
+            return;
+        }
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }

@@ -1,5 +1,6 @@
 //! `grassroots territory …`: import the official divisions, import real boundaries, locate a point, show a unit.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -143,9 +144,17 @@ async fn show(store: &Store, code: &str, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let chain: Vec<String> = territory.ancestry(&code).iter().map(|u| u.name.clone()).collect();
-    println!("{} {} ({}) — {}", unit.code, unit.name, unit.level, chain.join(" › "));
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} {} ({}) — {}",
+        unit.code,
+        unit.name,
+        unit.level,
+        chain.join(" › ")
+    )?;
     for c in children {
-        println!("  {:<12} {}", c.code.as_str(), c.name);
+        writeln!(out, "  {:<12} {}", c.code.as_str(), c.name)?;
     }
     Ok(())
 }
