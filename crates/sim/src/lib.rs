@@ -9,7 +9,7 @@ mod people;
 mod pilots;
 mod region;
 
-pub use catalogue::{CATEGORIES, Category, Competence, category};
+pub use catalogue::{CATEGORIES, Category, category};
 pub use people::{Population, population, worker_roster};
 pub use pilots::{PilotEffect, SimPilot};
 pub use region::{SimCase, SimConfig, Simulation, simulate};

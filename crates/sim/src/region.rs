@@ -11,9 +11,11 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Exp, Poisson};
 use time::{Date, Duration, OffsetDateTime, Time, UtcOffset, Weekday};
 
-use crate::catalogue::{CATEGORIES, Category, Competence};
+use crate::catalogue::{CATEGORIES, Category};
 use crate::people::{Population, name, population};
 use crate::pilots::SimPilot;
+use domain::office::GOVERNMENT;
+use domain::routing::{Routing, RoutingTable};
 
 mod workflow;
 
@@ -75,18 +77,15 @@ fn at(date: Date, hour: u8, minute: u8) -> OffsetDateTime {
     date.with_time(time).assume_offset(CST)
 }
 
-fn office_for(competence: Competence, village: &UnitCode) -> String {
-    let chain = village.chain();
-    let at_level = |level: Level| {
-        chain
-            .iter()
-            .find(|c| c.level() == level)
-            .map(|c| c.as_str().to_string())
-    };
-    match competence {
-        Competence::Village => format!("{village}:committee"),
-        Competence::Township => format!("{}:gov", at_level(Level::Township).unwrap_or_default()),
-        Competence::County(dept) => format!("{}:{dept}", at_level(Level::County).unwrap_or_default()),
+/// The office a case of `category` arising in `village` is first dispatched to: the domain's routing table, as at
+/// intake (an enquiry answered on the spot is recorded at the township government, as intake records it).
+fn office_for(routing: &RoutingTable, category: &Category, village: &UnitCode) -> String {
+    match routing.route(category.kind, category.code, village) {
+        Ok(Routing::Office { office }) => office.to_string(),
+        Ok(Routing::AnswerAtIntake) | Err(_) => {
+            let township = village.chain().into_iter().find(|c| c.level() == Level::Township);
+            format!("{}:{GOVERNMENT}", township.as_ref().unwrap_or(village))
+        }
     }
 }
 
@@ -178,6 +177,8 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
     let end = at(end_date, 0, 0);
     let mut live: Vec<Live> = Vec::new();
     let mut offices: BTreeMap<String, Office> = BTreeMap::new();
+    // The shipped routing table: the simulator routes as intake does and keeps no competence table of its own.
+    let routing = RoutingTable::default();
     let mut effort_exp: HashMap<&str, Exp<f64>> = HashMap::new();
     for c in CATEGORIES {
         effort_exp.insert(c.code, Exp::new(1.0 / c.effort).expect("positive effort"));
@@ -187,7 +188,7 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
     for villages in villages_of.values() {
         for (village, pop) in villages {
             for c in CATEGORIES {
-                let office = office_for(c.competence, village);
+                let office = office_for(&routing, c, village);
                 let daily_effort = *pop as f64 * c.rate / 1000.0 / 250.0 * c.effort * config.rate_scale;
                 let entry = offices.entry(office).or_insert(Office {
                     capacity: 0.0,
@@ -233,7 +234,7 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
                         })
                         .map(|(v, _)| *v)
                         .unwrap_or(villages[0].0);
-                    let idx = arrive(&mut rng, &mut live, category, village, &grids_of, date);
+                    let idx = arrive(&mut rng, &mut live, &routing, category, village, &grids_of, date);
                     let Some(idx) = idx else { continue };
                     let effort = effort_exp[category.code].sample(&mut rng);
                     live[idx].effort_left = effort;
@@ -302,6 +303,7 @@ fn add_months(start: Date, months: u32) -> Date {
 fn arrive(
     rng: &mut Xoshiro256PlusPlus,
     live: &mut Vec<Live>,
+    routing: &RoutingTable,
     category: &'static Category,
     village: &UnitCode,
     grids_of: &HashMap<&UnitCode, Vec<&Grid>>,
@@ -326,7 +328,7 @@ fn arrive(
     let channel = channel_for(kind, rng);
     // Petitions are received by the township's letters-and-visits desk, other cases by the competent office
     // through the hotline dispatch; both are recorded as the first receiver.
-    let office = office_for(category.competence, village);
+    let office = office_for(routing, category, village);
     let reporter = (kind != CaseKind::PatrolEvent).then(|| Reporter {
         name: name(rng),
         contact: format!(
@@ -354,7 +356,7 @@ fn arrive(
         reporter,
         co_signers,
     };
-    let misrouted = workflow::misroute(rng, category.competence, village);
+    let misrouted = workflow::misroute(rng, &office, village);
     let first = CaseEvent {
         at: created,
         actor: "intake".into(),

@@ -16,7 +16,6 @@ use rand::rngs::Xoshiro256PlusPlus;
 use time::{Date, Duration, OffsetDateTime};
 
 use super::{Live, at};
-use crate::catalogue::Competence;
 
 /// The clocks and calendar the simulated region runs: the statutory defaults and China's holidays.
 pub(super) static CLOCKS: LazyLock<ClockConfig> = LazyLock::new(ClockConfig::default);
@@ -44,14 +43,15 @@ pub(super) struct Guard {
     seen: usize,
 }
 
-/// Whether a county matter is first dispatched to the township by mistake (5 % of them); the township's office.
-pub(super) fn misroute(rng: &mut Xoshiro256PlusPlus, competence: Competence, village: &UnitCode) -> Option<String> {
-    match competence {
-        Competence::County(_) if rng.random_bool(0.05) => {
-            let township = village.chain().into_iter().find(|c| c.level() == Level::Township)?;
-            Some(format!("{township}:gov"))
-        }
-        _ => None,
+/// Whether a county matter (routed to `office`) is first dispatched to the township by mistake (5 % of them); the
+/// township's office.
+pub(super) fn misroute(rng: &mut Xoshiro256PlusPlus, office: &str, village: &UnitCode) -> Option<String> {
+    let county_matter = OfficeId::parse(office).is_ok_and(|o| o.level() == Level::County);
+    if county_matter && rng.random_bool(0.05) {
+        let township = village.chain().into_iter().find(|c| c.level() == Level::Township)?;
+        Some(format!("{township}:gov"))
+    } else {
+        None
     }
 }
 
