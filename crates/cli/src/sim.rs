@@ -17,8 +17,8 @@ pub enum SimCommand {
         /// Seed of the first replication (same seed, same report).
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Fraction of the real case rate to simulate (faster below 1).
-        #[arg(long, default_value_t = 0.25)]
+        /// Fraction of Huzhou's real case rate to simulate (1 = the real volume; below 1 is faster but noisier).
+        #[arg(long, default_value_t = 1.0)]
         rate_scale: f64,
         /// Print the report, with every replication, as JSON.
         #[arg(long)]
@@ -49,7 +49,7 @@ pub fn run(cmd: &SimCommand) -> anyhow::Result<()> {
             if *json {
                 progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
-            let report = calibrate(&config, &mut |done, _| progress.set_position(done as u64))?;
+            let report = calibrate(&config, &|done, _| progress.set_position(done as u64))?;
             progress.finish_and_clear();
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
