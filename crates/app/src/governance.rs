@@ -13,7 +13,7 @@ use domain::pilot::{
     Adoption, Covariate, Effect, Filing, OutcomeEffect, Pilot, PilotAction, PilotState, SiteSelection, VerdictReport,
     cohorts, month_index, site_selection, verdict,
 };
-use domain::policy::{LayerVersion, PolicyBook, PolicyError, Violation};
+use domain::policy::{LayerVersion, PilotChange, PolicyBook, PolicyError, Violation};
 use domain::{CaseKind, UnitCode};
 use serde::Serialize;
 use store::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow, Store};
@@ -55,18 +55,30 @@ pub async fn rules_in_force(store: &Store) -> Result<crate::workflow::Rules, App
     Ok(rules)
 }
 
-/// Every unit in which a pilot under way applies its change, from when.
-pub async fn pilots_in_force(store: &Store) -> Result<Vec<(UnitCode, Date, LayerVersion)>, AppError> {
+/// Every unit in which a pilot applies its change, from when and until when: a pilot that was started applies from
+/// each cohort's date until it was abandoned, sent back for revision or codified (its owner's layer then holds it).
+pub async fn pilots_in_force(store: &Store) -> Result<Vec<PilotChange>, AppError> {
     let mut out = Vec::new();
     for row in store.pilots().await? {
-        if !matches!(row.state.as_str(), "running" | "evaluated" | "expanded") {
+        if matches!(row.state.as_str(), "proposed") {
             continue;
         }
+        let events = store.pilot_events(row.id).await?;
+        let Some(started) = events.iter().rposition(|e| e.action == "start") else {
+            continue;
+        };
+        let until = events[started..]
+            .iter()
+            .find(|e| matches!(e.action.as_str(), "abandon" | "revise" | "codify"))
+            .and_then(|e| OffsetDateTime::from_unix_timestamp(e.at).ok())
+            .map(|t| t.date());
         let stored = load_pilot(store, &row.id.to_string()).await?;
         let since = cohorts(&stored.pilot, &stored.adoptions).map_err(AppError::Pilot)?;
-        out.extend(since.into_iter().map(|(unit, from)| {
-            let change = stored.pilot.overlay(&unit, from);
-            (unit, from, change)
+        out.extend(since.into_iter().map(|(unit, from)| PilotChange {
+            change: stored.pilot.overlay(&unit, from),
+            unit,
+            from,
+            until,
         }));
     }
     Ok(out)

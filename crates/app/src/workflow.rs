@@ -10,7 +10,7 @@ use domain::case::NewCase;
 use domain::clock::{ClockConfig, Urgency};
 use domain::escalation::{self, Alert, CallbackDue, CaseView, RiskConfig, RiskScore};
 use domain::office::Directory;
-use domain::policy::{InForce, LayerVersion, PolicyBook, PolicyInForce};
+use domain::policy::{InForce, PilotChange, PolicyBook, PolicyInForce};
 use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
 use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
@@ -58,9 +58,8 @@ impl Rules {
     }
 
     /// Replaces what policy puts in force (after a layer is saved or a pilot moves): the layers of `book` and the
-    /// pilot changes `pilots` (unit, from, change). A case runs on the policy in force where it arose on the day it
-    /// was filed.
-    pub fn set_policies(&self, book: &PolicyBook, pilots: &[(UnitCode, Date, LayerVersion)]) {
+    /// pilot changes `pilots`. A case runs on the policy in force where it arose on the day it was filed.
+    pub fn set_policies(&self, book: &PolicyBook, pilots: &[PilotChange]) {
         let base = InForce {
             clocks: self.clocks.clone(),
             routing: self.routing.clone(),
@@ -833,6 +832,75 @@ mod tests {
                 office: "330502001001:committee".parse_office()
             }
         );
+    }
+
+    /// A pilot's change applies to the cases of its units filed while it runs, and no longer once it is abandoned.
+    #[tokio::test]
+    async fn a_running_pilot_sets_the_clocks_of_its_units_until_it_is_abandoned() {
+        let (store, _, dir) = setup("pilot-clocks").await;
+        let spec = "name = \"two-day-replies\"\nowner = \"330502\"\nunits = [\"330502001\"]\nstart = 2025-03-01\n\
+                    hypothesis = \"faster\"\nprimary_outcome = \"response_rate\"\nofficials = [\"head\"]\n\
+                    [change]\nclocks.hotline.general_hours = 48\n";
+        let filed = datetime!(2025-02-20 9:00 +8);
+        crate::governance::file_pilot(&store, "pilot.toml", spec, filed)
+            .await
+            .expect("filed");
+        let general = |rules: &Rules, row: &CaseRow| rules.clocks_of(row).general;
+        let proposed = crate::governance::rules_in_force(&store).await.expect("rules");
+        let at = datetime!(2025-03-03 10:00 +8);
+        let (case, _) = intake(
+            &store,
+            &proposed,
+            &dir,
+            new_case(CaseKind::ServiceRequest, "road_damage"),
+            at,
+        )
+        .await
+        .expect("intake");
+        let row = store.load_case(case).await.expect("case").row;
+        assert_eq!(
+            general(&proposed, &row),
+            domain::calendar::Period::Days(7),
+            "a proposed pilot changes nothing"
+        );
+        crate::governance::act(
+            &store,
+            "two-day-replies",
+            domain::pilot::PilotAction::Start,
+            "head",
+            filed,
+        )
+        .await
+        .expect("started");
+        let running = crate::governance::rules_in_force(&store).await.expect("rules");
+        assert_eq!(general(&running, &row), domain::calendar::Period::Hours(48));
+        let stop = datetime!(2025-04-01 9:00 +8);
+        crate::governance::act(
+            &store,
+            "two-day-replies",
+            domain::pilot::PilotAction::Abandon,
+            "head",
+            stop,
+        )
+        .await
+        .expect("abandoned");
+        let after = crate::governance::rules_in_force(&store).await.expect("rules");
+        assert_eq!(
+            general(&after, &row),
+            domain::calendar::Period::Hours(48),
+            "filed while it ran"
+        );
+        let (late, _) = intake(
+            &store,
+            &after,
+            &dir,
+            new_case(CaseKind::ServiceRequest, "road_damage"),
+            stop,
+        )
+        .await
+        .expect("intake");
+        let late_row = store.load_case(late).await.expect("case").row;
+        assert_eq!(general(&after, &late_row), domain::calendar::Period::Days(7));
     }
 
     trait ParseOffice {

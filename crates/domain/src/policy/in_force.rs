@@ -131,6 +131,17 @@ pub fn clock_config(base: &ClockConfig, policy: &Folded) -> ClockConfig {
     config
 }
 
+/// A pilot's change as it applies in one unit (and everything within it): from `from`, until `until` (exclusive)
+/// when the pilot stopped (abandoned, sent back for revision or codified into its owner's layer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PilotChange {
+    pub unit: UnitCode,
+    pub from: Date,
+    pub until: Option<Date>,
+    /// The change as a layer of the unit ([`crate::pilot::Pilot::overlay`]).
+    pub change: LayerVersion,
+}
+
 /// What is in force for every unit and date, computed once from a policy book: for each unit with a layer of its
 /// own (or a pilot), the clocks and routing from each date on which a layer on its chain takes effect.
 #[derive(Debug, Clone, Default)]
@@ -144,10 +155,9 @@ impl PolicyInForce {
         PolicyInForce::with_pilots(book, base, &[])
     }
 
-    /// [`PolicyInForce::new`] with the changes of running pilots: each `(unit, from, change)` applies the pilot's
-    /// change (its [`crate::pilot::Pilot::overlay`]) below the unit's own layer from `from` on, for the unit and
-    /// everything within it. Where two pilots cover a unit, the one started last applies.
-    pub fn with_pilots(book: &PolicyBook, base: &InForce, pilots: &[(UnitCode, Date, LayerVersion)]) -> PolicyInForce {
+    /// [`PolicyInForce::new`] with the changes of pilots: each applies its change below the unit's own layer for
+    /// the cases filed from its `from` until its `until`. Where two pilots cover a unit, the one started last applies.
+    pub fn with_pilots(book: &PolicyBook, base: &InForce, pilots: &[PilotChange]) -> PolicyInForce {
         let mut dates_of: BTreeMap<&UnitCode, BTreeSet<Date>> = BTreeMap::new();
         for version in book.versions() {
             dates_of
@@ -155,10 +165,12 @@ impl PolicyInForce {
                 .or_default()
                 .insert(version.effective_from);
         }
-        let mut overlays_of: BTreeMap<&UnitCode, Vec<(Date, &LayerVersion)>> = BTreeMap::new();
-        for (unit, from, change) in pilots {
-            dates_of.entry(unit).or_default().insert(*from);
-            overlays_of.entry(unit).or_default().push((*from, change));
+        let mut overlays_of: BTreeMap<&UnitCode, Vec<&PilotChange>> = BTreeMap::new();
+        for pilot in pilots {
+            let dates = dates_of.entry(&pilot.unit).or_default();
+            dates.insert(pilot.from);
+            dates.extend(pilot.until);
+            overlays_of.entry(&pilot.unit).or_default().push(pilot);
         }
         let mut timelines = BTreeMap::new();
         for unit in dates_of.keys() {
@@ -175,11 +187,11 @@ impl PolicyInForce {
                     let overlay = chain.iter().rev().find_map(|c| {
                         let list = overlays_of.get(c)?;
                         list.iter()
-                            .filter(|(from, _)| *from <= date)
-                            .max_by_key(|(from, _)| *from)
+                            .filter(|p| p.from <= date && p.until.is_none_or(|until| date < until))
+                            .max_by_key(|p| p.from)
                     });
                     let folded = match overlay {
-                        Some((_, change)) => book.effective_with(unit, date, change),
+                        Some(pilot) => book.effective_with(unit, date, &pilot.change),
                         None => book.effective(unit, date),
                     };
                     let in_force = InForce {
@@ -268,7 +280,13 @@ mod tests {
             "330502002",
             "[layer]\neffective_from = 2025-05-01\n[clocks.petition]\nhandle_days = 30\n",
         );
-        let piloted = PolicyInForce::with_pilots(&book, &base, &[(other.clone(), date!(2025 - 05 - 01), change)]);
+        let pilot = PilotChange {
+            unit: other.clone(),
+            from: date!(2025 - 05 - 01),
+            until: Some(date!(2025 - 07 - 01)),
+            change,
+        };
+        let piloted = PolicyInForce::with_pilots(&book, &base, &[pilot]);
         let in_pilot = UnitCode::parse("330502002003").expect("code");
         let during = &piloted.at(&in_pilot, date!(2025 - 05 - 02)).expect("the pilot").clocks;
         assert_eq!(during.petition_handling, Period::Days(30));
@@ -285,6 +303,12 @@ mod tests {
             .at(&village, date!(2025 - 05 - 02))
             .expect("the township's layer");
         assert_eq!(elsewhere.clocks.petition_handling, Period::WorkingDays(45));
+        // Abandoned on 1 July: cases filed from then on are back on the province's clocks.
+        let stopped = &piloted
+            .at(&in_pilot, date!(2025 - 07 - 01))
+            .expect("the province's layer")
+            .clocks;
+        assert_eq!(stopped.petition_handling, Period::Days(60));
     }
 
     /// A county sends land petitions to its natural-resources bureau but lets its townships handle land complaints;

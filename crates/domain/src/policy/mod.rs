@@ -46,7 +46,7 @@ pub use document::{
     leaf_type, local_date, parse_layer,
 };
 pub use guardrail::{Guardrail, GuardrailRule, OwnedGuardrail, Violation};
-pub use in_force::{InForce, PolicyInForce, clock_config, routing_table};
+pub use in_force::{InForce, PilotChange, PolicyInForce, clock_config, routing_table};
 pub use merge::{Folded, Setter, deep_merge, flatten, fold};
 
 /// Everything that can go wrong with a policy file or a policy change. Every variant names the file (or source).
