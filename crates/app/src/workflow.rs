@@ -314,15 +314,16 @@ pub struct TickReport {
     pub riskiest: Vec<RiskScore>,
 }
 
-fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], rules: &Rules, repeats: u32) -> CaseView<'a> {
+fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, repeats: u32) -> CaseView<'a> {
     CaseView {
         case: row.id,
         kind: row.kind,
-        urgency: rules.clocks_of(row).urgency(row.kind, &row.category),
+        urgency: clocks.urgency(row.kind, &row.category),
         category: &row.category,
         co_signers: row.co_signers,
         repeats,
         log,
+        clocks,
     }
 }
 
@@ -332,29 +333,19 @@ pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize)
     let open = store.open_cases_with_logs().await?;
     let directory = store.load_directory().await?;
     let repeats = store.repeat_counts_of_open_cases().await?;
-    // Cases grouped by the clocks they run on (one group unless policy layers set their own).
-    let mut groups: Vec<(CaseClocks<'_>, Vec<CaseView<'_>>)> = Vec::new();
-    for (row, log) in &open {
-        let clocks = rules.clocks_of(row);
-        let v = view(row, log, rules, repeats.get(&row.id).copied().unwrap_or(0));
-        match groups.iter_mut().find(|(c, _)| std::ptr::eq(&**c, &*clocks)) {
-            Some((_, views)) => views.push(v),
-            None => groups.push((clocks, vec![v])),
-        }
-    }
-    let mut alerts = Vec::new();
-    let mut callbacks_due = Vec::new();
-    let mut riskiest: Vec<RiskScore> = Vec::new();
-    for (clocks, views) in &groups {
-        alerts.extend(escalation::alerts_due(views, now, clocks, &rules.calendar, &directory));
-        callbacks_due.extend(escalation::callbacks_due(views, now, clocks, &rules.calendar));
-        riskiest.extend(
-            views
-                .iter()
-                .map(|v| escalation::risk(v, now, clocks, &rules.calendar, &rules.risk))
-                .filter(|r| r.score > 0.0),
-        );
-    }
+    let clocks: Vec<CaseClocks<'_>> = open.iter().map(|(row, _)| rules.clocks_of(row)).collect();
+    let views: Vec<CaseView<'_>> = open
+        .iter()
+        .zip(&clocks)
+        .map(|((row, log), clocks)| view(row, log, clocks, repeats.get(&row.id).copied().unwrap_or(0)))
+        .collect();
+    let alerts = escalation::alerts_due(&views, now, &rules.calendar, &directory);
+    let callbacks_due = escalation::callbacks_due(&views, now, &rules.calendar);
+    let mut riskiest: Vec<RiskScore> = views
+        .iter()
+        .map(|v| escalation::risk(v, now, &rules.calendar, &rules.risk))
+        .filter(|r| r.score > 0.0)
+        .collect();
     riskiest.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case.cmp(&b.case)));
     riskiest.truncate(top);
     let mut report = TickReport {

@@ -26,6 +26,8 @@ pub struct CaseView<'a> {
     /// Earlier cases by the same person on the same matter.
     pub repeats: u32,
     pub log: &'a [CaseEvent],
+    /// The clocks the case runs on (a unit's policy may set its own).
+    pub clocks: &'a ClockConfig,
 }
 
 /// A warning (`overdue == false`) or an overdue alert on one clock of one case.
@@ -69,11 +71,10 @@ fn recorded(log: &[CaseEvent], clock: ClockName, due: OffsetDateTime, overdue: b
 }
 
 /// The alerts due at `now` and not yet recorded, one per running clock at most: an overdue alert once the due instant
-/// has passed, else a warning once `config.warning_share` of the clock's length has passed.
+/// has passed, else a warning once the case's `clocks.warning_share` of the clock's length has passed.
 pub fn alerts_due(
     cases: &[CaseView<'_>],
     now: OffsetDateTime,
-    config: &ClockConfig,
     calendar: &Calendar,
     directory: &Directory,
 ) -> Vec<Alert> {
@@ -89,12 +90,12 @@ pub fn alerts_due(
             Ok(office) => directory.alert_recipients(&office),
             Err(_) => vec![status.office.clone()],
         };
-        for d in clock::deadlines(view.kind, view.urgency, view.log, config, calendar) {
+        for d in clock::deadlines(view.kind, view.urgency, view.log, view.clocks, calendar) {
             if !d.is_running() {
                 continue;
             }
             let overdue = now > d.due;
-            let warn = now >= d.warn_from(config.warning_share);
+            let warn = now >= d.warn_from(view.clocks.warning_share);
             if !(overdue || warn) || recorded(view.log, d.clock, d.due, overdue) {
                 continue;
             }
@@ -122,12 +123,7 @@ pub struct CallbackDue {
 }
 
 /// The call-backs due at `now`, at most one per case; a `Callback` event recorded after the due instant settles it.
-pub fn callbacks_due(
-    cases: &[CaseView<'_>],
-    now: OffsetDateTime,
-    config: &ClockConfig,
-    calendar: &Calendar,
-) -> Vec<CallbackDue> {
+pub fn callbacks_due(cases: &[CaseView<'_>], now: OffsetDateTime, calendar: &Calendar) -> Vec<CallbackDue> {
     cases
         .iter()
         .filter_map(|view| {
@@ -135,7 +131,7 @@ pub fn callbacks_due(
             if !status.state.is_open() {
                 return None;
             }
-            let late = clock::deadlines(view.kind, view.urgency, view.log, config, calendar)
+            let late = clock::deadlines(view.kind, view.urgency, view.log, view.clocks, calendar)
                 .into_iter()
                 .filter(|d| d.is_running() && now > d.due)
                 .min_by_key(|d| d.due)?;
@@ -216,15 +212,9 @@ pub struct RiskScore {
 }
 
 /// Scores a case and lists why; a case with no reasons scores 0.
-pub fn risk(
-    view: &CaseView<'_>,
-    now: OffsetDateTime,
-    config: &ClockConfig,
-    calendar: &Calendar,
-    weights: &RiskConfig,
-) -> RiskScore {
+pub fn risk(view: &CaseView<'_>, now: OffsetDateTime, calendar: &Calendar, weights: &RiskConfig) -> RiskScore {
     let mut reasons = Vec::new();
-    let overdue_days = clock::deadlines(view.kind, view.urgency, view.log, config, calendar)
+    let overdue_days = clock::deadlines(view.kind, view.urgency, view.log, view.clocks, calendar)
         .iter()
         .filter(|d| d.is_running() && now > d.due)
         .map(|d| ((now - d.due).whole_hours() as f64 / 24.0, d.clock))
@@ -309,7 +299,10 @@ mod tests {
     use super::*;
     use crate::clock::tests::{accepted, created, ev, replied};
     use crate::office::{Role, Staff};
+    use std::sync::LazyLock;
     use time::macros::datetime;
+
+    static CLOCKS: LazyLock<ClockConfig> = LazyLock::new(ClockConfig::default);
 
     fn view<'a>(log: &'a [CaseEvent]) -> CaseView<'a> {
         CaseView {
@@ -320,6 +313,7 @@ mod tests {
             co_signers: 0,
             repeats: 0,
             log,
+            clocks: &CLOCKS,
         }
     }
 
@@ -336,13 +330,7 @@ mod tests {
 
     /// Runs the guard at `now` and returns (clock, overdue) for each alert.
     fn check(log: &[CaseEvent], now: OffsetDateTime, expected: &[(ClockName, bool)]) {
-        let alerts = alerts_due(
-            &[view(log)],
-            now,
-            &ClockConfig::default(),
-            &Calendar::china(),
-            &directory(),
-        );
+        let alerts = alerts_due(&[view(log)], now, &Calendar::china(), &directory());
         let got: Vec<_> = alerts.iter().map(|a| (a.clock, a.overdue)).collect();
         assert_eq!(got, expected, "at {now}");
     }
@@ -363,21 +351,20 @@ mod tests {
         let mut log = vec![created(datetime!(2025-03-03 10:00 +8))];
         let now = datetime!(2025-03-16 10:00 +8);
         let dir = directory();
-        let cfg = ClockConfig::default();
         let cal = Calendar::china();
-        let first = alerts_due(&[view(&log)], now, &cfg, &cal, &dir);
+        let first = alerts_due(&[view(&log)], now, &cal, &dir);
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].notified, ["head-town", "head-county"]);
         log.push(first[0].event(now, "guard"));
         assert!(CaseStatus::replay(5, &log).is_ok());
-        assert!(alerts_due(&[view(&log)], now, &cfg, &cal, &dir).is_empty());
+        assert!(alerts_due(&[view(&log)], now, &cal, &dir).is_empty());
         // Later the overdue alert is still due once, then never again.
         let later = datetime!(2025-03-20 10:00 +8);
-        let second = alerts_due(&[view(&log)], later, &cfg, &cal, &dir);
+        let second = alerts_due(&[view(&log)], later, &cal, &dir);
         assert_eq!(second.len(), 1);
         assert!(second[0].overdue);
         log.push(second[0].event(later, "guard"));
-        assert!(alerts_due(&[view(&log)], later, &cfg, &cal, &dir).is_empty());
+        assert!(alerts_due(&[view(&log)], later, &cal, &dir).is_empty());
         assert_eq!(CaseStatus::replay(5, &log).map(|s| s.overdue_alerts), Ok(1));
     }
 
@@ -420,11 +407,10 @@ mod tests {
                 ..view(log)
             }
         }
-        let cfg = ClockConfig::default();
         let cal = Calendar::china();
         // The general response clock ends with 10 March.
-        assert!(callbacks_due(&[request(&log)], datetime!(2025-03-10 20:00 +8), &cfg, &cal).is_empty());
-        let due = callbacks_due(&[request(&log)], datetime!(2025-03-11 09:00 +8), &cfg, &cal);
+        assert!(callbacks_due(&[request(&log)], datetime!(2025-03-10 20:00 +8), &cal).is_empty());
+        let due = callbacks_due(&[request(&log)], datetime!(2025-03-11 09:00 +8), &cal);
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].clock, ClockName::Response);
         log.push(ev(
@@ -433,7 +419,7 @@ mod tests {
                 text: "told the resident the crew comes on Thursday".into(),
             },
         ));
-        assert!(callbacks_due(&[request(&log)], datetime!(2025-03-12 09:00 +8), &cfg, &cal).is_empty());
+        assert!(callbacks_due(&[request(&log)], datetime!(2025-03-12 09:00 +8), &cal).is_empty());
     }
 
     #[test]
@@ -446,7 +432,6 @@ mod tests {
         let score = risk(
             &v,
             datetime!(2025-03-21 10:00 +8),
-            &ClockConfig::default(),
             &Calendar::china(),
             &RiskConfig::default(),
         );
@@ -466,7 +451,6 @@ mod tests {
         let calm = risk(
             &view(&log),
             datetime!(2025-03-05 10:00 +8),
-            &ClockConfig::default(),
             &Calendar::china(),
             &RiskConfig::default(),
         );
@@ -497,7 +481,6 @@ mod tests {
         let score = risk(
             &v,
             datetime!(2025-03-05 10:00 +8),
-            &ClockConfig::default(),
             &Calendar::china(),
             &RiskConfig::default(),
         );

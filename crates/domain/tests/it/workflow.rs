@@ -303,9 +303,10 @@ fn a_month_in_a_township() {
             co_signers: 0,
             repeats: 0,
             log: &c.log,
+            clocks: &w.config,
         })
         .collect();
-    let alerts = alerts_due(&views, now, &w.config, &w.calendar, &w.directory);
+    let alerts = alerts_due(&views, now, &w.calendar, &w.directory);
     let got: Vec<_> = alerts.iter().map(|a| (a.case, a.clock, a.overdue)).collect();
     assert_eq!(got, [(7, ClockName::Response, true)]);
     assert_eq!(alerts[0].notified, ["town-head", "county-head"]);
@@ -322,9 +323,10 @@ fn a_month_in_a_township() {
             co_signers: 0,
             repeats: 0,
             log: &c.log,
+            clocks: &w.config,
         })
         .collect();
-    assert!(alerts_due(&views, now, &w.config, &w.calendar, &w.directory).is_empty());
+    assert!(alerts_due(&views, now, &w.calendar, &w.directory).is_empty());
 
     // The month's ranking of townships: one township, all of March's cases.
     let summaries: Vec<_> = w

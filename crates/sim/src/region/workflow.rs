@@ -103,8 +103,9 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
             co_signers: case.case.co_signers,
             repeats: 0,
             log: &case.events,
+            clocks: &CLOCKS,
         };
-        let alerts = escalation::alerts_due(&[view], now, &CLOCKS, &CALENDAR, &DIRECTORY);
+        let alerts = escalation::alerts_due(&[view], now, &CALENDAR, &DIRECTORY);
         for alert in alerts {
             let overdue = alert.overdue;
             case.push(now, "escalation-guard", alert.event(now, "escalation-guard").kind);
