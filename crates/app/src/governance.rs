@@ -72,7 +72,7 @@ pub async fn pilots_in_force(store: &Store) -> Result<Vec<PilotChange>, AppError
             .find(|e| matches!(e.action.as_str(), "abandon" | "revise" | "codify"))
             .and_then(|e| OffsetDateTime::from_unix_timestamp(e.at).ok())
             .map(|t| t.date());
-        let stored = load_pilot(store, &row.id.to_string()).await?;
+        let stored = checked_pilot(store, row).await?;
         let since = cohorts(&stored.pilot, &stored.adoptions).map_err(AppError::Pilot)?;
         out.extend(since.into_iter().map(|(unit, from)| PilotChange {
             change: stored.pilot.overlay(&unit, from),
@@ -214,6 +214,11 @@ pub async fn load_pilot(store: &Store, id_or_name: &str) -> Result<StoredPilot, 
         .pilot(id_or_name)
         .await?
         .ok_or_else(|| AppError::Invalid(format!("no pilot {id_or_name:?}")))?;
+    checked_pilot(store, row).await
+}
+
+/// A pilot row already read, parsed and checked again, with its adoptions.
+async fn checked_pilot(store: &Store, row: store::PilotRow) -> Result<StoredPilot, AppError> {
     let pilot =
         Pilot::parse(&format!("pilot {}", row.name), &row.spec).map_err(|e| AppError::Invalid(e.to_string()))?;
     let state =
@@ -578,13 +583,14 @@ pub async fn practices(store: &Store) -> Result<Vec<Practice>, AppError> {
         if !proven || row.state == "abandoned" {
             continue;
         }
-        let stored = load_pilot(store, &row.id.to_string()).await?;
+        let stored = checked_pilot(store, row).await?;
         let units = stored.pilot.units.len() + stored.adoptions.iter().map(|a| a.units.len()).sum::<usize>();
+        let row = &stored.row;
         out.push(Practice {
             id: row.id,
-            name: row.name,
-            owner: row.owner,
-            state: row.state,
+            name: row.name.clone(),
+            owner: row.owner.clone(),
+            state: row.state.clone(),
             hypothesis: stored.pilot.hypothesis.clone(),
             units,
             evidence: last.detail.clone(),

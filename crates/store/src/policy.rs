@@ -188,31 +188,21 @@ impl Store {
     }
 
     pub async fn pilots(&self) -> Result<Vec<PilotRow>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String, i64)> =
-            sqlx::query_as("SELECT id, name, owner, spec, state, created_at FROM pilots ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, owner, spec, state, created_at)| PilotRow {
-                id,
-                name,
-                owner,
-                spec,
-                state,
-                created_at,
-            })
-            .collect())
+        let rows: Vec<PilotTuple> = sqlx::query_as(PILOT_COLUMNS_ORDERED).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(pilot_row).collect())
     }
 
     /// A pilot by id or by name.
     pub async fn pilot(&self, id_or_name: &str) -> Result<Option<PilotRow>, StoreError> {
         let id: i64 = id_or_name.parse().unwrap_or(-1);
-        Ok(self
-            .pilots()
-            .await?
-            .into_iter()
-            .find(|p| p.id == id || p.name == id_or_name))
+        let row: Option<PilotTuple> = sqlx::query_as(
+            "SELECT id, name, owner, spec, state, created_at FROM pilots WHERE id = $1 OR name = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(id)
+        .bind(id_or_name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(pilot_row))
     }
 
     /// Appends a lifecycle event and sets the pilot's new state, in one transaction.
@@ -294,6 +284,21 @@ impl Store {
                 actor,
             })
             .collect())
+    }
+}
+
+type PilotTuple = (i64, String, String, String, String, i64);
+
+const PILOT_COLUMNS_ORDERED: &str = "SELECT id, name, owner, spec, state, created_at FROM pilots ORDER BY id";
+
+fn pilot_row((id, name, owner, spec, state, created_at): PilotTuple) -> PilotRow {
+    PilotRow {
+        id,
+        name,
+        owner,
+        spec,
+        state,
+        created_at,
     }
 }
 
