@@ -24,18 +24,26 @@ pub struct InForce {
     pub routing: RoutingTable,
 }
 
-fn document(policy: &Folded) -> Option<PolicyDocument> {
-    // Saved layers passed the schema at save time; a folded table that does not is left at the defaults.
-    toml::Value::Table(policy.table.clone())
-        .try_into::<PolicyDocument>()
-        .ok()
+impl InForce {
+    /// `base` with what the effective policy `policy` sets: its clocks ([`clock_config`]) and its routing
+    /// ([`routing_table`]). Saved layers passed the schema at save time; a folded table that does not is left at the
+    /// defaults.
+    pub fn of_policy(base: &InForce, policy: &Folded) -> InForce {
+        match toml::Value::Table(policy.table.clone()).try_into::<PolicyDocument>() {
+            Ok(document) => InForce {
+                clocks: clock_config(&base.clocks, &document),
+                routing: routing_table(&base.routing, &document),
+            },
+            Err(_) => base.clone(),
+        }
+    }
 }
 
 /// `base` with the routing of the effective policy `policy` laid over it: `routing.rules.*` (for their kinds, or every
 /// kind), `routing.competent.*` (petitions of a category) and `routing.default_office` (the fallback). Office names
 /// are `level.key` ([`LevelOffice::parse_policy_name`]); one that does not parse — rejected at save time — is skipped.
-pub fn routing_table(base: &RoutingTable, policy: &Folded) -> RoutingTable {
-    let Some(routing) = document(policy).and_then(|d| d.routing) else {
+pub fn routing_table(base: &RoutingTable, policy: &PolicyDocument) -> RoutingTable {
+    let Some(routing) = &policy.routing else {
         return base.clone();
     };
     let mut routes = Vec::new();
@@ -71,11 +79,8 @@ pub fn routing_table(base: &RoutingTable, policy: &Folded) -> RoutingTable {
 
 /// `base` with the clock keys of the effective policy `policy` applied: `clocks.petition.*` (days, counted as
 /// `clocks.day_count` says), `clocks.hotline.*` (hours) and `ratings.window_days`.
-pub fn clock_config(base: &ClockConfig, policy: &Folded) -> ClockConfig {
+pub fn clock_config(base: &ClockConfig, document: &PolicyDocument) -> ClockConfig {
     let mut config = base.clone();
-    let Some(document) = document(policy) else {
-        return config;
-    };
     if let Some(clocks) = &document.clocks {
         let days = |n: u32| match clocks.day_count {
             Some(DayCount::Working) => Period::WorkingDays(n),
@@ -194,10 +199,7 @@ impl PolicyInForce {
                         Some(pilot) => book.effective_with(unit, date, &pilot.change),
                         None => book.effective(unit, date),
                     };
-                    let in_force = InForce {
-                        clocks: clock_config(&base.clocks, &folded),
-                        routing: routing_table(&base.routing, &folded),
-                    };
+                    let in_force = InForce::of_policy(base, &folded);
                     (date, Arc::new(in_force))
                 })
                 .collect();
