@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use domain::pilot::{Adoption, Effect, Outcome, Pilot, PilotSpec, Verdict, month_index};
-use domain::{CaseStatus, Level, Territory, UnitCode};
+use domain::{CaseStatus, Territory, UnitCode};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
@@ -233,12 +233,7 @@ fn replicate(
     seed: u64,
 ) -> Result<Vec<Replication>, AppError> {
     let root = crate::region::huzhou_root();
-    let mut townships: Vec<UnitCode> = territory
-        .at_level(Level::Township)
-        .into_iter()
-        .map(|u| u.code.clone())
-        .filter(|c| c.is_within(&root))
-        .collect();
+    let mut townships = crate::region::huzhou_townships(territory);
     let population = sim::population(territory, &root, crate::demo_region::HUZHOU_RESIDENTS, seed);
     townships.retain(|t| population.of(t) > 0);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5EED_1107);

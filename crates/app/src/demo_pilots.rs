@@ -1,7 +1,7 @@
 //! The demo's three pilots in Huzhou — one good, one useless, one harmful — run by the simulator with known effects,
 //! then filed, started and evaluated through the same use cases as `grassroots pilot …`.
 
-use domain::{Level, Territory, UnitCode};
+use domain::Territory;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
@@ -28,12 +28,7 @@ const UNITS_PER_PILOT: usize = 8;
 /// The three pilots, each in its own townships of Huzhou chosen at random from `seed`, from `start`.
 pub fn huzhou_pilots(territory: &Territory, seed: u64, start: Date) -> Vec<DemoPilot> {
     let root = crate::region::huzhou_root();
-    let mut townships: Vec<UnitCode> = territory
-        .at_level(Level::Township)
-        .into_iter()
-        .map(|u| u.code.clone())
-        .filter(|c| c.is_within(&root))
-        .collect();
+    let mut townships = crate::region::huzhou_townships(territory);
     townships.sort();
     townships.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xD3_40_91_07));
     let specs: [(&str, &str, PilotEffect, &str, &str, &str); 3] = [

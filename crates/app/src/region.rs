@@ -1,6 +1,6 @@
 //! Loading a region into the store and simulating its life there.
 
-use domain::{Territory, UnitCode};
+use domain::{Level, Territory, UnitCode};
 use sim::{SimConfig, Simulation};
 use store::{NewCaseRecord, Store};
 
@@ -63,4 +63,15 @@ pub async fn simulate_into(
 
 pub fn huzhou_root() -> UnitCode {
     UnitCode::parse(HUZHOU).unwrap_or_else(|_| unreachable!("the demo code is a valid code"))
+}
+
+/// Huzhou's townships in `territory`, in code order: where the demo and the calibration site their pilots.
+pub fn huzhou_townships(territory: &Territory) -> Vec<UnitCode> {
+    let root = huzhou_root();
+    territory
+        .at_level(Level::Township)
+        .into_iter()
+        .map(|u| u.code.clone())
+        .filter(|c| c.is_within(&root))
+        .collect()
 }
