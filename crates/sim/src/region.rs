@@ -531,7 +531,8 @@ mod tests {
     use domain::Unit;
     use time::macros::date;
 
-    fn territory() -> Territory {
+    /// Two townships of Wuxing with three villages: the small region the simulator's tests run.
+    pub(super) fn territory() -> Territory {
         let codes = [
             "3305",
             "330502",
@@ -542,10 +543,10 @@ mod tests {
             "330502100201",
         ];
         Territory::build(codes.iter().map(|c| {
-            let code = UnitCode::parse(c).unwrap();
-            Unit::new(code.clone(), "x", code.parent_code()).unwrap()
+            let code = UnitCode::parse(c).expect("code");
+            Unit::new(code.clone(), "x", code.parent_code()).expect("unit")
         }))
-        .unwrap()
+        .expect("territory")
     }
 
     fn config(seed: u64) -> SimConfig {

@@ -187,28 +187,12 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
 
 #[cfg(test)]
 mod tests {
-    use domain::{CaseStatus, Territory, Unit};
+    use domain::CaseStatus;
     use time::macros::date;
 
+    use super::super::tests::territory;
     use super::super::{SimConfig, simulate};
     use super::*;
-
-    fn territory() -> Territory {
-        let codes = [
-            "3305",
-            "330502",
-            "330502001",
-            "330502001001",
-            "330502001201",
-            "330502100",
-            "330502100201",
-        ];
-        Territory::build(codes.iter().map(|c| {
-            let code = UnitCode::parse(c).expect("code");
-            Unit::new(code.clone(), "x", code.parent_code()).expect("unit")
-        }))
-        .expect("territory")
-    }
 
     #[test]
     fn the_simulation_exercises_every_workflow_path_through_the_rules() {
