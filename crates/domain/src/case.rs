@@ -247,9 +247,13 @@ pub enum EventKind {
         office: String,
         text: String,
     },
-    /// A callback to the resident after a deadline passed.
+    /// Staff call the resident back: after a deadline passed, to say why and when, or after the reply, to ask whether
+    /// they are satisfied (the 12345 hotline's 回访), in which case `rating` records the resident's answer. This is how
+    /// residents who filed by phone, letter, visit or a third-party app rate: they never sign in.
     Callback {
         text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rating: Option<Rating>,
     },
     Note {
         text: String,
@@ -468,6 +472,8 @@ impl CaseStatus {
             (E::ReviewDecided { .. }, S::UnderReview) => S::Closed,
             (E::ReexaminationRequested, S::Closed) if self.reviewed && !self.reexamined => S::UnderReexamination,
             (E::ReexaminationDecided { .. }, S::UnderReexamination) => S::Final,
+            (E::Callback { rating: Some(_), .. }, S::Replied | S::Closed) => state,
+            (E::Callback { rating: Some(_), .. }, _) => return Err(illegal()),
             (E::DeadlineAlert { .. } | E::Callback { .. } | E::Note { .. }, _) => state,
             (E::Whistle { .. } | E::DepartmentReported { .. }, s) if s.is_open() => state,
             _ => return Err(illegal()),
@@ -498,7 +504,10 @@ impl CaseStatus {
                 self.first_reply_at.get_or_insert(event.at);
                 self.replied_at = Some(event.at);
             }
-            E::Rated { rating, .. } => self.rating = Some(*rating),
+            E::Rated { rating, .. }
+            | E::Callback {
+                rating: Some(rating), ..
+            } => self.rating = Some(*rating),
             E::Reopened { .. } => {
                 self.reopened += 1;
                 self.rating = None;

@@ -417,6 +417,7 @@ mod tests {
             datetime!(2025-03-11 09:30 +8),
             EventKind::Callback {
                 text: "told the resident the crew comes on Thursday".into(),
+                rating: None,
             },
         ));
         assert!(callbacks_due(&[request(&log)], datetime!(2025-03-12 09:00 +8), &cal).is_empty());

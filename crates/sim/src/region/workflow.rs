@@ -116,6 +116,7 @@ pub(super) fn morning(rng: &mut Xoshiro256PlusPlus, live: &mut [Live], guard: &m
                     "hotline",
                     EventKind::Callback {
                         text: "the case is late; told the resident why and when to expect a reply".into(),
+                        rating: None,
                     },
                 );
             }
