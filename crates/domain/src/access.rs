@@ -7,8 +7,12 @@
 //! any output.
 //!
 //! The rules, in one place:
-//! - staff act within their territory subtree (`UnitCode::is_within`); outside it they may only read and report on a
-//!   case on which their office was summoned by a whistle (街乡吹哨、部门报到), or act on a case their office holds;
+//! - staff read the cases of their territory subtree (`UnitCode::is_within`), those their office holds and those it
+//!   was summoned to by a whistle (街乡吹哨、部门报到);
+//! - only the office that holds a case acts on it; a summoned office reports; the level above the handling office
+//!   decides a review (Art. 35) and the level above that a re-examination (Art. 36);
+//! - no one judges their own case: staff of the unit or office a case complains about may read it, reduced, and do
+//!   nothing else;
 //! - residents see and act on their own cases only;
 //! - a petitioner's identity and contact are never shown in public output nor to staff of the unit or office the
 //!   petition complains about (2022 Regulations on Letters and Visits Work, Art. 47, forbid passing complaint
@@ -19,6 +23,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::case::CaseStatus;
+use crate::office::OfficeId;
 use crate::territory::UnitCode;
 
 /// The seven roles of an account. Every role but `Resident` is staff.
@@ -70,34 +75,39 @@ impl Role {
         self != Role::Resident
     }
 
-    /// The case actions a role may take on a case within its reach. Residents' actions are further limited to their
-    /// own cases by [`can`].
+    /// Whether the role works for an office (and so must name one): everyone who acts on cases.
+    pub fn needs_office(self) -> bool {
+        matches!(
+            self,
+            Role::GridWorker | Role::Caseworker | Role::Mediator | Role::OfficeHead
+        )
+    }
+
+    /// The case actions a role may take on a case within its reach ([`Action::reach`]). Residents' actions are further
+    /// limited to their own cases by [`can`].
     fn permits(self, action: Action) -> bool {
         use Action as A;
         match self {
             Role::Resident => matches!(
                 action,
-                A::ReadCase | A::ReadReporter | A::CreateCase | A::Rate | A::Reopen
+                A::ReadCase
+                    | A::ReadReporter
+                    | A::CreateCase
+                    | A::Rate
+                    | A::Reopen
+                    | A::Withdraw
+                    | A::ReviewRequest
+                    | A::ReexaminationRequest
             ),
             // Grid workers settle small matters on the spot ("small matters don't leave the village", Art. 15).
             Role::GridWorker => matches!(
                 action,
-                A::ReadCase | A::ReadReporter | A::CreateCase | A::Accept | A::Reply
+                A::ReadCase | A::ReadReporter | A::CreateCase | A::Accept | A::Reply | A::Callback
             ),
-            Role::Caseworker => matches!(
-                action,
-                A::ReadCase
-                    | A::ReadReporter
-                    | A::CreateCase
-                    | A::Accept
-                    | A::Assign
-                    | A::Reply
-                    | A::Whistle
-                    | A::Report
-            ),
+            Role::Caseworker => !matches!(action, A::Extend | A::Mediate | A::Rate | A::Reopen | A::Withdraw),
             Role::Mediator => matches!(action, A::ReadCase | A::ReadReporter | A::CreateCase | A::Mediate),
             // Only the head approves an extension (Art. 34: extended "with the approval of the responsible person").
-            Role::OfficeHead => !matches!(action, A::Rate | A::Reopen),
+            Role::OfficeHead => !matches!(action, A::Rate | A::Reopen | A::Withdraw),
             Role::Analyst | Role::Administrator => matches!(action, A::ReadCase),
         }
     }
@@ -122,7 +132,7 @@ impl fmt::Display for Role {
     }
 }
 
-/// What can be done to one case.
+/// What can be done to one case: the verbs of its legal life. The names are those of the REST actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -131,31 +141,81 @@ pub enum Action {
     ReadReporter,
     CreateCase,
     Accept,
+    /// Decline the matter and name the channel the resident should use instead (Art. 23).
+    NotAccept,
+    /// Give the case to a member of the holding office.
     Assign,
+    /// Send the case to another office (first-receiver rule and dispute window, Art. 23 §3).
+    Transfer,
+    /// Return a matter a lower office already handles within its limit (Art. 19).
+    Return,
+    /// The holding office disputes a wrong dispatch; the routing table re-routes it (Art. 23 §3).
+    DisputeDispatch,
     Reply,
     Extend,
+    Close,
+    /// Call the resident back; after a reply, record their rating (the 12345 回访).
+    Callback,
     Mediate,
     Whistle,
     /// A summoned department reports (acknowledges and acts).
     Report,
     Rate,
     Reopen,
+    /// The resident withdraws a case filed by mistake.
+    Withdraw,
+    /// The petitioner asks for a review of the reply (Art. 35).
+    ReviewRequest,
+    /// The level above the handling office decides the review (Art. 35).
+    ReviewDecide,
+    /// The petitioner asks for a re-examination of the review (Art. 36).
+    ReexaminationRequest,
+    /// The level above the reviewing office decides the re-examination; the matter is then final (Art. 36).
+    ReexaminationDecide,
+}
+
+/// Whose a case must be for a staff member to take an action on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Reading: the case lies in the staff member's subtree, their office holds it, or it was summoned to it.
+    Read,
+    /// Filing: the place lies in the staff member's subtree.
+    File,
+    /// Acting: only the office that holds the case acts on it.
+    Holding,
+    /// Reporting on a whistle: only a summoned office.
+    Summoned,
+    /// Reviewing: the level above the office that handled the case (its government or superior department, Art. 35).
+    ReviewBody,
+    /// Re-examining: the level above the reviewing office (Art. 36).
+    ReexaminationBody,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 23] = [
         Action::ReadCase,
         Action::ReadReporter,
         Action::CreateCase,
         Action::Accept,
+        Action::NotAccept,
         Action::Assign,
+        Action::Transfer,
+        Action::Return,
+        Action::DisputeDispatch,
         Action::Reply,
         Action::Extend,
+        Action::Close,
+        Action::Callback,
         Action::Mediate,
         Action::Whistle,
         Action::Report,
         Action::Rate,
         Action::Reopen,
+        Action::Withdraw,
+        Action::ReviewRequest,
+        Action::ReviewDecide,
+        Action::ReexaminationRequest,
+        Action::ReexaminationDecide,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -164,20 +224,87 @@ impl Action {
             Action::ReadReporter => "read_reporter",
             Action::CreateCase => "create_case",
             Action::Accept => "accept",
+            Action::NotAccept => "not_accept",
             Action::Assign => "assign",
+            Action::Transfer => "transfer",
+            Action::Return => "return",
+            Action::DisputeDispatch => "dispute_dispatch",
             Action::Reply => "reply",
             Action::Extend => "extend",
+            Action::Close => "close",
+            Action::Callback => "callback",
             Action::Mediate => "mediate",
             Action::Whistle => "whistle",
             Action::Report => "report",
             Action::Rate => "rate",
             Action::Reopen => "reopen",
+            Action::Withdraw => "withdraw",
+            Action::ReviewRequest => "review_request",
+            Action::ReviewDecide => "review_decide",
+            Action::ReexaminationRequest => "reexamination_request",
+            Action::ReexaminationDecide => "reexamination_decide",
         }
     }
 
-    /// What a summoned office may do on a case outside its subtree: see it and report on it, nothing more.
-    fn allowed_when_summoned(self) -> bool {
-        matches!(self, Action::ReadCase | Action::ReadReporter | Action::Report)
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// The action in words, for refusals ("may not {verb}").
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::ReadCase => "read this case",
+            Action::ReadReporter => "see the reporter's identity",
+            Action::CreateCase => "file a case here",
+            Action::Accept => "accept the case",
+            Action::NotAccept => "decline the case",
+            Action::Assign => "assign the case",
+            Action::Transfer => "transfer the case",
+            Action::Return => "return the case to the lower office",
+            Action::DisputeDispatch => "dispute the dispatch",
+            Action::Reply => "reply",
+            Action::Extend => "extend the time limit",
+            Action::Close => "close the case",
+            Action::Callback => "record a call-back",
+            Action::Mediate => "mediate",
+            Action::Whistle => "summon departments (whistle)",
+            Action::Report => "report on a summons",
+            Action::Rate => "rate the reply",
+            Action::Reopen => "reopen the case",
+            Action::Withdraw => "withdraw the case",
+            Action::ReviewRequest => "request a review",
+            Action::ReviewDecide => "decide the review",
+            Action::ReexaminationRequest => "request a re-examination",
+            Action::ReexaminationDecide => "decide the re-examination",
+        }
+    }
+
+    /// Whose the case must be for staff to take the action.
+    pub fn reach(self) -> Reach {
+        use Action as A;
+        match self {
+            A::ReadCase | A::ReadReporter => Reach::Read,
+            A::CreateCase => Reach::File,
+            A::Report => Reach::Summoned,
+            // Staff of the review body record a request that came on paper; they decide it.
+            A::ReviewRequest | A::ReviewDecide => Reach::ReviewBody,
+            A::ReexaminationRequest | A::ReexaminationDecide => Reach::ReexaminationBody,
+            A::Accept
+            | A::NotAccept
+            | A::Assign
+            | A::Transfer
+            | A::Return
+            | A::DisputeDispatch
+            | A::Reply
+            | A::Extend
+            | A::Close
+            | A::Callback
+            | A::Mediate
+            | A::Whistle
+            | A::Rate
+            | A::Reopen
+            | A::Withdraw => Reach::Holding,
+        }
     }
 }
 
@@ -215,6 +342,17 @@ impl UnitAction {
             UnitAction::ManageAccounts => "manage_accounts",
             UnitAction::ManageOffices => "manage_offices",
             UnitAction::GovernPolicy => "govern_policy",
+        }
+    }
+
+    /// The action in words, for refusals.
+    pub fn verb(self) -> &'static str {
+        match self {
+            UnitAction::ListCases => "list cases",
+            UnitAction::ReadStats => "read statistics",
+            UnitAction::ManageAccounts => "manage accounts",
+            UnitAction::ManageOffices => "manage offices",
+            UnitAction::GovernPolicy => "set policy or steer pilots",
         }
     }
 }
@@ -266,7 +404,7 @@ impl Principal {
 pub struct CaseFacts {
     /// The unit where the case lies (its location's unit).
     pub unit: Option<UnitCode>,
-    /// The office that holds the case now.
+    /// The office that holds the case now (after a reply: the office that handled it).
     pub office: String,
     /// The resident account that reported the case, if it was reported by a signed-in resident.
     pub reporter_account: Option<String>,
@@ -291,20 +429,77 @@ impl CaseFacts {
         }
     }
 
-    fn reported_by(&self, principal: &Principal) -> bool {
+    /// Whether `principal` is the resident who filed the case.
+    pub fn reported_by(&self, principal: &Principal) -> bool {
         principal.role == Role::Resident && self.reporter_account.as_deref() == Some(principal.account.as_str())
     }
 
     fn within(&self, scope: &UnitCode) -> bool {
         self.unit.as_ref().is_some_and(|u| u.is_within(scope))
     }
+
+    /// Whether `staff` works in the unit or office the case complains about (or in a unit below it, which answers to
+    /// it): such staff neither see the reporter nor act on the case.
+    pub fn complains_about(&self, staff: &Principal) -> bool {
+        if !staff.role.is_staff() {
+            return false;
+        }
+        let of_unit = self.complained_unit.as_ref().is_some_and(|u| staff.scope.is_within(u));
+        let of_office = self.complained_office.as_deref().is_some_and(|o| staff.works_in(o));
+        of_unit || of_office
+    }
+
+    /// Whether an office (by id) is the one complained about or lies in the complained unit: a case is never routed,
+    /// transferred or returned there.
+    pub fn complained_office_is(&self, office: &str) -> bool {
+        if self.complained_office.as_deref() == Some(office) {
+            return true;
+        }
+        let unit = OfficeId::parse(office).ok();
+        match (&self.complained_unit, unit) {
+            (Some(complained), Some(id)) => id.unit().is_within(complained),
+            _ => false,
+        }
+    }
+
+    /// The office that reviews the handling office's reply (Art. 35): its government or superior department.
+    pub fn review_body(&self) -> Option<OfficeId> {
+        OfficeId::parse(&self.office).ok()?.supervisor()
+    }
+
+    /// The office that re-examines the review (Art. 36): the level above the review body.
+    pub fn reexamination_body(&self) -> Option<OfficeId> {
+        self.review_body()?.supervisor()
+    }
+
+    fn reaches(&self, principal: &Principal, reach: Reach) -> bool {
+        let works_in_body = |body: Option<OfficeId>| body.is_some_and(|b| principal.works_in(&b.to_string()));
+        match reach {
+            Reach::Read => {
+                self.within(&principal.scope)
+                    || principal.works_in(&self.office)
+                    || principal
+                        .office
+                        .as_ref()
+                        .is_some_and(|o| self.summoned_offices.contains(o))
+            }
+            Reach::File => self.within(&principal.scope),
+            Reach::Holding => principal.works_in(&self.office),
+            Reach::Summoned => principal
+                .office
+                .as_ref()
+                .is_some_and(|o| self.summoned_offices.contains(o)),
+            Reach::ReviewBody => works_in_body(self.review_body()),
+            Reach::ReexaminationBody => works_in_body(self.reexamination_body()),
+        }
+    }
 }
 
 /// Why a request was refused. The messages name the account, the rule and the case's unit, never personal data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
-    #[error("role {role} may not {action}")]
-    RoleCannot { role: Role, action: &'static str },
+    #[error("the {role} role may not {verb}")]
+    RoleCannot { role: Role, verb: &'static str },
     #[error("account {account} works in {scope}, and the case lies outside it")]
     OutOfScope { account: String, scope: UnitCode },
     #[error("account {account} works in {scope}, and unit {unit} lies outside it")]
@@ -313,13 +508,35 @@ pub enum Denied {
         scope: UnitCode,
         unit: UnitCode,
     },
-    #[error("account {account} may only {action} its own cases")]
-    NotOwnCase { account: String, action: &'static str },
+    #[error("account {account} may only {verb} on cases it filed")]
+    NotOwnCase { account: String, verb: &'static str },
+    #[error("only the office holding the case ({office}) may {verb}; account {account} is not of that office")]
+    NotHolding {
+        account: String,
+        office: String,
+        verb: &'static str,
+    },
+    #[error("only an office summoned on the case may {verb}")]
+    NotSummoned { verb: &'static str },
+    #[error(
+        "only {body}, the level above the office that handled the case, may {verb} \
+         (2022 Regulations on Letters and Visits Work, {article})"
+    )]
+    NotReviewBody {
+        body: String,
+        verb: &'static str,
+        article: &'static str,
+    },
     #[error(
         "the reporter's identity is withheld from the unit the petition complains about \
          (2022 Regulations on Letters and Visits Work, Art. 47)"
     )]
     ComplainedAbout,
+    #[error(
+        "no one judges their own case: staff of the unit or office the case complains about may not {verb} \
+         (2022 Regulations on Letters and Visits Work, Art. 47)"
+    )]
+    JudgesOwnCase { verb: &'static str },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -332,34 +549,54 @@ pub enum AccessError {
 
 /// May `principal` take `action` on the case described by `facts`?
 ///
-/// For [`Action::ReadReporter`] this also applies [`reporter_disclosure`], so a caller that gets `Ok` may show the
-/// reporter (and must write an audit record when the principal is staff).
+/// The rules in order: the role must permit the action; a resident acts only on the cases they filed; staff of the
+/// unit or office a case complains about may read it (reduced) and nothing else; other staff need the action's
+/// [`Reach`]. For [`Action::ReadReporter`] this also applies [`reporter_disclosure`], so a caller that gets `Ok` may
+/// show the reporter (and must write an audit record when the principal is staff).
 pub fn can(principal: &Principal, action: Action, facts: &CaseFacts) -> Result<(), Denied> {
     let role = principal.role;
+    let verb = action.verb();
     if !role.permits(action) {
-        return Err(Denied::RoleCannot {
-            role,
-            action: action.as_str(),
-        });
+        return Err(Denied::RoleCannot { role, verb });
     }
     if role == Role::Resident {
         if !facts.reported_by(principal) {
             return Err(Denied::NotOwnCase {
                 account: principal.account.clone(),
-                action: action.as_str(),
+                verb,
             });
         }
     } else {
-        let in_reach = facts.within(&principal.scope) || principal.works_in(&facts.office);
-        let summoned = principal
-            .office
-            .as_ref()
-            .is_some_and(|o| facts.summoned_offices.contains(o));
-        let allowed = in_reach || (summoned && action.allowed_when_summoned());
-        if !allowed {
-            return Err(Denied::OutOfScope {
-                account: principal.account.clone(),
-                scope: principal.scope.clone(),
+        if action != Action::ReadCase && action != Action::ReadReporter && facts.complains_about(principal) {
+            return Err(Denied::JudgesOwnCase { verb });
+        }
+        let reach = action.reach();
+        if !facts.reaches(principal, reach) {
+            return Err(match reach {
+                Reach::Read | Reach::File => Denied::OutOfScope {
+                    account: principal.account.clone(),
+                    scope: principal.scope.clone(),
+                },
+                Reach::Holding => Denied::NotHolding {
+                    account: principal.account.clone(),
+                    office: facts.office.clone(),
+                    verb,
+                },
+                Reach::Summoned => Denied::NotSummoned { verb },
+                Reach::ReviewBody => Denied::NotReviewBody {
+                    body: facts
+                        .review_body()
+                        .map_or_else(|| "the office above".into(), |b| b.to_string()),
+                    verb,
+                    article: "Art. 35",
+                },
+                Reach::ReexaminationBody => Denied::NotReviewBody {
+                    body: facts
+                        .reexamination_body()
+                        .map_or_else(|| "the office above".into(), |b| b.to_string()),
+                    verb,
+                    article: "Art. 36",
+                },
             });
         }
     }
@@ -369,12 +606,22 @@ pub fn can(principal: &Principal, action: Action, facts: &CaseFacts) -> Result<(
     Ok(())
 }
 
+/// The actions `principal` may take on the case now, as far as access goes (the workflow rules may still refuse one
+/// in the case's state): what a page offers and what `case show` lists.
+pub fn allowed_actions(principal: &Principal, facts: &CaseFacts) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| !matches!(a, Action::ReadCase | Action::ReadReporter | Action::CreateCase))
+        .filter(|a| can(principal, *a, facts).is_ok())
+        .collect()
+}
+
 /// May `principal` take a unit-level `action` at `unit` (listing cases, statistics, accounts, offices)?
 pub fn can_at_unit(principal: &Principal, action: UnitAction, unit: &UnitCode) -> Result<(), Denied> {
     if !principal.role.permits_on_unit(action) {
         return Err(Denied::RoleCannot {
             role: principal.role,
-            action: action.as_str(),
+            verb: action.verb(),
         });
     }
     if !unit.is_within(&principal.scope) {
@@ -428,14 +675,7 @@ pub fn reporter_disclosure(viewer: Option<&Principal>, facts: &CaseFacts) -> Dis
     let shown = match viewer.role {
         Role::Resident => facts.reported_by(viewer),
         Role::Analyst | Role::Administrator => false,
-        Role::GridWorker | Role::Caseworker | Role::Mediator | Role::OfficeHead => {
-            let of_complained_unit = facts
-                .complained_unit
-                .as_ref()
-                .is_some_and(|u| viewer.scope.is_within(u));
-            let of_complained_office = facts.complained_office.as_deref().is_some_and(|o| viewer.works_in(o));
-            !of_complained_unit && !of_complained_office
-        }
+        Role::GridWorker | Role::Caseworker | Role::Mediator | Role::OfficeHead => !facts.complains_about(viewer),
     };
     if shown { Disclosure::Shown } else { Disclosure::Withheld }
 }
@@ -448,55 +688,69 @@ mod tests {
         UnitCode::parse(s).unwrap_or_else(|e| panic!("test code {s}: {e}"))
     }
 
+    const VILLAGE: &str = "330502001003";
     const TOWNSHIP: &str = "330502001";
     const OTHER_TOWNSHIP: &str = "330502002";
-    const OFFICE: &str = "330502001:office";
+    const HOLDING: &str = "330502001:gov";
     const DEPARTMENT: &str = "330503:housing";
 
-    /// A case in a village of township 330502001, held by that township's office, reported by resident `alice`.
-    fn case_in(unit: &str) -> CaseFacts {
+    /// A case in a village of township 330502001, held by that township's government, reported by resident `alice`.
+    fn case_in_village() -> CaseFacts {
         CaseFacts {
-            unit: Some(code(unit)),
-            office: format!("{}:office", &unit[..9.min(unit.len())]),
+            unit: Some(code(VILLAGE)),
+            office: HOLDING.into(),
             reporter_account: Some("alice".into()),
             ..CaseFacts::default()
         }
     }
 
     /// Where the principal stands relative to the case.
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq)]
     enum Relation {
-        /// The case lies in the principal's subtree.
-        Inside,
-        /// The principal works in a county above the case's township.
+        /// Staff of the office that holds the case; for a resident, their own case.
+        Holding,
+        /// Staff of another office of the same township: the case is in their subtree but not theirs to act on.
+        OtherOffice,
+        /// The county government: the level above the township (the review body, Art. 35).
         Above,
+        /// The prefecture government: the level above the review body (the re-examination body, Art. 36).
+        TwoAbove,
         /// A sibling township.
         Outside,
         /// Outside, but the principal's office was summoned on the case.
         Summoned,
-        /// Outside, but the principal's office holds the case (it was routed there).
-        Holding,
+        /// Staff of the village the case complains about.
+        Complained,
     }
 
+    const RELATIONS: [Relation; 7] = [
+        Relation::Holding,
+        Relation::OtherOffice,
+        Relation::Above,
+        Relation::TwoAbove,
+        Relation::Outside,
+        Relation::Summoned,
+        Relation::Complained,
+    ];
+
     fn scenario(role: Role, relation: Relation) -> (Principal, CaseFacts) {
-        let mut facts = case_in("330502001003");
+        let mut facts = case_in_village();
         let (scope, office) = match relation {
-            Relation::Inside => (TOWNSHIP, OFFICE),
-            Relation::Above => ("330502", "330502:office"),
-            Relation::Outside | Relation::Summoned | Relation::Holding => (OTHER_TOWNSHIP, DEPARTMENT),
+            Relation::Holding => (TOWNSHIP, HOLDING),
+            Relation::OtherOffice => (TOWNSHIP, "330502001:justice"),
+            Relation::Above => ("330502", "330502:gov"),
+            Relation::TwoAbove => ("3305", "3305:gov"),
+            Relation::Outside => (OTHER_TOWNSHIP, "330502002:gov"),
+            Relation::Summoned => (OTHER_TOWNSHIP, DEPARTMENT),
+            Relation::Complained => (VILLAGE, "330502001003:committee"),
         };
         match relation {
             Relation::Summoned => facts.summoned_offices = vec![DEPARTMENT.into()],
-            Relation::Holding => facts.office = DEPARTMENT.into(),
+            Relation::Complained => facts.complained_unit = Some(code(VILLAGE)),
             _ => {}
         }
         let principal = if role == Role::Resident {
-            // Inside: the resident reported the case; elsewhere it is someone else's case.
-            let account = if matches!(relation, Relation::Inside) {
-                "alice"
-            } else {
-                "bob"
-            };
+            let account = if relation == Relation::Holding { "alice" } else { "bob" };
             Principal::resident(account, code(scope))
         } else {
             Principal::staff("s", role, code(scope), Some(office))
@@ -505,17 +759,37 @@ mod tests {
     }
 
     /// The expected matrix, one row per role, one column per [`Action::ALL`]; `Y` allowed, `.` denied, for a case
-    /// within reach (`Inside`, `Above`, `Holding`). Outside a principal's reach everything is denied; summoned staff
-    /// get only read, read-reporter and report from their row.
-    //                        read rptr crt acc asg rep ext med whs rpt rat reo
+    /// within the action's reach. Which relation reaches which action is the table in `reaches`.
+    //                     read rptr crt acc nac asg trf ret dsp rep ext cls cbk med whs rpt rat reo wdr rvq rvd rxq rxd
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Resident, "     Y    Y    Y   .   .   .   .   .   .   .   Y   Y"),
-        (Role::GridWorker, "   Y    Y    Y   Y   .   Y   .   .   .   .   .   ."),
-        (Role::Caseworker, "   Y    Y    Y   Y   Y   Y   .   .   Y   Y   .   ."),
-        (Role::Mediator, "     Y    Y    Y   .   .   .   .   Y   .   .   .   ."),
-        (Role::OfficeHead, "   Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   .   ."),
-        (Role::Analyst, "      Y    .    .   .   .   .   .   .   .   .   .   ."),
-        (Role::Administrator, "Y    .    .   .   .   .   .   .   .   .   .   ."),
+        (
+            Role::Resident,
+            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   .   .   .   Y   Y   Y   Y   .   Y   .",
+        ),
+        (
+            Role::GridWorker,
+            " Y    Y    Y   Y   .   .   .   .   .   Y   .   .   Y   .   .   .   .   .   .   .   .   .   .",
+        ),
+        (
+            Role::Caseworker,
+            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   .   Y   Y   .   Y   Y   .   .   .   Y   Y   Y   Y",
+        ),
+        (
+            Role::Mediator,
+            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   Y   .   .   .   .   .   .   .   .   .",
+        ),
+        (
+            Role::OfficeHead,
+            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   .   .   .   Y   Y   Y   Y",
+        ),
+        (
+            Role::Analyst,
+            "    Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
+        ),
+        (
+            Role::Administrator,
+            "Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
+        ),
     ];
 
     fn row(role: Role) -> Vec<bool> {
@@ -526,70 +800,144 @@ mod tests {
         cells.split_whitespace().map(|c| c == "Y").collect()
     }
 
-    fn check(role: Role, relation: Relation, action: Action, expected: bool) {
-        let (principal, facts) = scenario(role, relation);
-        let got = can(&principal, action, &facts);
-        assert_eq!(got.is_ok(), expected, "{role} {relation:?} {action}: got {got:?}");
+    /// Which staff relation reaches which kind of action, written out independently of `CaseFacts::reaches`.
+    fn reaches(relation: Relation, reach: Reach) -> bool {
+        use Relation as R;
+        match reach {
+            Reach::Read => relation != R::Outside,
+            Reach::File => matches!(
+                relation,
+                R::Holding | R::OtherOffice | R::Above | R::TwoAbove | R::Complained
+            ),
+            Reach::Holding => relation == R::Holding,
+            Reach::Summoned => relation == R::Summoned,
+            Reach::ReviewBody => relation == R::Above,
+            Reach::ReexaminationBody => relation == R::TwoAbove,
+        }
     }
 
     #[test]
-    fn the_whole_matrix_of_role_territory_and_action() {
-        let relations = [
-            Relation::Inside,
-            Relation::Above,
-            Relation::Outside,
-            Relation::Summoned,
-            Relation::Holding,
-        ];
+    fn the_whole_matrix_of_role_relation_and_action() {
         let mut checked = 0;
         for role in Role::ALL {
             let allowed = row(role);
             assert_eq!(allowed.len(), Action::ALL.len(), "matrix row for {role}");
-            for relation in relations {
+            for relation in RELATIONS {
                 for (action, allowed) in Action::ALL.into_iter().zip(allowed.iter().copied()) {
                     let expected = match (role, relation) {
                         // A resident's reach is their own case, wherever it lies.
-                        (Role::Resident, Relation::Inside) => allowed,
+                        (Role::Resident, Relation::Holding) => allowed,
                         (Role::Resident, _) => false,
-                        (_, Relation::Inside | Relation::Above | Relation::Holding) => allowed,
-                        (_, Relation::Outside) => false,
-                        (_, Relation::Summoned) => allowed && action.allowed_when_summoned(),
+                        // The complained-about unit may read the case, and nothing else (not even the reporter).
+                        (_, Relation::Complained) => allowed && action == Action::ReadCase,
+                        (_, relation) => allowed && reaches(relation, action.reach()),
                     };
-                    check(role, relation, action, expected);
+                    let (principal, facts) = scenario(role, relation);
+                    let got = can(&principal, action, &facts);
+                    assert_eq!(got.is_ok(), expected, "{role} {relation:?} {action}: got {got:?}");
                     checked += 1;
                 }
             }
         }
-        assert_eq!(checked, 7 * 5 * 12);
+        assert_eq!(checked, 7 * 7 * 23);
     }
 
     #[test]
-    fn a_denial_names_the_rule() {
+    fn a_denial_names_the_rule_in_words() {
         let (p, facts) = scenario(Role::Caseworker, Relation::Outside);
         assert_eq!(
             can(&p, Action::ReadCase, &facts).unwrap_err().to_string(),
             "account s works in 330502002, and the case lies outside it"
         );
-        let (p, facts) = scenario(Role::Analyst, Relation::Inside);
+        let (p, facts) = scenario(Role::Analyst, Relation::Holding);
         assert_eq!(
             can(&p, Action::ReadReporter, &facts).unwrap_err().to_string(),
-            "role analyst may not read_reporter"
+            "the analyst role may not see the reporter's identity"
         );
         let (p, facts) = scenario(Role::Resident, Relation::Outside);
         assert_eq!(
             can(&p, Action::Rate, &facts).unwrap_err().to_string(),
-            "account bob may only rate its own cases"
+            "account bob may only rate the reply on cases it filed"
+        );
+        let (p, facts) = scenario(Role::Caseworker, Relation::OtherOffice);
+        assert_eq!(
+            can(&p, Action::Accept, &facts).unwrap_err().to_string(),
+            "only the office holding the case (330502001:gov) may accept the case; account s is not of that office"
+        );
+        let (p, facts) = scenario(Role::OfficeHead, Relation::TwoAbove);
+        assert!(
+            can(&p, Action::ReviewDecide, &facts)
+                .unwrap_err()
+                .to_string()
+                .contains("only 330502:gov, the level above the office that handled the case, may decide the review")
+        );
+        let (p, facts) = scenario(Role::OfficeHead, Relation::Complained);
+        assert!(
+            can(&p, Action::Reply, &facts)
+                .unwrap_err()
+                .to_string()
+                .starts_with("no one judges their own case")
         );
     }
 
     #[test]
+    fn review_bodies_follow_the_supervision_chain() {
+        let mut facts = case_in_village();
+        assert_eq!(
+            facts.review_body().map(|o| o.to_string()).as_deref(),
+            Some("330502:gov")
+        );
+        assert_eq!(
+            facts.reexamination_body().map(|o| o.to_string()).as_deref(),
+            Some("3305:gov")
+        );
+        // A county department is reviewed by its county government (Art. 35: 本级人民政府).
+        facts.office = "330502:housing".into();
+        assert_eq!(
+            facts.review_body().map(|o| o.to_string()).as_deref(),
+            Some("330502:gov")
+        );
+    }
+
+    #[test]
+    fn the_complained_office_is_recognised_by_id_or_unit() {
+        let facts = CaseFacts {
+            complained_unit: Some(code(VILLAGE)),
+            complained_office: Some("330502:housing".into()),
+            ..case_in_village()
+        };
+        assert!(facts.complained_office_is("330502:housing"));
+        assert!(facts.complained_office_is("330502001003:committee"));
+        assert!(!facts.complained_office_is(HOLDING));
+    }
+
+    #[test]
     fn a_case_without_a_unit_is_reachable_only_by_its_holding_office() {
-        let mut facts = case_in("330502001003");
+        let mut facts = case_in_village();
         facts.unit = None;
-        let p = Principal::staff("s", Role::Caseworker, code(TOWNSHIP), Some(OFFICE));
+        let p = Principal::staff("s", Role::Caseworker, code(TOWNSHIP), Some(HOLDING));
         assert!(can(&p, Action::ReadCase, &facts).is_ok());
         let p = Principal::staff("s", Role::Caseworker, code(TOWNSHIP), None);
         assert!(can(&p, Action::ReadCase, &facts).is_err());
+    }
+
+    #[test]
+    fn allowed_actions_are_what_can_allows() {
+        let (p, facts) = scenario(Role::OfficeHead, Relation::Holding);
+        let actions = allowed_actions(&p, &facts);
+        assert!(actions.contains(&Action::Accept) && actions.contains(&Action::Extend));
+        assert!(!actions.contains(&Action::ReviewDecide));
+        let (p, facts) = scenario(Role::Resident, Relation::Holding);
+        assert_eq!(
+            allowed_actions(&p, &facts),
+            vec![
+                Action::Rate,
+                Action::Reopen,
+                Action::Withdraw,
+                Action::ReviewRequest,
+                Action::ReexaminationRequest
+            ]
+        );
     }
 
     #[test]
@@ -607,7 +955,7 @@ mod tests {
         for (role, cells) in table {
             let p = Principal::staff("s", role, code(TOWNSHIP), None);
             for (action, cell) in UnitAction::ALL.into_iter().zip(cells.split_whitespace()) {
-                let inside = can_at_unit(&p, action, &code("330502001003"));
+                let inside = can_at_unit(&p, action, &code(VILLAGE));
                 assert_eq!(inside.is_ok(), cell == "Y", "{role} {action} inside: {inside:?}");
                 let above = can_at_unit(&p, action, &code("330502"));
                 assert!(above.is_err(), "{role} {action} at the county above");
@@ -620,9 +968,9 @@ mod tests {
     #[test]
     fn reporter_disclosure_table() {
         let complained = CaseFacts {
-            complained_unit: Some(code("330502001003")),
+            complained_unit: Some(code(VILLAGE)),
             complained_office: Some("330502001003:committee".into()),
-            ..case_in("330502001003")
+            ..case_in_village()
         };
         let staff = |role, scope: &str, office: &str| Principal::staff("s", role, code(scope), Some(office));
         let cases: Vec<(&str, Option<Principal>, Disclosure)> = vec![
@@ -639,27 +987,27 @@ mod tests {
             ),
             (
                 "township caseworker above the village",
-                Some(staff(Role::Caseworker, TOWNSHIP, OFFICE)),
+                Some(staff(Role::Caseworker, TOWNSHIP, HOLDING)),
                 Disclosure::Shown,
             ),
             (
                 "township head",
-                Some(staff(Role::OfficeHead, TOWNSHIP, OFFICE)),
+                Some(staff(Role::OfficeHead, TOWNSHIP, HOLDING)),
                 Disclosure::Shown,
             ),
             (
                 "mediator of the township",
-                Some(staff(Role::Mediator, TOWNSHIP, OFFICE)),
+                Some(staff(Role::Mediator, TOWNSHIP, HOLDING)),
                 Disclosure::Shown,
             ),
             (
                 "caseworker of the complained village",
-                Some(staff(Role::Caseworker, "330502001003", "330502001003:committee")),
+                Some(staff(Role::Caseworker, VILLAGE, "330502001003:committee")),
                 Disclosure::Withheld,
             ),
             (
                 "grid worker in the complained village",
-                Some(staff(Role::GridWorker, "330502001003", "330502001003:grid")),
+                Some(staff(Role::GridWorker, VILLAGE, "330502001003:grid")),
                 Disclosure::Withheld,
             ),
             (
@@ -669,12 +1017,12 @@ mod tests {
             ),
             (
                 "analyst",
-                Some(staff(Role::Analyst, TOWNSHIP, OFFICE)),
+                Some(staff(Role::Analyst, TOWNSHIP, HOLDING)),
                 Disclosure::Withheld,
             ),
             (
                 "administrator",
-                Some(staff(Role::Administrator, TOWNSHIP, OFFICE)),
+                Some(staff(Role::Administrator, TOWNSHIP, HOLDING)),
                 Disclosure::Withheld,
             ),
         ];
@@ -682,8 +1030,8 @@ mod tests {
             assert_eq!(reporter_disclosure(viewer.as_ref(), &complained), expected, "{who}");
         }
         // A case that complains about nobody shows its reporter to staff within reach.
-        let plain = case_in("330502001003");
-        let village = staff(Role::Caseworker, "330502001003", "330502001003:committee");
+        let plain = case_in_village();
+        let village = staff(Role::Caseworker, VILLAGE, "330502001003:committee");
         assert_eq!(reporter_disclosure(Some(&village), &plain), Disclosure::Shown);
     }
 
@@ -691,21 +1039,24 @@ mod tests {
     fn can_applies_the_privacy_rule_to_reading_the_reporter() {
         let facts = CaseFacts {
             complained_unit: Some(code(TOWNSHIP)),
-            ..case_in("330502001003")
+            ..case_in_village()
         };
-        let p = Principal::staff("s", Role::Caseworker, code(TOWNSHIP), Some(OFFICE));
+        let p = Principal::staff("s", Role::Caseworker, code(TOWNSHIP), Some(HOLDING));
         assert!(can(&p, Action::ReadCase, &facts).is_ok());
         assert_eq!(can(&p, Action::ReadReporter, &facts), Err(Denied::ComplainedAbout));
-        let county = Principal::staff("c", Role::Caseworker, code("330502"), Some("330502:office"));
+        let county = Principal::staff("c", Role::Caseworker, code("330502"), Some("330502:gov"));
         assert!(can(&county, Action::ReadReporter, &facts).is_ok());
     }
 
     #[test]
-    fn roles_round_trip_their_names() {
+    fn roles_and_actions_round_trip_their_names() {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Ok(role));
         }
         assert!(Role::parse("mayor").is_err());
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
     }
 
     #[test]

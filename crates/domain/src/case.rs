@@ -107,6 +107,11 @@ snake_names!(Channel);
 
 pub type CaseId = i64;
 
+/// The actor recorded on the events a resident authors on their own case. Events never carry a resident's account
+/// name or contact: only the resident who filed acts as a resident on a case, so one opaque name identifies them to the
+/// rules and to nobody else. Account names cannot contain parentheses, so no staff account can pass for it.
+pub const RESIDENT_ACTOR: &str = "(resident)";
+
 /// A location: a point, a unit, or both (a point is resolved to its unit by the grid index at intake).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Location {
@@ -172,7 +177,15 @@ pub enum EventKind {
     Accepted {
         office: String,
     },
+    /// The office does not accept the matter (Art. 23): it says why and which channel the resident should use instead
+    /// (a court, arbitration, administrative review, another body).
     NotAccepted {
+        reason: String,
+        #[serde(default)]
+        refer_to: String,
+    },
+    /// The resident withdraws a case filed by mistake, before it is answered.
+    Withdrawn {
         reason: String,
     },
     Assigned {
@@ -267,6 +280,7 @@ impl EventKind {
             EventKind::AnsweredAtIntake { .. } => "answered_at_intake",
             EventKind::Accepted { .. } => "accepted",
             EventKind::NotAccepted { .. } => "not_accepted",
+            EventKind::Withdrawn { .. } => "withdrawn",
             EventKind::Assigned { .. } => "assigned",
             EventKind::Rerouted { .. } => "rerouted",
             EventKind::Returned { .. } => "returned",
@@ -316,11 +330,35 @@ pub enum CaseState {
     UnderReexamination,
     /// After re-examination the matter is final: the same facts are not accepted again (Art. 36).
     Final,
+    /// Withdrawn by the resident who filed it.
+    Withdrawn,
 }
 
 impl CaseState {
+    pub const ALL: [CaseState; 11] = [
+        CaseState::Submitted,
+        CaseState::Accepted,
+        CaseState::InProgress,
+        CaseState::InMediation,
+        CaseState::Replied,
+        CaseState::Closed,
+        CaseState::NotAccepted,
+        CaseState::UnderReview,
+        CaseState::UnderReexamination,
+        CaseState::Final,
+        CaseState::Withdrawn,
+    ];
+
+    /// The one definition of an open case: every list of closed states derives from it.
     pub fn is_open(self) -> bool {
-        !matches!(self, CaseState::Closed | CaseState::NotAccepted | CaseState::Final)
+        !matches!(
+            self,
+            CaseState::Closed | CaseState::NotAccepted | CaseState::Final | CaseState::Withdrawn
+        )
+    }
+
+    pub fn parse(s: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|state| state.as_str() == s)
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -334,6 +372,7 @@ impl CaseState {
             CaseState::UnderReview => "under_review",
             CaseState::UnderReexamination => "under_reexamination",
             CaseState::Final => "final",
+            CaseState::Withdrawn => "withdrawn",
         }
     }
 }
@@ -448,6 +487,7 @@ impl CaseStatus {
             (E::AnsweredAtIntake { .. }, S::Submitted) => S::Closed,
             (E::Accepted { .. }, S::Submitted) => S::Accepted,
             (E::NotAccepted { .. }, S::Submitted) => S::NotAccepted,
+            (E::Withdrawn { .. }, S::Submitted | S::Accepted | S::InProgress) => S::Withdrawn,
             (E::Assigned { .. }, S::Accepted | S::InProgress) => S::InProgress,
             (E::Rerouted { .. }, S::Submitted | S::Accepted | S::InProgress) => S::Submitted,
             (E::Returned { .. }, S::Submitted | S::Accepted | S::InProgress) => S::Submitted,

@@ -416,7 +416,10 @@ pub fn deadlines(
                     b.start(ClockName::Handling, at, config.petition_handling);
                 }
             }
-            EventKind::NotAccepted { .. } | EventKind::AnsweredAtIntake { .. } | EventKind::Closed => b.stop_all(at),
+            EventKind::NotAccepted { .. }
+            | EventKind::Withdrawn { .. }
+            | EventKind::AnsweredAtIntake { .. }
+            | EventKind::Closed => b.stop_all(at),
             EventKind::Extended { days, .. } => b.extend(&[work_clock], *days),
             EventKind::Replied { .. } | EventKind::MediationSettled { .. } => b.meet(work_clock, at),
             // A failed mediation that routes onward (litigation, arbitration, review) ends the case here.
@@ -782,6 +785,7 @@ pub(crate) mod tests {
                 datetime!(2025-03-05 10:00 +8),
                 EventKind::NotAccepted {
                     reason: "a court case is pending".into(),
+                    refer_to: "the court".into(),
                 },
             ),
         ];

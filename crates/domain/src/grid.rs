@@ -55,9 +55,30 @@ pub fn cell_of(lat: f64, lon: f64) -> Result<CellIndex, GeoError> {
 }
 
 /// Point → grid lookup by cell membership.
+impl Grid {
+    /// The centre of the grid (the mean of its cells' centres), where public outputs place a case instead of its exact
+    /// point; `None` for a grid without valid cells.
+    pub fn centre(&self) -> Option<(f64, f64)> {
+        let points: Vec<LatLng> = self
+            .cells
+            .iter()
+            .filter_map(|&c| CellIndex::try_from(c).ok())
+            .map(LatLng::from)
+            .collect();
+        if points.is_empty() {
+            return None;
+        }
+        let n = points.len() as f64;
+        let lat = points.iter().map(|p| p.lat()).sum::<f64>() / n;
+        let lon = points.iter().map(|p| p.lng()).sum::<f64>() / n;
+        Some((lat, lon))
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct GridIndex {
     cell_to_grid: HashMap<u64, usize>,
+    by_id: HashMap<String, usize>,
     grids: Vec<Grid>,
 }
 
@@ -78,7 +99,17 @@ impl GridIndex {
                 cell_to_grid.insert(cell, i);
             }
         }
-        Ok(GridIndex { cell_to_grid, grids })
+        let by_id = grids.iter().enumerate().map(|(i, g)| (g.id.clone(), i)).collect();
+        Ok(GridIndex {
+            cell_to_grid,
+            by_id,
+            grids,
+        })
+    }
+
+    /// The grid of an id.
+    pub fn grid(&self, id: &str) -> Option<&Grid> {
+        self.by_id.get(id).map(|&i| &self.grids[i])
     }
 
     pub fn locate(&self, lat: f64, lon: f64) -> Result<Option<&Grid>, GeoError> {

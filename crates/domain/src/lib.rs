@@ -8,6 +8,7 @@ pub mod boundary;
 pub mod calendar;
 pub mod case;
 pub mod clock;
+pub mod disclosure;
 pub mod escalation;
 pub mod grid;
 pub mod mediation;
@@ -20,5 +21,7 @@ pub mod rules;
 pub mod territory;
 pub mod whistle;
 
-pub use case::{CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, Rating};
+pub use case::{
+    CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, RESIDENT_ACTOR, Rating,
+};
 pub use territory::{Level, Territory, Unit, UnitCode};

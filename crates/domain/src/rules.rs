@@ -9,11 +9,12 @@
 use time::OffsetDateTime;
 
 use crate::calendar::Calendar;
-use crate::case::{CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, EventKind, TransitionError};
+use crate::case::{CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, TransitionError};
 use crate::clock::{self, ClockConfig, ClockName, Urgency};
 use crate::office::OfficeId;
 use crate::territory::Level;
 
+pub const ART_23: &str = "2022 Regulations on Letters and Visits Work Art. 23";
 pub const ART_19: &str = "2022 Regulations on Letters and Visits Work Art. 19";
 pub const ART_23_3: &str = "2022 Regulations on Letters and Visits Work Art. 23 §3";
 pub const ART_34: &str = "2022 Regulations on Letters and Visits Work Art. 34";
@@ -61,8 +62,11 @@ fn broken(rule: &'static str, cite: &'static str, detail: impl Into<String>) -> 
 pub struct RuleContext<'a> {
     pub case: CaseId,
     pub kind: CaseKind,
+    /// How the case came in: a call-back records a rating only for residents who cannot rate online.
+    pub channel: Channel,
     pub urgency: Urgency,
-    /// The resident who filed (the reporter's id), when one is on record.
+    /// The resident who filed, when one is on record: the actor their own events carry
+    /// ([`crate::case::RESIDENT_ACTOR`]).
     pub resident: Option<&'a str>,
     pub config: &'a ClockConfig,
     pub calendar: &'a Calendar,
@@ -187,14 +191,48 @@ pub fn check_with_status(
         }
         EventKind::Rated { by, .. } => {
             only_the_resident(by, ctx, "rate")?;
-            if before.rating.is_some() {
+            one_rating_per_reply(&before, ctx)?;
+            within_rating_window(event.at, log, ctx, "rate")?;
+        }
+        EventKind::Callback {
+            rating: Some(_), text, ..
+        } => {
+            if !CALLBACK_CHANNELS.contains(&ctx.channel) {
                 return Err(broken(
-                    "one rating per reply",
+                    "call-back ratings are for residents who cannot rate online",
                     FEEDBACK,
-                    format!("case {} is already rated; reopen it to rate a new reply", ctx.case),
+                    format!(
+                        "case {} came in by {}; its resident rates it online (call-backs record ratings of cases \
+                         filed by hotline, letter, visit or Open311)",
+                        ctx.case, ctx.channel
+                    ),
                 ));
             }
-            within_rating_window(event.at, log, ctx, "rate")?;
+            require_text(
+                text,
+                "call-back needs a note",
+                FEEDBACK,
+                "the note of what the resident said",
+            )?;
+            one_rating_per_reply(&before, ctx)?;
+            within_rating_window(event.at, log, ctx, "record a call-back rating for")?;
+        }
+        EventKind::Withdrawn { reason } => {
+            only_the_resident(&event.actor, ctx, "withdraw")?;
+            require_text(reason, "withdrawal needs a reason", FEEDBACK, "the reason")?;
+        }
+        EventKind::Assigned { office, .. } => {
+            if office != &before.office {
+                return Err(broken(
+                    "first-receiver responsibility",
+                    ART_23_3,
+                    format!(
+                        "case {} is held by {}; assigning keeps it there (to move it, transfer it within the \
+                         dispute window)",
+                        ctx.case, before.office
+                    ),
+                ));
+            }
         }
         EventKind::Reopened { reason } => {
             if petition {
@@ -335,8 +373,16 @@ pub fn check_with_status(
             "the reason",
         )?,
         EventKind::Replied { text } => require_text(text, "reply needs text", FEEDBACK, "the reply")?,
-        EventKind::NotAccepted { reason } => {
-            require_text(reason, "non-acceptance needs a reason", ART_34, "the reason")?
+        EventKind::NotAccepted { reason, refer_to } => {
+            require_text(reason, "non-acceptance needs a reason", ART_23, "the reason")?;
+            if petition {
+                require_text(
+                    refer_to,
+                    "non-acceptance names the right channel",
+                    ART_23,
+                    "the channel the petitioner should use instead (refer_to)",
+                )?;
+            }
         }
         _ => {}
     }
@@ -367,6 +413,20 @@ fn only_the_resident(who: &str, ctx: &RuleContext<'_>, verb: &str) -> Result<(),
             format!("case {} has no resident on record, so nobody may {verb} it", ctx.case),
         )),
     }
+}
+
+/// The channels whose residents are called back for their rating (they never sign in to rate).
+pub const CALLBACK_CHANNELS: [Channel; 4] = [Channel::Hotline, Channel::Letter, Channel::Visit, Channel::Open311];
+
+fn one_rating_per_reply(before: &CaseStatus, ctx: &RuleContext<'_>) -> Result<(), RuleError> {
+    if before.rating.is_some() {
+        return Err(broken(
+            "one rating per reply",
+            FEEDBACK,
+            format!("case {} is already rated; reopen it to rate a new reply", ctx.case),
+        ));
+    }
+    Ok(())
 }
 
 fn within_rating_window(
@@ -415,6 +475,7 @@ mod tests {
         RuleContext {
             case: 7,
             kind,
+            channel: Channel::Hotline,
             urgency: Urgency::General,
             resident: Some("resident-1"),
             config: cfg,
@@ -815,5 +876,130 @@ mod tests {
             accepted(datetime!(2025-03-02 10:00 +8)),
             Err("state machine"),
         );
+    }
+
+    fn callback(at: OffsetDateTime, rating: Option<Rating>) -> CaseEvent {
+        ev(
+            at,
+            EventKind::Callback {
+                text: "called back; the lamp works".into(),
+                rating,
+            },
+        )
+    }
+
+    #[test]
+    fn a_call_back_records_the_rating_of_a_resident_who_filed_offline_once_per_reply() {
+        let log = replied_request();
+        let at = datetime!(2025-03-05 10:00 +8);
+        // The context's case came in by hotline.
+        check_rule(
+            CaseKind::ServiceRequest,
+            &log,
+            callback(at, Some(Rating::Satisfied)),
+            Ok(()),
+        );
+        let mut rated = log.clone();
+        rated.push(callback(at, Some(Rating::Satisfied)));
+        check_rule(
+            CaseKind::ServiceRequest,
+            &rated,
+            callback(at, Some(Rating::Unsatisfied)),
+            Err("one rating per reply"),
+        );
+        // A call-back without a rating (a late case explained) is always allowed.
+        check_rule(CaseKind::ServiceRequest, &rated, callback(at, None), Ok(()));
+        // A web filer rates online: a call-back may not rate for them.
+        let cfg = ClockConfig::default();
+        let cal = Calendar::china();
+        let web = RuleContext {
+            channel: Channel::Web,
+            ..ctx(CaseKind::ServiceRequest, &cfg, &cal)
+        };
+        let err = check(&callback(at, Some(Rating::Satisfied)), &log, &web).unwrap_err();
+        assert_eq!(err.rule(), "call-back ratings are for residents who cannot rate online");
+        // Before the reply there is nothing to rate.
+        check_rule(
+            CaseKind::ServiceRequest,
+            &log[..2],
+            callback(at, Some(Rating::Satisfied)),
+            Err("state machine"),
+        );
+    }
+
+    #[test]
+    fn only_the_resident_withdraws_and_only_before_the_reply() {
+        let log = petition_in_handling();
+        let at = datetime!(2025-03-12 10:00 +8);
+        let withdraw = |actor: &str| CaseEvent {
+            at,
+            actor: actor.into(),
+            kind: EventKind::Withdrawn {
+                reason: "filed by mistake".into(),
+            },
+        };
+        check_rule(CaseKind::Petition, &log, withdraw("resident-1"), Ok(()));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            withdraw("caseworker"),
+            Err("only the resident who filed"),
+        );
+        let mut answered = log.clone();
+        answered.push(replied(datetime!(2025-03-11 10:00 +8)));
+        check_rule(
+            CaseKind::Petition,
+            &answered,
+            withdraw("resident-1"),
+            Err("state machine"),
+        );
+    }
+
+    #[test]
+    fn art_23_3_assigning_keeps_the_case_in_the_holding_office() {
+        let log = petition_in_handling();
+        let assign = |office: &str| {
+            ev(
+                datetime!(2025-03-12 10:00 +8),
+                EventKind::Assigned {
+                    office: office.into(),
+                    staff: Some("wang".into()),
+                },
+            )
+        };
+        check_rule(CaseKind::Petition, &log, assign("330502001:gov"), Ok(()));
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            assign("330502:housing"),
+            Err("first-receiver responsibility"),
+        );
+    }
+
+    #[test]
+    fn art_23_a_petition_is_declined_with_the_channel_to_use_instead() {
+        let log = vec![created(datetime!(2025-03-03 10:00 +8))];
+        let decline = |refer_to: &str| {
+            ev(
+                datetime!(2025-03-04 10:00 +8),
+                EventKind::NotAccepted {
+                    reason: "a labour dispute under arbitration".into(),
+                    refer_to: refer_to.into(),
+                },
+            )
+        };
+        check_rule(
+            CaseKind::Petition,
+            &log,
+            decline("labour arbitration commission"),
+            Ok(()),
+        );
+        let err = check(
+            &decline(""),
+            &log,
+            &ctx(CaseKind::Petition, &ClockConfig::default(), &Calendar::china()),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("Art. 23"), "{err}");
     }
 }

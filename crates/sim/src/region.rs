@@ -120,8 +120,9 @@ impl Live {
         let ctx = domain::rules::RuleContext {
             case: 0,
             kind: self.case.kind,
+            channel: self.case.channel,
             urgency: workflow::CLOCKS.urgency(self.case.kind, &self.case.category),
-            resident: self.case.reporter.as_ref().map(|r| r.contact.as_str()),
+            resident: self.case.reporter.as_ref().map(|_| domain::RESIDENT_ACTOR),
             config: &workflow::CLOCKS,
             calendar: &workflow::CALENDAR,
         };
@@ -137,10 +138,7 @@ impl Live {
 
     /// The resident who filed: only they may rate or reopen (patrol events have none).
     fn resident(&self) -> String {
-        self.case
-            .reporter
-            .as_ref()
-            .map_or_else(|| "resident".to_string(), |r| r.contact.clone())
+        domain::RESIDENT_ACTOR.to_string()
     }
 }
 

@@ -88,6 +88,7 @@ impl World {
         let ctx = RuleContext {
             case: case.id,
             kind: case.kind,
+            channel: domain::Channel::Hotline,
             urgency: case.urgency,
             resident: Some("resident"),
             config: &self.config,
