@@ -8,7 +8,7 @@
 use domain::calendar::Calendar;
 use domain::case::NewCase;
 use domain::clock::{ClockConfig, Urgency};
-use domain::escalation::{self, Alert, CallbackDue, CaseView, RiskConfig, RiskScore};
+use domain::escalation::{self, Alert, CallbackDue, CaseView as EscalationView, RiskConfig, RiskScore};
 use domain::office::Directory;
 use domain::policy::{InForce, PilotChange, PolicyBook, PolicyInForce};
 use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
@@ -20,6 +20,16 @@ use std::sync::{Arc, RwLock};
 use store::{CaseAccessRow, CaseRecord, CaseRow, NewCaseRecord, Store, StoreError};
 use time::{Date, OffsetDateTime, Time};
 
+mod command;
+mod disclose;
+mod filing;
+mod listing;
+
+pub use command::{Command, perform};
+pub use disclose::{CaseView, disclose};
+pub use filing::{Filer, Filing, file_case};
+pub use listing::{AlertView, CaseQuery, alerts_for, list_cases};
+
 /// Why a workflow action failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
@@ -29,8 +39,33 @@ pub enum WorkflowError {
     Routing(#[from] RoutingError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The caller may not do this (`domain::access`).
+    #[error(transparent)]
+    Denied(#[from] domain::access::Denied),
+    /// An input is malformed or over its limit: names the field.
+    #[error("{field}: {message}")]
+    Field { field: &'static str, message: String },
+    /// An input is well formed but names something that does not exist or may not be used: names the field.
+    #[error("{field}: {message}")]
+    Unprocessable { field: &'static str, message: String },
     #[error("{0}")]
     Invalid(String),
+}
+
+impl WorkflowError {
+    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> WorkflowError {
+        WorkflowError::Field {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn unprocessable(field: &'static str, message: impl Into<String>) -> WorkflowError {
+        WorkflowError::Unprocessable {
+            field,
+            message: message.into(),
+        }
+    }
 }
 
 /// The rules a deployment runs: clocks, calendar, routing and the weights of risk and rates, and what policy layers
@@ -133,11 +168,6 @@ impl std::ops::Deref for CaseRouting<'_> {
             CaseRouting::Policy(p) => &p.routing,
         }
     }
-}
-
-/// Who the resident of a case is, for the rule that only they may rate or reopen it: the reporter's contact.
-pub fn resident_of(reporter: Option<&domain::case::Reporter>) -> Option<&str> {
-    reporter.map(|r| r.contact.as_str())
 }
 
 /// Staffs every village, township and county of the stored territory with its conventional offices, heads,
@@ -243,13 +273,36 @@ pub struct HeldCase {
 }
 
 impl HeldCase {
-    /// The resident the rules protect (only they may rate or reopen): the account that filed the case, else the
-    /// reporter's contact.
-    pub fn resident(&self) -> Option<&str> {
-        self.access
-            .reporter_account
-            .as_deref()
-            .or_else(|| resident_of(self.record.reporter.as_ref()))
+    /// The resident the rules protect (only they may rate, reopen, withdraw): the opaque actor of their own events,
+    /// when the case has a resident on record (a signed-in filer or a reporter).
+    pub fn resident(&self) -> Option<&'static str> {
+        (self.access.reporter_account.is_some() || self.record.reporter.is_some()).then_some(domain::RESIDENT_ACTOR)
+    }
+
+    /// What `domain::access` needs to decide who may see and do what on this case.
+    pub fn facts(&self) -> domain::access::CaseFacts {
+        let mut facts = domain::access::CaseFacts::from_status(
+            self.record.row.location.unit.clone(),
+            &self.status,
+            self.access.reporter_account.as_deref(),
+        );
+        facts.complained_unit = self.access.complained_unit.clone();
+        facts.complained_office = self.access.complained_office.clone();
+        facts
+    }
+
+    /// The reporter's identifiers (typed name, contact, account) that outputs mask in free text.
+    pub fn identifiers(&self) -> Vec<&str> {
+        let mut known: Vec<&str> = Vec::new();
+        if let Some(r) = &self.record.reporter {
+            known.push(&r.name);
+            known.push(&r.contact);
+        }
+        if let Some(account) = &self.access.reporter_account {
+            known.push(account);
+        }
+        known.retain(|k| !k.trim().is_empty());
+        known
     }
 
     /// The instant a new event is recorded at: `now`, but never before the end of the log (clocks of two writers may
@@ -286,6 +339,7 @@ pub async fn act_on(
     let ctx = RuleContext {
         case: row.id,
         kind: row.kind,
+        channel: row.channel,
         urgency: clocks.urgency(row.kind, &row.category),
         resident: held.resident(),
         config: &clocks,
@@ -314,8 +368,8 @@ pub struct TickReport {
     pub riskiest: Vec<RiskScore>,
 }
 
-fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, repeats: u32) -> CaseView<'a> {
-    CaseView {
+fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, repeats: u32) -> EscalationView<'a> {
+    EscalationView {
         case: row.id,
         kind: row.kind,
         urgency: clocks.urgency(row.kind, &row.category),
@@ -334,7 +388,7 @@ pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize)
     let directory = store.load_directory().await?;
     let repeats = store.repeat_counts_of_open_cases().await?;
     let clocks: Vec<CaseClocks<'_>> = open.iter().map(|(row, _)| rules.clocks_of(row)).collect();
-    let views: Vec<CaseView<'_>> = open
+    let views: Vec<EscalationView<'_>> = open
         .iter()
         .zip(&clocks)
         .map(|((row, log), clocks)| view(row, log, clocks, repeats.get(&row.id).copied().unwrap_or(0)))
@@ -669,18 +723,23 @@ mod tests {
         );
         let by_resident = EventKind::Rated {
             rating: Rating::Unsatisfied,
-            by: "13900000000".into(),
+            by: domain::RESIDENT_ACTOR.into(),
         };
-        act(&store, &rules, noise, event(replied, "13900000000", by_resident))
-            .await
-            .expect("rated");
+        act(
+            &store,
+            &rules,
+            noise,
+            event(replied, domain::RESIDENT_ACTOR, by_resident),
+        )
+        .await
+        .expect("rated");
         act(
             &store,
             &rules,
             noise,
             event(
                 replied,
-                "13900000000",
+                domain::RESIDENT_ACTOR,
                 EventKind::Reopened {
                     reason: "still noisy".into(),
                 },

@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod case;
 mod demo;
 mod evaluate;
 mod pilot;
@@ -61,6 +62,9 @@ enum Command {
     /// Monthly reports: `report rates --month YYYY-MM [--level township|county|department] [--csv|--json]`.
     #[command(subcommand)]
     Report(workflow::ReportCommand),
+    /// A staff workbench: list, show and act on cases as an account (`--as NAME`), under the same rules as the API.
+    #[command(subcommand)]
+    Case(case::CaseCommand),
 }
 
 const DEFAULT_DB: &str = "sqlite://grassroots.db";
@@ -86,6 +90,7 @@ fn main() {
         Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd))),
         Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args))),
         Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd))),
+        Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd))),
     };
     if let Err(err) = result {
         // A reader that stopped early (`grassroots report rates --csv | head`) is not an error.

@@ -107,6 +107,16 @@ snake_names!(Channel);
 
 pub type CaseId = i64;
 
+/// The longest free text a case or an action takes (a description, a reply, a reason): longer input is refused
+/// naming the limit, never truncated.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+/// The longest name or identifier an action takes (a staff id, an office id, a team, a channel).
+pub const MAX_NAME_CHARS: usize = 100;
+/// The most entries a list in an action takes (parties to a settlement, offices summoned).
+pub const MAX_LIST_ENTRIES: usize = 100;
+/// The longest a whistle gives summoned departments to report, in working days.
+pub const MAX_WHISTLE_WORKING_DAYS: u32 = 30;
+
 /// The actor recorded on the events a resident authors on their own case. Events never carry a resident's account
 /// name or contact: only the resident who filed acts as a resident on a case, so one opaque name identifies them to the
 /// rules and to nobody else. Account names cannot contain parentheses, so no staff account can pass for it.

@@ -44,6 +44,9 @@ pub enum ApiError {
     /// The body or query could not be read at all.
     #[error("{0}")]
     BadRequest(String),
+    /// Well formed, but an input names something that does not exist or may not be used (an unknown office).
+    #[error("cannot process: {}", join(.0))]
+    Unprocessable(Vec<FieldError>),
     #[error("sign-in required")]
     Unauthenticated,
     /// Signed in (or keyed), but not allowed; the message names the rule, never personal data.
@@ -92,7 +95,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::GuardrailsBroken { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::GuardrailsBroken { .. } | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -110,6 +113,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::GuardrailsBroken { .. } => "guardrail_broken",
+            ApiError::Unprocessable(_) => "unprocessable",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Internal(_) => "internal",
@@ -120,7 +124,7 @@ impl ApiError {
     /// The field errors to show, one per problem. Server errors are logged here and replaced by a generic message.
     pub fn public_errors(&self) -> Vec<FieldError> {
         match self {
-            ApiError::Invalid(errors) => errors.clone(),
+            ApiError::Invalid(errors) | ApiError::Unprocessable(errors) => errors.clone(),
             ApiError::Internal(detail) | ApiError::Unavailable(detail) => {
                 tracing::error!(kind = self.kind(), detail = %detail, "request failed");
                 vec![FieldError::new("", self.to_string())]

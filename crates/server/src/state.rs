@@ -78,6 +78,8 @@ impl std::ops::Deref for AppState {
 pub enum LoadError {
     #[error("cannot read the store: {0}")]
     Store(#[from] store::StoreError),
+    #[error("cannot staff the offices: {0}")]
+    Offices(String),
     #[error("the stored grids are not valid: {0}")]
     Grids(String),
     #[error("the stored policy layers cannot be read: {0}")]
@@ -89,7 +91,11 @@ impl AppState {
     pub async fn load(store: Store, config: ServerConfig) -> Result<AppState, LoadError> {
         let territory = store.load_territory(None).await?;
         let grids = GridIndex::build(store.load_grids().await?).map_err(|e| LoadError::Grids(e.to_string()))?;
-        let directory = Directory::standard(&territory);
+        // One office directory for the server and the escalation guard: the stored one (staffed on first use).
+        app::workflow::ensure_offices(&store)
+            .await
+            .map_err(|e| LoadError::Offices(e.to_string()))?;
+        let directory = store.load_directory().await?;
         let rules = app::governance::rules_in_force(&store)
             .await
             .map_err(|e| LoadError::Policy(e.to_string()))?;

@@ -97,11 +97,27 @@ pub struct CaseFilter {
     /// member's listing (`domain::access::ListScope::Subtree`). Only with `under`.
     pub or_office: Option<String>,
     pub state: Option<String>,
+    /// Only open cases (states with `CaseState::is_open`).
+    pub open_only: bool,
+    /// Only the cases this office holds.
+    pub office: Option<String>,
     pub kind: Option<CaseKind>,
+    pub category: Option<String>,
+    pub grid: Option<String>,
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The SQL list of the closed states, derived from the one definition `CaseState::is_open`.
+pub(crate) fn closed_states_sql() -> String {
+    domain::CaseState::ALL
+        .into_iter()
+        .filter(|s| !s.is_open())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Store {
@@ -227,8 +243,20 @@ impl Store {
         if filter.state.is_some() {
             sql += &format!(" AND state = {}", next());
         }
+        if filter.open_only {
+            sql += &format!(" AND state NOT IN ({})", closed_states_sql());
+        }
+        if filter.office.is_some() {
+            sql += &format!(" AND office = {}", next());
+        }
         if filter.kind.is_some() {
             sql += &format!(" AND kind = {}", next());
+        }
+        if filter.category.is_some() {
+            sql += &format!(" AND category = {}", next());
+        }
+        if filter.grid.is_some() {
+            sql += &format!(" AND grid = {}", next());
         }
         if filter.created_from.is_some() {
             sql += &format!(" AND created_at >= {}", next());
@@ -251,8 +279,17 @@ impl Store {
         if let Some(s) = &filter.state {
             q = q.bind(s.clone());
         }
+        if let Some(o) = &filter.office {
+            q = q.bind(o.clone());
+        }
         if let Some(k) = filter.kind {
             q = q.bind(k.as_str());
+        }
+        if let Some(c) = &filter.category {
+            q = q.bind(c.clone());
+        }
+        if let Some(g) = &filter.grid {
+            q = q.bind(g.clone());
         }
         if let Some(t) = filter.created_from {
             q = q.bind(t);

@@ -9,6 +9,7 @@ mod accounts;
 mod cases;
 mod error;
 mod intake;
+mod matters;
 mod policy;
 mod public;
 mod territory;

@@ -1,26 +1,27 @@
 //! The Open311 GeoReport v2 routes under `/open311/v2/`, each answering in XML or JSON by its extension.
 //!
-//! Services are the categories of the routing table; a request is a case of a public kind (never a petition or a
-//! dispute) and carries no personal data in any output.
+//! Services are the categories of the routing table; a request is a case of a public kind (never a complaint, a
+//! petition or a dispute), shown as `app::workflow::disclose` shows it to the public: its grid's centre instead of the
+//! exact point, its text with phone and ID numbers masked, no staff names, its true status.
 
+use app::workflow::{self, CaseView, Filer, Filing};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use domain::case::Reporter;
+use domain::disclosure::{self, Audience};
 use domain::territory::UnitCode;
-use domain::{CaseKind, Channel, EventKind};
-use store::{CaseAccessRow, CaseRow, PublicFilter};
-use time::OffsetDateTime;
+use domain::{CaseEvent, CaseId, CaseKind, CaseState, EventKind};
+use store::PublicFilter;
 use time::format_description::well_known::Rfc3339;
 
 use super::Format;
 use super::parse;
 use super::render::{self, *};
 use crate::auth;
-use crate::cases::{self, Intake, PUBLIC_KINDS, Whereabouts};
+use crate::cases::{self, Whereabouts};
 use crate::error::{ApiError, Open311Error};
 use crate::state::AppState;
 
@@ -46,13 +47,6 @@ fn not_found(format: Format, what: String) -> Open311Error {
     Open311Error::new(format, ApiError::NotFound(what))
 }
 
-fn w3c(epoch: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(epoch)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 async fn get_root(State(state): State<AppState>, Path(file): Path<String>, RawQuery(query): RawQuery) -> Result311 {
     let (name, format) = split(&file)?;
     let query = query.unwrap_or_default();
@@ -67,6 +61,14 @@ async fn get_root(State(state): State<AppState>, Path(file): Path<String>, RawQu
 
 async fn post_root(State(state): State<AppState>, Path(file): Path<String>, body: Bytes) -> Result311 {
     let (name, format) = split(&file)?;
+    if body.trim_ascii_start().first() == Some(&b'{') {
+        return Err(Open311Error::new(
+            format,
+            ApiError::BadRequest(
+                "Open311 takes a form (application/x-www-form-urlencoded), not JSON; the JSON API is /api/v1".into(),
+            ),
+        ));
+    }
     match name {
         "requests" => post_request(&state, format, &body).await,
         "servicerequestupdates" => post_update(&state, format, &body).await,
@@ -219,43 +221,72 @@ async fn service_definition(State(state): State<AppState>, Path(file): Path<Stri
     ok(format, &definition)
 }
 
-/// Open311's two statuses from a stored state name (the closed states of `CaseState::is_open`).
-fn status_of(state: &str) -> Status {
-    if matches!(state, "closed" | "not_accepted" | "final") {
-        Status::Closed
-    } else {
-        Status::Open
-    }
+/// The kinds of case Open311 may show: those `domain::disclosure` makes public.
+fn public_kinds() -> Vec<CaseKind> {
+    CaseKind::ALL
+        .into_iter()
+        .filter(|k| disclosure::is_public_kind(*k))
+        .collect()
 }
 
-fn to_request(state: &AppState, row: &CaseRow) -> ServiceRequest {
-    let status = status_of(&row.state);
+/// Open311's two statuses from a case state: closed for every state that is not open (`CaseState::is_open`).
+fn status_of(state: CaseState) -> Status {
+    if state.is_open() { Status::Open } else { Status::Closed }
+}
+
+fn status_of_name(state: &str) -> Status {
+    CaseState::parse(state).map_or(Status::Open, status_of)
+}
+
+fn to_request(state: &AppState, view: &CaseView) -> ServiceRequest {
     let address = state
         .territory
-        .ancestry(&row.location.unit)
+        .ancestry(&view.unit)
         .iter()
         .map(|u| u.name.as_str())
         .collect::<Vec<_>>()
         .join(" ");
+    let updated = view.events.last().map(|e| e.at).filter(|at| *at > view.created_at);
     ServiceRequest {
-        service_request_id: row.id.to_string(),
-        status,
-        status_notes: Some(row.state.clone()),
-        service_name: Some(service_name(&row.category)),
-        service_code: row.category.clone(),
-        description: Some(row.description.clone()).filter(|d| !d.is_empty()),
-        agency_responsible: Some(row.office.clone()),
+        service_request_id: view.id.to_string(),
+        status: status_of(view.state),
+        status_notes: Some(view.state.as_str().to_string()),
+        service_name: Some(service_name(&view.category)),
+        service_code: view.category.clone(),
+        description: Some(view.description.clone()).filter(|d| !d.is_empty()),
+        agency_responsible: Some(view.office.clone()),
         service_notice: None,
-        requested_datetime: w3c(row.created_at),
-        updated_datetime: row.closed_at.or(row.first_reply_at).map(w3c),
+        requested_datetime: view.created_at.format(&Rfc3339).unwrap_or_default(),
+        updated_datetime: updated.and_then(|t| t.format(&Rfc3339).ok()),
         expected_datetime: None,
         address: Some(address).filter(|a| !a.is_empty()),
-        address_id: Some(row.location.unit.to_string()),
+        address_id: Some(view.unit.to_string()),
         zipcode: None,
-        lat: row.location.lat,
-        long: row.location.lon,
+        lat: view.point.map(|p| p.0),
+        long: view.point.map(|p| p.1),
         media_url: None,
     }
+}
+
+/// The public view of each case, in order.
+async fn public_views(state: &AppState, ids: Vec<CaseId>) -> Result<Vec<CaseView>, ApiError> {
+    let mut views = Vec::with_capacity(ids.len());
+    for id in ids {
+        let held = workflow::hold(&state.store, id).await?;
+        views.push(
+            workflow::disclose(
+                &state.store,
+                &state.rules,
+                &state.grids,
+                Audience::Public,
+                &held,
+                "Open311",
+                state.now(),
+            )
+            .await?,
+        );
+    }
+    Ok(views)
 }
 
 async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
@@ -268,7 +299,7 @@ async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
     let filter = PublicFilter {
         ids: q.ids.clone(),
         categories: q.service_codes.clone(),
-        kinds: PUBLIC_KINDS.to_vec(),
+        kinds: public_kinds(),
         from: q.start.unix_timestamp(),
         to: q.end.unix_timestamp(),
         open,
@@ -280,26 +311,22 @@ async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
         .list_public_cases(&filter)
         .await
         .map_err(|e| Open311Error::new(format, e))?;
-    ok(format, &Requests(rows.iter().map(|r| to_request(state, r)).collect()))
+    let views = public_views(state, rows.iter().map(|r| r.id).collect())
+        .await
+        .map_err(|e| Open311Error::new(format, e))?;
+    ok(format, &Requests(views.iter().map(|v| to_request(state, v)).collect()))
 }
 
 async fn one_request(State(state): State<AppState>, Path(file): Path<String>) -> Result311 {
     let (id, format) = split(&file)?;
     let missing = || not_found(format, format!("no service request {id:?}"));
     let id: i64 = id.parse().map_err(|_| missing())?;
-    let filter = PublicFilter {
-        ids: vec![id],
-        kinds: PUBLIC_KINDS.to_vec(),
-        limit: 1,
-        ..PublicFilter::default()
-    };
-    let rows = state
-        .store
-        .list_public_cases(&filter)
-        .await
-        .map_err(|e| Open311Error::new(format, e))?;
-    let row = rows.first().ok_or_else(missing)?;
-    ok(format, &Requests(vec![to_request(&state, row)]))
+    let views = public_views(&state, vec![id]).await.map_err(|e| match e {
+        ApiError::NotFound(_) => missing(),
+        other => Open311Error::new(format, other),
+    })?;
+    let view = views.first().ok_or_else(missing)?;
+    ok(format, &Requests(vec![to_request(&state, view)]))
 }
 
 async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Result311 {
@@ -349,15 +376,19 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
     if !categories(state).contains(&req.service_code) {
         return Err(err(ApiError::invalid(
             "service_code",
-            format!("unknown service_code {:?}", req.service_code),
+            format!(
+                "unknown service_code {:?}; GET services.json lists them",
+                req.service_code
+            ),
         )));
     }
     let kind = match req.attributes.get("kind").and_then(|v| v.first()) {
         None => CaseKind::ServiceRequest,
         Some(k) => KIND_CHOICES.into_iter().find(|c| c.as_str() == k).ok_or_else(|| {
+            let listed: Vec<&str> = KIND_CHOICES.iter().map(|c| c.as_str()).collect();
             err(ApiError::invalid(
                 "attribute[kind]",
-                format!("{k:?} is not one of the listed values"),
+                format!("{k:?} is not one of {}", listed.join(", ")),
             ))
         })?,
     };
@@ -367,33 +398,40 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
             UnitCode::parse(code).map_err(|e| err(ApiError::invalid("attribute[complained_unit]", e.to_string())))?,
         ),
     };
-    let reporter = (!req.reporter.is_empty()).then(|| Reporter {
-        name: req.reporter.full_name().unwrap_or_default(),
-        contact: req.reporter.contact().unwrap_or_default(),
-    });
-    let token = auth::new_request_token().map_err(|e| err(ApiError::internal(e)))?;
-    let intake = Intake {
-        kind,
-        channel: Channel::Open311,
-        category: req.service_code.clone(),
-        description: req.description.clone().unwrap_or_default(),
-        whereabouts: Whereabouts {
+    let location = cases::locate(
+        state,
+        &Whereabouts {
             point: req.place.point,
             unit: None,
             address: req.place.address_string.clone(),
         },
-        reporter,
-        co_signers: 0,
-        access: CaseAccessRow {
-            reporter_account: None,
-            complained_unit,
-            complained_office: None,
-            token: Some(token.clone()),
-            api_key: Some(key_name.clone()),
-        },
-        actor: format!("open311:{key_name}"),
+    )
+    .map_err(err)?;
+    let token = auth::new_request_token().map_err(|e| err(ApiError::internal(e)))?;
+    let (reporter_name, reporter_contact) = if req.reporter.is_empty() {
+        (None, None)
+    } else {
+        (req.reporter.full_name(), req.reporter.contact())
     };
-    let id = cases::intake(state, intake).await.map_err(err)?;
+    let filing = Filing {
+        kind,
+        channel: None,
+        category: req.service_code.clone(),
+        description: req.description.clone().unwrap_or_default(),
+        location,
+        reporter_name,
+        reporter_contact,
+        complained_unit,
+        complained_office: None,
+        co_signers: 0,
+    };
+    let filer = Filer::Client {
+        api_key: &key_name,
+        token: &token,
+    };
+    let (id, _) = workflow::file_case(&state.store, &state.rules, &state.directory, filer, filing, state.now())
+        .await
+        .map_err(|e| err(e.into()))?;
     ok(
         format,
         &Posted(vec![PostedRequest {
@@ -405,20 +443,23 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
     )
 }
 
-/// The public description of an event, or `None` for events that are internal (notes, alerts, mediation sessions).
+/// The public description of an event already reduced for the public, or `None` for events the public record does
+/// not describe.
 fn public_update(kind: &EventKind) -> Option<String> {
     Some(match kind {
         EventKind::Created { office } => format!("received and routed to {office}"),
         EventKind::AnsweredAtIntake { answer } => format!("answered at intake: {answer}"),
         EventKind::Accepted { office } => format!("accepted by {office}"),
-        EventKind::NotAccepted { reason } => format!("not accepted: {reason}"),
-        EventKind::Assigned { office, .. } => format!("assigned to {office}"),
+        EventKind::NotAccepted { reason, refer_to } if refer_to.is_empty() => format!("not accepted: {reason}"),
+        EventKind::NotAccepted { reason, refer_to } => format!("not accepted: {reason}; see {refer_to}"),
+        EventKind::Assigned { office, .. } => format!("assigned within {office}"),
         EventKind::Rerouted { to_office, .. } => format!("re-routed to {to_office}"),
         EventKind::Returned { to_office, .. } => format!("returned to {to_office}"),
         EventKind::Extended { days, .. } => format!("time limit extended by {days} days"),
         EventKind::Replied { text } => format!("replied: {text}"),
         EventKind::Closed => "closed".into(),
         EventKind::Reopened { .. } => "reopened".into(),
+        EventKind::Withdrawn { .. } => "withdrawn by the resident".into(),
         _ => return None,
     })
 }
@@ -431,20 +472,35 @@ async fn updates(state: &AppState, format: Format, query: &str) -> Result311 {
             q.start.unix_timestamp(),
             q.end.unix_timestamp(),
             q.service_request_id,
-            &PUBLIC_KINDS,
+            &public_kinds(),
             1_000,
         )
         .await
         .map_err(|e| Open311Error::new(format, e))?;
+    // Each case's identifiers, to mask them in the text of its events as its public view does.
+    let mut known: std::collections::HashMap<CaseId, Vec<String>> = std::collections::HashMap::new();
+    for f in &feed {
+        if !known.contains_key(&f.case_id) {
+            let held = workflow::hold(&state.store, f.case_id)
+                .await
+                .map_err(|e| Open311Error::new(format, e))?;
+            known.insert(f.case_id, held.identifiers().into_iter().map(str::to_string).collect());
+        }
+    }
+    let public = disclosure::reduction(Audience::Public, &domain::access::CaseFacts::default());
     let list = feed
         .iter()
         .filter_map(|f| {
-            let description = public_update(&f.event.kind)?;
+            let ids: Vec<&str> = known
+                .get(&f.case_id)
+                .map_or_else(Vec::new, |k| k.iter().map(String::as_str).collect());
+            let event: CaseEvent = disclosure::disclose_event(&f.event, public, &ids)?;
+            let description = public_update(&event.kind)?;
             Some(RequestUpdate {
                 update_id: format!("{}-{}", f.case_id, f.seq),
                 service_request_id: f.case_id.to_string(),
-                status: status_of(&f.case_state),
-                updated_datetime: f.event.at.format(&Rfc3339).unwrap_or_default(),
+                status: status_of_name(&f.case_state),
+                updated_datetime: event.at.format(&Rfc3339).unwrap_or_default(),
                 description,
                 media_url: None,
             })
@@ -459,17 +515,25 @@ async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Result311
     let update = parse::parse_new_update(body).map_err(err)?;
     let key_name = check_key(state, format, &update.api_key).await?;
     let id = update.service_request_id;
-    let case = cases::load(state, id).await.map_err(err)?;
-    if !PUBLIC_KINDS.contains(&case.record.row.kind) {
-        return Err(not_found(format, format!("no service request \"{id}\"")));
+    let missing = || not_found(format, format!("no service request \"{id}\""));
+    let held = workflow::hold(&state.store, id).await.map_err(|e| match e {
+        workflow::WorkflowError::Store(store::StoreError::NoSuchCase(_)) => missing(),
+        other => err(other.into()),
+    })?;
+    if !disclosure::is_public_kind(held.record.row.kind) {
+        return Err(missing());
     }
-    let note = EventKind::Note {
-        text: update.description.clone(),
+    let note = CaseEvent {
+        at: held.next_instant(state.now()),
+        actor: format!("open311:{key_name}"),
+        kind: EventKind::Note {
+            text: update.description.clone(),
+        },
     };
-    cases::append(state, &case, &format!("open311:{key_name}"), note)
+    workflow::act_on(&state.store, &state.rules, &held, note)
         .await
-        .map_err(err)?;
-    let seq = case.record.row.last_seq + 1;
+        .map_err(|e| err(e.into()))?;
+    let seq = held.record.row.last_seq + 1;
     ok(
         format,
         &PostedUpdates(vec![PostedUpdate {

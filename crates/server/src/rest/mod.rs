@@ -87,6 +87,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::list_cases, cases::create_case))
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::act))
+        .routes(routes!(cases::alerts))
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
         .routes(routes!(governance::effective_policy, steering::set_policy))

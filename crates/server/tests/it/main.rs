@@ -17,6 +17,7 @@ use store::Store;
 use tower::ServiceExt;
 
 mod steering;
+mod workflow;
 
 const VILLAGE_A: &str = "330502001001";
 const VILLAGE_B: &str = "330502002001";
@@ -24,17 +25,17 @@ const POINT_A: (f64, f64) = (30.87, 120.08);
 const POINT_B: (f64, f64) = (30.95, 120.20);
 const PASSWORD: &str = "integration-pass";
 
-struct World {
+pub(crate) struct World {
     app: Router,
     store: Store,
     api_key: String,
 }
 
-fn code(s: &str) -> UnitCode {
+pub(crate) fn code(s: &str) -> UnitCode {
     UnitCode::parse(s).unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let path = std::env::temp_dir().join(format!(
         "grassroots-server-it-{}-{}.db",
         std::process::id(),
@@ -85,6 +86,16 @@ async fn world() -> World {
             VILLAGE_A,
             Some("330502001001:committee"),
         ),
+        ("wangfang88", "resident", VILLAGE_A, None),
+        ("county-head", "office_head", "330502", Some("330502:gov")),
+        ("county-caseworker", "caseworker", "330502", Some("330502:gov")),
+        ("prefecture-head", "office_head", "3305", Some("3305:gov")),
+        (
+            "village-b-caseworker",
+            "caseworker",
+            VILLAGE_B,
+            Some("330502002001:committee"),
+        ),
     ] {
         server::accounts::add_user(&store, name, role, scope, office, PASSWORD)
             .await
@@ -125,7 +136,14 @@ impl Reply {
     }
 }
 
-async fn call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: Body, content_type: &str) -> Reply {
+pub(crate) async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Body,
+    content_type: &str,
+) -> Reply {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
@@ -153,12 +171,18 @@ async fn call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: 
     }
 }
 
-async fn json_call(app: &Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+pub(crate) async fn json_call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
     let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
     call(app, method, uri, token, body, "application/json").await
 }
 
-async fn form(app: &Router, uri: &str, body: &str) -> Reply {
+pub(crate) async fn form(app: &Router, uri: &str, body: &str) -> Reply {
     call(
         app,
         "POST",
@@ -170,7 +194,7 @@ async fn form(app: &Router, uri: &str, body: &str) -> Reply {
     .await
 }
 
-async fn sign_in(app: &Router, name: &str) -> String {
+pub(crate) async fn sign_in(app: &Router, name: &str) -> String {
     let r = json_call(
         app,
         "POST",
@@ -219,8 +243,9 @@ async fn role_territory_endpoint_matrix() {
         ("administrator", 200, true, false, 403),
         ("far-caseworker", 403, false, false, 403),
         ("far-head", 403, false, false, 403),
-        // Staff of the village the complaint is about see the case but never who complained (Art. 47).
-        ("village-caseworker", 200, true, false, 409),
+        // Staff of the village the complaint is about see the case but never who complained, and may not act on it
+        // (Art. 47: no one judges their own case).
+        ("village-caseworker", 200, true, false, 403),
     ];
     for (account, get_status, listed, reporter, accept_status) in matrix {
         let token = if account == "resident" {
@@ -252,8 +277,9 @@ async fn role_territory_endpoint_matrix() {
             .filter_map(|c| c["id"].as_i64())
             .collect();
         assert_eq!(ids.contains(&case), listed, "{account} list: {}", list.text);
-        // Accept: the first staff member in reach with the right role accepts (200); after that the state machine
-        // refuses a second acceptance (409). Roles without the verb, and those out of reach, get 403.
+        // Accept: the first staff member of the holding office with the right role accepts (200); after that the
+        // state machine refuses a second acceptance (409). Roles without the verb, other offices and the complained
+        // village get 403.
         let act = json_call(
             &w.app,
             "POST",

@@ -414,10 +414,11 @@ async fn a_summoned_office_sees_and_reports_beyond_its_subtree() {
             .await
         }
     };
-    // Accepted, then taken up by the township office, which whistles (only a township whistles).
+    // The complaint about the village is held by the township office (no one judges their own case), which accepts
+    // it, assigns it to a caseworker and whistles (only a township whistles).
     for body in [
         json!({"action": "accept"}),
-        json!({"action": "assign", "office": "330502001:gov"}),
+        json!({"action": "assign", "staff": "caseworker"}),
     ] {
         let r = act(caseworker.clone(), body).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
