@@ -129,6 +129,82 @@ impl Command {
     }
 }
 
+/// An event of the kind `action` records, with placeholder data: enough to ask the state machine whether the action is
+/// possible in a case's state (what a page offers), not to record.
+fn sample_event(action: Action, office: &str) -> Option<EventKind> {
+    let text = String::from("-");
+    Some(match action {
+        Action::ReadCase | Action::ReadReporter | Action::CreateCase => return None,
+        Action::Accept => EventKind::Accepted { office: office.into() },
+        Action::NotAccept => EventKind::NotAccepted {
+            reason: text.clone(),
+            refer_to: text,
+        },
+        Action::Assign => EventKind::Assigned {
+            office: office.into(),
+            staff: None,
+        },
+        Action::Transfer | Action::DisputeDispatch => EventKind::Rerouted {
+            from_office: office.into(),
+            to_office: String::new(),
+            reason: text,
+        },
+        Action::Return => EventKind::Returned {
+            to_office: String::new(),
+            reason: text,
+        },
+        Action::Reply => EventKind::Replied { text },
+        Action::Extend => EventKind::Extended {
+            days: 1,
+            reason: text.clone(),
+            approver: text,
+        },
+        Action::Close => EventKind::Closed,
+        Action::Callback => EventKind::Callback { text, rating: None },
+        Action::Mediate => EventKind::MediationStarted { team: text },
+        Action::Whistle => EventKind::Whistle {
+            offices: Vec::new(),
+            due: 0,
+            reason: text,
+        },
+        Action::Report => EventKind::DepartmentReported {
+            office: office.into(),
+            text,
+        },
+        Action::Rate => EventKind::Rated {
+            rating: Rating::Satisfied,
+            by: RESIDENT_ACTOR.into(),
+        },
+        Action::Reopen => EventKind::Reopened { reason: text },
+        Action::Withdraw => EventKind::Withdrawn { reason: text },
+        Action::ReviewRequest => EventKind::ReviewRequested,
+        Action::ReviewDecide => EventKind::ReviewDecided { text },
+        Action::ReexaminationRequest => EventKind::ReexaminationRequested,
+        Action::ReexaminationDecide => EventKind::ReexaminationDecided { text },
+    })
+}
+
+/// Whether the case's state machine allows the event `action` records (mediation: starting it, or a session once it
+/// runs). The time limits and other rules are checked when the action is taken.
+pub(crate) fn possible_in(status: &CaseStatus, action: Action) -> bool {
+    let Some(kind) = sample_event(action, &status.office) else {
+        return false;
+    };
+    let kind = match (action, status.state) {
+        (Action::Mediate, domain::CaseState::InMediation) => EventKind::MediationSession {
+            notes: String::new(),
+            attendees: Vec::new(),
+        },
+        _ => kind,
+    };
+    let event = CaseEvent {
+        at: status.created_at,
+        actor: String::new(),
+        kind,
+    };
+    status.clone().apply(&event).is_ok()
+}
+
 /// Checks a free text against its limit: over it is an error naming the field, never a silent cut.
 pub(crate) fn checked_text(field: &'static str, value: &str, max: usize) -> Result<String, WorkflowError> {
     let value = value.trim();
@@ -426,4 +502,27 @@ async fn return_event(
             ),
         })?;
     Ok(back.event())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn what_a_state_allows_is_what_the_state_machine_allows() {
+        let created = CaseEvent {
+            at: datetime!(2025-03-03 10:00 +8),
+            actor: "intake".into(),
+            kind: EventKind::Created {
+                office: "330502001:gov".into(),
+            },
+        };
+        let status = CaseStatus::replay(1, &[created]).expect("replays");
+        let possible: Vec<Action> = Action::ALL.into_iter().filter(|a| possible_in(&status, *a)).collect();
+        assert!(possible.contains(&Action::Accept) && possible.contains(&Action::NotAccept));
+        assert!(possible.contains(&Action::Withdraw) && possible.contains(&Action::Transfer));
+        assert!(!possible.contains(&Action::Reply) && !possible.contains(&Action::Close));
+        assert!(!possible.contains(&Action::ReviewDecide) && !possible.contains(&Action::ReadCase));
+    }
 }

@@ -41,7 +41,8 @@ pub struct CaseView {
     pub reporter: Option<Reporter>,
     /// True when a reporter is on record but withheld from this audience.
     pub reporter_withheld: bool,
-    /// What the principal may do on the case now (empty for the public).
+    /// What the principal may do on the case in its state now (empty for the public); the time limits may still
+    /// refuse one.
     pub actions: Vec<Action>,
     _sealed: (),
 }
@@ -104,7 +105,10 @@ pub async fn disclose(
         &rules.calendar,
     );
     let actions = match audience {
-        Audience::Principal(p) => access::allowed_actions(p, &facts),
+        Audience::Principal(p) => access::allowed_actions(p, &facts)
+            .into_iter()
+            .filter(|a| super::command::possible_in(&held.status, *a))
+            .collect(),
         Audience::Public => Vec::new(),
     };
     Ok(CaseView {
