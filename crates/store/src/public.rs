@@ -35,8 +35,6 @@ pub struct FeedEvent {
     pub case_state: String,
 }
 
-const CLOSED_STATES: &str = "('closed', 'not_accepted', 'final')";
-
 impl Store {
     pub async fn list_public_cases(&self, f: &PublicFilter) -> Result<Vec<CaseRow>, StoreError> {
         let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
@@ -56,8 +54,8 @@ impl Store {
                 sql += &format!(" AND category IN ({})", list(f.categories.len(), &mut next));
             }
             match f.open {
-                Some(true) => sql += &format!(" AND state NOT IN {CLOSED_STATES}"),
-                Some(false) => sql += &format!(" AND state IN {CLOSED_STATES}"),
+                Some(true) => sql += &format!(" AND state NOT IN ({})", crate::cases::closed_states_sql()),
+                Some(false) => sql += &format!(" AND state IN ({})", crate::cases::closed_states_sql()),
                 None => {}
             }
         }

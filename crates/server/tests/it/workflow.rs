@@ -622,3 +622,48 @@ async fn no_audience_sees_an_identifier_it_may_not() {
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 }
+
+#[tokio::test]
+async fn art_19_a_higher_office_returns_a_matter_the_lower_office_handles_in_time() {
+    let w = world().await;
+    let recorder = sign_in(&w.app, "caseworker").await;
+    let village = sign_in(&w.app, "village-caseworker").await;
+    let township = sign_in(&w.app, "office_head").await;
+    let dispute = || {
+        json!({"kind": "dispute", "category": "neighbour_dispute", "channel": "visit", "unit": VILLAGE_A,
+               "description": "宅基地边界", "reporter_name": "钱七", "reporter_contact": "13800000001"})
+    };
+    // The village committee accepted the matter and is within its limit.
+    let prior = file(&w, &recorder, dispute()).await;
+    expect(
+        &act(&w, &village, prior, json!({"action": "accept"})).await,
+        StatusCode::OK,
+        "330502001001:committee",
+    );
+    // The same person brings it again; it reaches the township (the village disputes the dispatch).
+    let again = file(&w, &recorder, dispute()).await;
+    let r = act(
+        &w,
+        &village,
+        again,
+        json!({"action": "dispute_dispatch", "reason": "已在办理"}),
+    )
+    .await;
+    expect(&r, StatusCode::OK, "330502001:gov");
+    // Another person's case is not the same matter.
+    let mut stranger = dispute();
+    stranger["reporter_contact"] = json!("13800000002");
+    let other = file(&w, &recorder, stranger).await;
+    let r = act(&w, &township, again, json!({"action": "return", "prior_case": other})).await;
+    expect(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not an earlier case of the same person",
+    );
+    // The township returns it to the village that handles it (Art. 19).
+    let r = act(&w, &township, again, json!({"action": "return", "prior_case": prior})).await;
+    expect(&r, StatusCode::OK, "330502001001:committee");
+    // A matter nobody below has accepted cannot be returned.
+    let r = act(&w, &township, again, json!({"action": "return", "prior_case": other})).await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+}
