@@ -459,9 +459,15 @@ async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Result311
     let update = parse::parse_new_update(body).map_err(err)?;
     let key_name = check_key(state, format, &update.api_key).await?;
     let id = update.service_request_id;
-    let case = cases::load(state, id).await.map_err(err)?;
-    if !PUBLIC_KINDS.contains(&case.record.row.kind) {
-        return Err(not_found(format, format!("no service request \"{id}\"")));
+    let missing = || not_found(format, format!("no service request \"{id}\""));
+    let case = match cases::load(state, id).await {
+        Err(ApiError::NotFound(_)) => return Err(missing()),
+        loaded => loaded.map_err(err)?,
+    };
+    // A key adds notes only to the cases its own client filed; any other case answers as one that does not exist.
+    let filed_by_this_client = case.held.access.api_key.as_deref() == Some(key_name.as_str());
+    if !PUBLIC_KINDS.contains(&case.record.row.kind) || !filed_by_this_client {
+        return Err(missing());
     }
     let note = EventKind::Note {
         text: update.description.clone(),

@@ -16,6 +16,7 @@ use server::{AppState, ServerConfig};
 use store::Store;
 use tower::ServiceExt;
 
+mod accounts;
 mod steering;
 
 const VILLAGE_A: &str = "330502001001";
