@@ -24,6 +24,9 @@ pub enum AccountError {
         value: String,
         problem: String,
     },
+    /// A field the rules require for this account, not given.
+    #[error("{field} is required: {problem}")]
+    Missing { field: &'static str, problem: String },
     #[error("account name {0:?} must be 1 to 64 letters, digits, '.', '_' or '-'")]
     BadName(String),
     #[error(
@@ -119,11 +122,10 @@ pub fn check_spec(
     let office = spec.office.as_deref().map(str::trim).filter(|o| !o.is_empty());
     let office = match (office_rule(role), office) {
         (OfficeRule::Required, None) => {
-            return Err(AccountError::field(
-                "office",
-                "",
-                format!("a {role} works for an office: give one inside scope {scope} (e.g. {scope}:gov)"),
-            ));
+            return Err(AccountError::Missing {
+                field: "office",
+                problem: format!("a {role} works for an office: give one inside scope {scope} (e.g. {scope}:gov)"),
+            });
         }
         (OfficeRule::Forbidden, Some(office)) => {
             return Err(AccountError::field(
@@ -458,7 +460,7 @@ mod tests {
     #[test]
     fn roles_that_work_cases_need_an_office_and_residents_have_none() {
         for role in ["grid_worker", "caseworker", "mediator", "office_head"] {
-            check(spec(role, "330502001", None), true, Err("office \"\": a"));
+            check(spec(role, "330502001", None), true, Err("office is required: a"));
         }
         check(
             spec("resident", "330502001", Some("330502001:gov")),

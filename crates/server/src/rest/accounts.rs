@@ -35,7 +35,9 @@ impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> ApiError {
         let message = e.to_string();
         match e {
-            AccountError::Field { field, .. } => ApiError::invalid(field, message),
+            AccountError::Field { field, .. } | AccountError::Missing { field, .. } => {
+                ApiError::invalid(field, message)
+            }
             AccountError::BadName(_) => ApiError::invalid("name", message),
             AccountError::NameTaken(_) => ApiError::Conflict(message),
             AccountError::NoSuchAccount(_) => ApiError::NotFound(message),
