@@ -84,7 +84,7 @@ pub async fn serve_demo(store: Store, township: &str, listen: SocketAddr) -> any
     let accounts = server::accounts::demo_accounts(&store, &township).await?;
     eprintln!("\ndemo accounts (scope {township}); sign in with POST /api/v1/sessions {{\"name\":…,\"password\":…}}:");
     for (name, role, password) in &accounts {
-        eprintln!("  {role:<14} {name:<22} password {password}");
+        eprintln!("  {:<14} {name:<22} password {password}", role.as_str());
     }
     serve_store(store, &ServeArgs::with_listen(listen)).await
 }

@@ -114,6 +114,25 @@ async fn scope_office_and_role_are_checked_and_named() {
 }
 
 #[tokio::test]
+async fn a_rerun_demo_resets_its_accounts_instead_of_failing_on_their_names() {
+    let w = world().await;
+    let township = super::code("330502001");
+    server::accounts::demo_accounts(&w.store, &township)
+        .await
+        .expect("first run");
+    server::accounts::set_disabled(&w.store, "demo-caseworker", true)
+        .await
+        .expect("disable");
+    let again = server::accounts::demo_accounts(&w.store, &township)
+        .await
+        .expect("second run");
+    assert_eq!(again.len(), 7);
+    let r = sign_in_reply(&w, "demo-caseworker", "demo-caseworker-pass").await;
+    assert_eq!(r.status, StatusCode::OK, "enabled again: {}", r.text);
+    assert_eq!(r.json()["account"]["office"], "330502001:gov");
+}
+
+#[tokio::test]
 async fn a_wrong_password_says_so_without_saying_which() {
     let w = world().await;
     let wrong = sign_in_reply(&w, "caseworker", "wrong-password").await;
