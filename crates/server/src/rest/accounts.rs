@@ -70,6 +70,7 @@ fn scope_field(raw: &str) -> Result<UnitCode, ApiError> {
     responses(
         (status = 200, description = "The accounts of the caller's subtree", body = [AccountView]),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 403, description = "Not an administrator, or the account is disabled", body = ErrorBody),
     )
 )]
@@ -111,8 +112,10 @@ pub struct NewAccount {
         (status = 400, description = "A field is invalid: the role, a scope not stored, an office not in the directory \
                                       or outside the scope, a missing office, a short password", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 403, description = "Not an administrator of the scope", body = ErrorBody),
         (status = 409, description = "The name is taken", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
     )
 )]
 pub async fn create_account(
@@ -168,9 +171,11 @@ pub struct AccountPatch {
         (status = 200, description = "The account as changed", body = AccountView),
         (status = 400, description = "A field is invalid (see POST)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 403, description = "Not an administrator of the new scope", body = ErrorBody),
         (status = 404, description = "No such account in the caller's subtree", body = ErrorBody),
         (status = 409, description = "An administrator may not disable their own account", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
     )
 )]
 pub async fn change_account(
@@ -283,6 +288,7 @@ pub struct AuditParams {
         (status = 200, description = "Audit entries, newest first", body = [AuditView]),
         (status = 400, description = "An unknown filter or a malformed value", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 403, description = "Not an administrator", body = ErrorBody),
     )
 )]
@@ -339,6 +345,7 @@ pub struct ReadOfMyData {
     responses(
         (status = 200, description = "Staff reads of the case's personal data, newest first", body = [ReadOfMyData]),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 403, description = "Not the resident who filed the case", body = ErrorBody),
         (status = 404, description = "No such case", body = ErrorBody),
     )

@@ -116,6 +116,7 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
     responses(
         (status = 204, description = "Signed out"),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The account is disabled", body = ErrorBody),
     )
 )]
 pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<StatusCode, ApiError> {
@@ -144,6 +145,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
     responses(
         (status = 200, description = "The signed-in account", body = AccountView),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The account is disabled", body = ErrorBody),
     )
 )]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<AccountView>, ApiError> {
