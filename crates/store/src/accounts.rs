@@ -149,15 +149,19 @@ impl Store {
     /// Disables or enables an account at `at`. Returns false when there is no such account.
     ///
     /// A disabled account's sessions stay on record so that a request carrying one is told the account is disabled
-    /// (rather than that the token is unknown); enabling deletes them, so a token issued before the account was
-    /// disabled never works again.
+    /// (rather than that the token is unknown); enabling a disabled account deletes them, so a token issued before
+    /// the account was disabled never works again.
     pub async fn set_account_disabled(&self, name: &str, disabled: bool, at: i64) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         if !disabled {
-            sqlx::query("DELETE FROM sessions WHERE account = $1")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
+            // Only the sessions of an account that was disabled: enabling an enabled account changes nothing.
+            sqlx::query(
+                "DELETE FROM sessions WHERE account = $1 \
+                 AND EXISTS (SELECT 1 FROM accounts WHERE name = $1 AND disabled <> 0)",
+            )
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
         }
         let done = sqlx::query("UPDATE accounts SET disabled = $2, disabled_at = $3 WHERE name = $1")
             .bind(name)

@@ -78,6 +78,17 @@ async fn disabling_refuses_sessions_and_enabling_ends_them() {
             .await
             .expect("insert");
         store.insert_session("h1", "li", 100, 10_000).await.expect("session");
+        assert!(
+            store
+                .set_account_disabled("li", false, 200)
+                .await
+                .expect("enable an enabled account")
+        );
+        assert!(
+            store.session_account("h1", 300).await.expect("read").is_some(),
+            "enabling an enabled account ends no session ({:?})",
+            store.backend()
+        );
         assert!(store.set_account_disabled("li", true, 500).await.expect("disable"));
         let row = store
             .session_account("h1", 600)
