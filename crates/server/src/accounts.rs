@@ -304,9 +304,20 @@ pub fn day_start(field: &'static str, raw: &str, offset: time::UtcOffset) -> Res
         .unix_timestamp())
 }
 
-/// Creates an API key and returns it: the only time it is ever shown.
+/// Creates an API key (for a client of `office`, which must be in the office directory) and returns it: the only
+/// time it is ever shown.
 pub async fn create_api_key(store: &Store, name: &str, office: Option<&str>) -> Result<String, AccountError> {
     check_name(name)?;
+    if let Some(raw) = office {
+        let id = OfficeId::parse(raw).map_err(|e| AccountError::field("office", raw, e.to_string()))?;
+        if office_directory(store).await?.office(&id).is_none() {
+            return Err(AccountError::field(
+                "office",
+                raw,
+                "no such office in the office directory",
+            ));
+        }
+    }
     let key = auth::new_api_key()?;
     store.insert_api_key(name, &key.hash, office, now()).await?;
     Ok(key.secret)

@@ -39,7 +39,53 @@ async fn a_taken_name_is_refused_not_replaced() {
     sign_in(&w.app, "caseworker").await;
 }
 
-/// The newcomer's report: a caseworker of one place given the office of another read that place's petitioners.
+/// The newcomer's report: a county caseworker given an office of another county read that county's petitioners.
+#[tokio::test]
+async fn a_county_caseworker_cannot_hold_an_office_of_another_county() {
+    let w = world().await;
+    let nanxun = [("330503", "南浔区", "3305"), ("330503001", "南浔镇", "330503")];
+    let units: Vec<domain::territory::Unit> = nanxun
+        .iter()
+        .map(|(c, n, p)| domain::territory::Unit::new(super::code(c), n, Some(super::code(p))).expect("unit"))
+        .collect();
+    w.store
+        .upsert_units(&units.iter().collect::<Vec<_>>(), &mut |_| {})
+        .await
+        .expect("units");
+    let territory = w.store.load_territory(None).await.expect("territory");
+    app::workflow::setup_offices(&w.store, &territory)
+        .await
+        .expect("offices");
+    let refused = server::accounts::add_user(
+        &w.store,
+        "wuxing-cw",
+        "caseworker",
+        "330502",
+        Some("330503:gov"),
+        PASSWORD,
+    )
+    .await
+    .expect_err("an office of another county");
+    assert!(
+        refused
+            .to_string()
+            .starts_with("office \"330503:gov\": the office lies in unit 330503, outside the account's scope 330502"),
+        "{refused}"
+    );
+    assert_eq!(w.store.account("wuxing-cw").await.expect("read"), None);
+    // The same caseworker with an office of their own county is fine.
+    server::accounts::add_user(
+        &w.store,
+        "wuxing-cw",
+        "caseworker",
+        "330502",
+        Some("330502:gov"),
+        PASSWORD,
+    )
+    .await
+    .expect("an office of their county");
+}
+
 #[tokio::test]
 async fn a_caseworker_cannot_be_given_an_office_outside_their_scope() {
     let w = world().await;
@@ -379,6 +425,21 @@ async fn administrators_read_the_audit_and_residents_see_who_read_their_data() {
     }
     let r = json_call(&w.app, "GET", "/api/v1/cases/999999/audit", Some(&resident), None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+}
+
+#[tokio::test]
+async fn an_api_keys_office_must_be_in_the_directory() {
+    let w = world().await;
+    let refused = server::accounts::create_api_key(&w.store, "city-app", Some("330502001:police"))
+        .await
+        .expect_err("no such office");
+    assert!(
+        refused.to_string().contains("no such office in the office directory"),
+        "{refused}"
+    );
+    server::accounts::create_api_key(&w.store, "city-app", Some("330502001:gov"))
+        .await
+        .expect("a stored office");
 }
 
 #[tokio::test]
