@@ -225,12 +225,12 @@ pub struct AuditArgs {
     pub json: bool,
 }
 
-fn rfc3339(epoch: i64) -> String {
+/// An instant in the deployment's local time (the calendar's offset, as `--since` is read).
+fn local_rfc3339(epoch: i64, offset: time::UtcOffset) -> String {
     use time::format_description::well_known::Rfc3339;
-    let china = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::from_unix_timestamp(epoch)
         .ok()
-        .and_then(|t| t.to_offset(china).format(&Rfc3339).ok())
+        .and_then(|t| t.to_offset(offset).format(&Rfc3339).ok())
         .unwrap_or_default()
 }
 
@@ -260,7 +260,7 @@ pub async fn audit(db: &str, args: &AuditArgs) -> anyhow::Result<()> {
             .map(|r| {
                 serde_json::json!({
                     "id": r.id,
-                    "at": rfc3339(r.entry.at),
+                    "at": local_rfc3339(r.entry.at, offset),
                     "account": r.entry.account,
                     "role": r.entry.role,
                     "office": r.office,
@@ -279,7 +279,7 @@ pub async fn audit(db: &str, args: &AuditArgs) -> anyhow::Result<()> {
             let office = r.office.as_deref().unwrap_or("-");
             println!(
                 "{}  {:<20} {:<12} {:<24} {:<14} {case:<10} {}",
-                rfc3339(r.entry.at),
+                local_rfc3339(r.entry.at, offset),
                 r.entry.account,
                 r.entry.role,
                 office,
@@ -289,4 +289,123 @@ pub async fn audit(db: &str, args: &AuditArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use domain::territory::{Unit, UnitCode};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct UserCli {
+        #[command(subcommand)]
+        command: UserCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<UserCommand, clap::Error> {
+        UserCli::try_parse_from(std::iter::once("user").chain(args.iter().copied())).map(|c| c.command)
+    }
+
+    async fn township_store() -> Store {
+        let path = std::env::temp_dir().join(format!(
+            "grassroots-cli-user-{}-{}.db",
+            std::process::id(),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        let store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("store");
+        let code = |c: &str| UnitCode::parse(c).expect("code");
+        let units: Vec<Unit> = [
+            ("33", "浙江省"),
+            ("3305", "湖州市"),
+            ("330502", "吴兴区"),
+            ("330502001", "月河街道"),
+        ]
+        .into_iter()
+        .map(|(c, n)| Unit::new(code(c), n, code(c).parent_code()).expect("unit"))
+        .collect();
+        store
+            .upsert_units(&units.iter().collect::<Vec<_>>(), &mut |_| {})
+            .await
+            .expect("units");
+        store
+    }
+
+    #[tokio::test]
+    async fn add_refuses_a_taken_name_and_set_disable_enable_change_it() {
+        let store = township_store().await;
+        let add = |role: &str| {
+            parse(&[
+                "add",
+                "li",
+                "--role",
+                role,
+                "--scope",
+                "330502001",
+                "--office",
+                "330502001:gov",
+                "--password",
+                "secret-pass",
+            ])
+            .expect("parses")
+        };
+        run_user(&store, &add("caseworker")).await.expect("created");
+        let again = run_user(&store, &add("office_head")).await.expect_err("taken");
+        assert!(again.to_string().contains("\"li\" exists already"), "{again}");
+        let row = store.account("li").await.expect("read").expect("kept");
+        assert_eq!(row.role, "caseworker", "not replaced");
+
+        let set = parse(&["set", "li", "--role", "analyst", "--no-office"]).expect("parses");
+        run_user(&store, &set).await.expect("changed");
+        let row = store.account("li").await.expect("read").expect("kept");
+        assert_eq!((row.role.as_str(), row.office), ("analyst", None));
+        let nothing = run_user(&store, &parse(&["set", "li"]).expect("parses"))
+            .await
+            .expect_err("nothing to change");
+        assert!(nothing.to_string().contains("nothing to change"), "{nothing}");
+
+        run_user(&store, &parse(&["disable", "li"]).expect("parses"))
+            .await
+            .expect("disabled");
+        assert!(store.account("li").await.expect("read").expect("kept").disabled);
+        run_user(&store, &parse(&["enable", "li"]).expect("parses"))
+            .await
+            .expect("enabled");
+        assert!(!store.account("li").await.expect("read").expect("kept").disabled);
+        let ghost = run_user(&store, &parse(&["disable", "ghost"]).expect("parses"))
+            .await
+            .expect_err("no such account");
+        assert!(ghost.to_string().contains("no account named \"ghost\""), "{ghost}");
+        store.close().await;
+    }
+
+    #[test]
+    fn office_and_no_office_exclude_each_other_as_do_both_password_sources() {
+        assert!(parse(&["set", "li", "--office", "330502001:gov", "--no-office"]).is_err());
+        assert!(parse(&["set", "li", "--password", "x", "--password-stdin"]).is_err());
+        assert!(parse(&["list", "--json"]).is_ok());
+    }
+
+    #[test]
+    fn an_account_lists_without_its_password_hash() {
+        let row = AccountRow {
+            name: "li".into(),
+            display_name: "li".into(),
+            role: "caseworker".into(),
+            scope: "330502001".into(),
+            office: Some("330502001:gov".into()),
+            password_hash: Some("$argon2id$secret".into()),
+            created_at: 0,
+            disabled: true,
+            disabled_at: Some(1),
+        };
+        let shown = account_json(&row).to_string();
+        assert!(
+            !shown.contains("argon2") && shown.contains("\"disabled\":true"),
+            "{shown}"
+        );
+    }
 }

@@ -378,6 +378,8 @@ pub async fn reads_of_my_data(
     let rows = state.store.audit_log(&query).await?;
     Ok(axum::Json(
         rows.into_iter()
+            // Only staff reads are audited; should a resident's ever be, it is not shown to another resident.
+            .filter(|r| r.entry.role != Role::Resident.as_str())
             .map(|r| ReadOfMyData {
                 at: rfc3339(r.entry.at),
                 role: r.entry.role,
