@@ -49,9 +49,15 @@ def server():
         db = f"sqlite://{path}"
         subprocess.run([binary_path, "--db", db, "demo", "--months", "1", "--no-serve", "--json"],
                        check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([binary_path, "--db", db, "user", "add", "crosscheck-caseworker", "--role", "caseworker",
-                    "--scope", "330502001", "--office", "330502001:gov", "--password", PASSWORD],
-                   check=True, stdout=subprocess.DEVNULL)
+    account = ["crosscheck-caseworker", "--role", "caseworker", "--scope", "330502001", "--office", "330502001:gov",
+               "--password", PASSWORD]
+    # `user add` refuses a name that exists (a reused GRASSROOTS_DB): then reset the account with `user set`.
+    added = subprocess.run([binary_path, "--db", db, "user", "add", *account],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if added.returncode != 0:
+        subprocess.run([binary_path, "--db", db, "user", "set", *account], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([binary_path, "--db", db, "user", "enable", "crosscheck-caseworker"],
+                       check=True, stdout=subprocess.DEVNULL)
     key = subprocess.run(
         [binary_path, "--db", db, "apikey", "create", "--name", f"crosscheck-{os.getpid()}-{time.time_ns()}"],
         check=True, capture_output=True, text=True,

@@ -14,6 +14,7 @@ mod progress;
 mod serve;
 mod sim;
 mod territory;
+mod user;
 mod workflow;
 
 #[derive(Parser)]
@@ -51,12 +52,14 @@ enum Command {
     Sim(sim::SimCommand),
     /// Serve the REST API, its OpenAPI document and docs, and Open311 over the store.
     Serve(serve::ServeArgs),
-    /// Accounts.
+    /// Accounts: add, set, disable, enable, list.
     #[command(subcommand)]
-    User(serve::UserCommand),
+    User(user::UserCommand),
     /// API keys for Open311 and machine clients.
     #[command(subcommand)]
-    Apikey(serve::ApiKeyCommand),
+    Apikey(user::ApiKeyCommand),
+    /// The audit log of staff reads of personal data: `audit [--case ID] [--account NAME] [--since DATE] [--json]`.
+    Audit(user::AuditArgs),
     /// Run the escalation guard once: record due warning and overdue alerts, list call-backs and risky cases.
     Tick(workflow::TickArgs),
     /// Monthly reports: `report rates --month YYYY-MM [--level township|county|department] [--csv|--json]`.
@@ -84,8 +87,9 @@ fn main() {
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
         Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args))),
-        Command::User(cmd) => runtime().and_then(|rt| rt.block_on(serve::user(db_url(&cli.db), cmd))),
-        Command::Apikey(cmd) => runtime().and_then(|rt| rt.block_on(serve::apikey(db_url(&cli.db), cmd))),
+        Command::User(cmd) => runtime().and_then(|rt| rt.block_on(user::user(db_url(&cli.db), cmd))),
+        Command::Apikey(cmd) => runtime().and_then(|rt| rt.block_on(user::apikey(db_url(&cli.db), cmd))),
+        Command::Audit(args) => runtime().and_then(|rt| rt.block_on(user::audit(db_url(&cli.db), args))),
         Command::Policy(cmd) => runtime().and_then(|rt| rt.block_on(policy::run(db_url(&cli.db), cmd))),
         Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd))),
         Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args))),

@@ -1,10 +1,10 @@
-//! `grassroots serve`, `grassroots user add`, `grassroots apikey create`, and the demo's serving hook: thin wrappers
-//! over the `server` crate.
+//! `grassroots serve` and the demo's serving hook: thin wrappers over the `server` crate. Accounts and API keys are
+//! in `user.rs`.
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::Args;
 use server::ratelimit::Limit;
 use server::{AppState, ServerConfig};
 use store::Store;
@@ -78,76 +78,13 @@ pub async fn serve_store(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Subcommand, Debug)]
-pub enum UserCommand {
-    /// Create an account (or replace one of the same name).
-    Add {
-        name: String,
-        /// resident, grid_worker, caseworker, mediator, office_head, analyst or administrator.
-        #[arg(long)]
-        role: String,
-        /// The territory subtree the account works in (a division code, e.g. 330502001).
-        #[arg(long)]
-        scope: String,
-        /// The staff account's office, e.g. 330502001:gov.
-        #[arg(long)]
-        office: Option<String>,
-        /// The password; read from GRASSROOTS_PASSWORD when not given.
-        #[arg(long, env = "GRASSROOTS_PASSWORD", hide_env_values = true)]
-        password: String,
-    },
-}
-
-pub async fn user(db: &str, cmd: &UserCommand) -> anyhow::Result<()> {
-    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
-    match cmd {
-        UserCommand::Add {
-            name,
-            role,
-            scope,
-            office,
-            password,
-        } => {
-            server::accounts::add_user(&store, name, role, scope, office.as_deref(), password).await?;
-            println!("account {name} ({role}, scope {scope}) saved");
-        }
-    }
-    store.close().await;
-    Ok(())
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ApiKeyCommand {
-    /// Create an API key for Open311 clients; it is printed once and only its hash is stored.
-    Create {
-        #[arg(long)]
-        name: String,
-        /// The office the key's client belongs to.
-        #[arg(long)]
-        office: Option<String>,
-    },
-}
-
-pub async fn apikey(db: &str, cmd: &ApiKeyCommand) -> anyhow::Result<()> {
-    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
-    match cmd {
-        ApiKeyCommand::Create { name, office } => {
-            let key = server::accounts::create_api_key(&store, name, office.as_deref()).await?;
-            println!("{key}");
-            eprintln!("API key {name} created; it is shown only now");
-        }
-    }
-    store.close().await;
-    Ok(())
-}
-
 /// The end of `grassroots demo`: one account per role in a township of the region, then serve.
 pub async fn serve_demo(store: Store, township: &str, listen: SocketAddr) -> anyhow::Result<()> {
     let township = domain::UnitCode::parse(township)?;
     let accounts = server::accounts::demo_accounts(&store, &township).await?;
     eprintln!("\ndemo accounts (scope {township}); sign in with POST /api/v1/sessions {{\"name\":…,\"password\":…}}:");
     for (name, role, password) in &accounts {
-        eprintln!("  {role:<14} {name:<22} password {password}");
+        eprintln!("  {:<14} {name:<22} password {password}", role.as_str());
     }
     serve_store(store, &ServeArgs::with_listen(listen)).await
 }

@@ -196,6 +196,10 @@ pub enum OfficeKind {
     CountyDepartment {
         sector: Sector,
     },
+    /// A prefecture's government: it reviews its counties' handling and re-examines their reviews (Arts. 35–36).
+    PrefectureGovernment,
+    /// A province's government: the last level of re-examination for its prefectures.
+    ProvinceGovernment,
 }
 
 impl OfficeKind {
@@ -204,6 +208,8 @@ impl OfficeKind {
             OfficeKind::VillageCommittee => Level::Village,
             OfficeKind::TownshipGovernment => Level::Township,
             OfficeKind::CountyGovernment | OfficeKind::CountyDepartment { .. } => Level::County,
+            OfficeKind::PrefectureGovernment => Level::Prefecture,
+            OfficeKind::ProvinceGovernment => Level::Province,
         }
     }
 
@@ -213,6 +219,8 @@ impl OfficeKind {
             OfficeKind::TownshipGovernment => "township government",
             OfficeKind::CountyGovernment => "county government",
             OfficeKind::CountyDepartment { .. } => "county department",
+            OfficeKind::PrefectureGovernment => "prefecture government",
+            OfficeKind::ProvinceGovernment => "province government",
         }
     }
 }
@@ -286,7 +294,17 @@ impl Office {
             }))
             .flatten()
             .collect(),
-            _ => Vec::new(),
+            // The levels above review and re-examine (Arts. 35–36); they take no cases of their own at intake.
+            Level::Prefecture => make(
+                GOVERNMENT,
+                format!("{name} government"),
+                OfficeKind::PrefectureGovernment,
+            )
+            .into_iter()
+            .collect(),
+            Level::Province => make(GOVERNMENT, format!("{name} government"), OfficeKind::ProvinceGovernment)
+                .into_iter()
+                .collect(),
         }
     }
 }

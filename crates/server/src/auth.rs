@@ -130,19 +130,19 @@ mod tests {
 
     #[test]
     fn passwords_verify_only_themselves() {
-        let stored = hash_password("correct horse").unwrap();
+        let stored = hash_password("correct horse").expect("hashes");
         assert!(stored.starts_with("$argon2id$"));
         assert!(verify_password("correct horse", &stored));
         assert!(!verify_password("correct horsf", &stored));
         assert!(!verify_password("correct horse", "not a hash"));
         assert_eq!(hash_password("short"), Err(AuthError::PasswordTooShort));
-        assert_ne!(hash_password("correct horse").unwrap(), stored, "salts differ");
+        assert_ne!(hash_password("correct horse").expect("hashes"), stored, "salts differ");
     }
 
     #[test]
     fn keys_are_random_and_stored_as_hashes() {
-        let a = new_api_key().unwrap();
-        let b = new_api_key().unwrap();
+        let a = new_api_key().expect("random");
+        let b = new_api_key().expect("random");
         assert!(a.secret.starts_with(API_KEY_PREFIX) && a.secret.len() == 4 + 64);
         assert_ne!(a.secret, b.secret);
         assert_eq!(a.hash, secret_hash(&a.secret));

@@ -1,6 +1,6 @@
 //! Who is calling: the [`Caller`] extractor reads a bearer token or the session cookie, finds the account and turns it
 //! into a `domain::access::Principal`. It also applies the per-token rate limit. Unknown or expired tokens are a 401,
-//! never silently anonymous.
+//! never silently anonymous; the token of a disabled account is a 403 saying so, from the moment it is disabled.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -36,6 +36,13 @@ pub fn principal_of(row: &AccountRow) -> Result<Principal, ApiError> {
     })
 }
 
+/// The refusal of a disabled account, at sign-in and on every request with one of its tokens.
+pub fn disabled(account: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "account {account} is disabled; an administrator can enable it again"
+    ))
+}
+
 fn token_of(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return auth::bearer_token(value).map(str::to_string);
@@ -69,6 +76,7 @@ impl FromRequestParts<AppState> for Caller {
             .await
             .map_err(ApiError::internal)?;
         match account {
+            Some(row) if row.disabled => Err(disabled(&row.name)),
             Some(row) => Ok(Caller(Some(principal_of(&row)?))),
             None => Err(ApiError::Unauthenticated),
         }

@@ -49,6 +49,9 @@ pub enum ApiError {
     Unprocessable(Vec<FieldError>),
     #[error("sign-in required")]
     Unauthenticated,
+    /// A sign-in with an unknown name or a wrong password; which of the two is never said.
+    #[error("the name or password is wrong")]
+    WrongCredentials,
     /// Signed in (or keyed), but not allowed; the message names the rule, never personal data.
     #[error("{0}")]
     Forbidden(String),
@@ -91,7 +94,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated | ApiError::WrongCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -109,6 +112,7 @@ impl ApiError {
             ApiError::Invalid(_) => "invalid",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthenticated => "unauthenticated",
+            ApiError::WrongCredentials => "wrong_credentials",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
@@ -339,6 +343,7 @@ mod tests {
             (ApiError::invalid("lat", "not a number"), 400),
             (ApiError::BadRequest("x".into()), 400),
             (ApiError::Unauthenticated, 401),
+            (ApiError::WrongCredentials, 401),
             (ApiError::Forbidden("x".into()), 403),
             (ApiError::NotFound("x".into()), 404),
             (ApiError::Conflict("x".into()), 409),

@@ -1,7 +1,9 @@
 //! Accounts, API keys, sessions, the audit log, and each case's access facts (its reporter account, what it complains
-//! about, its Open311 token): the tables of migration 0010, used by the server.
+//! about, its Open311 token): the tables of migrations 0010 and 0070, used by the server.
 //!
 //! Secrets are never stored: only argon2 password hashes and SHA-256 hashes of keys and tokens reach these tables.
+//! An account is created once ([`Store::insert_account`] refuses a taken name) and changed explicitly
+//! ([`Store::update_account`], [`Store::set_account_disabled`]); nothing here replaces an account silently.
 
 use domain::{CaseId, UnitCode};
 use sqlx::Row;
@@ -19,7 +21,10 @@ pub struct AccountRow {
     pub office: Option<String>,
     pub password_hash: Option<String>,
     pub created_at: i64,
+    /// A disabled account cannot sign in, and its sessions are refused.
     pub disabled: bool,
+    /// When it was last disabled (absent while enabled, and for accounts disabled before migration 0070).
+    pub disabled_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +34,8 @@ pub struct ApiKeyRow {
     pub created_at: i64,
 }
 
+/// A staff read of personal data, as written. The reader's office is recorded from the account by
+/// [`Store::write_audit`], so writers name only the account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub at: i64,
@@ -37,6 +44,27 @@ pub struct AuditEntry {
     pub action: String,
     pub case_id: Option<CaseId>,
     pub detail: String,
+}
+
+/// A stored audit entry, as read back: the entry, its position in the log and the reader's office at the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub entry: AuditEntry,
+    /// The reading account's office when it read (absent for entries written before migration 0070).
+    pub office: Option<String>,
+}
+
+/// Which audit entries to read, newest first. Every filter given must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    pub case: Option<CaseId>,
+    pub account: Option<String>,
+    /// Entries at or after this instant (epoch seconds).
+    pub since: Option<i64>,
+    /// Only reads of cases that lie in this subtree (an administrator's scope).
+    pub within: Option<UnitCode>,
+    pub limit: i64,
 }
 
 /// What decides who besides a territory's staff may see a case, and from whom its reporter is shielded.
@@ -62,19 +90,29 @@ fn account_row(row: &sqlx::any::AnyRow) -> Result<AccountRow, StoreError> {
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
         disabled: disabled != 0,
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 
-const ACCOUNT_COLUMNS: &str = "name, display_name, role, scope, office, password_hash, created_at, disabled";
+const ACCOUNT_COLUMNS: &str =
+    "name, display_name, role, scope, office, password_hash, created_at, disabled, disabled_at";
+
+/// `ACCOUNT_COLUMNS` of the table aliased `a`.
+fn account_columns_of_a() -> String {
+    ACCOUNT_COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 impl Store {
-    /// Creates an account, or replaces the one of the same name (role, scope, office, password).
-    pub async fn upsert_account(&self, a: &AccountRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO accounts (name, display_name, role, scope, office, password_hash, created_at, disabled) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO UPDATE SET \
-             display_name = excluded.display_name, role = excluded.role, scope = excluded.scope, \
-             office = excluded.office, password_hash = excluded.password_hash, disabled = excluded.disabled",
+    /// Creates an account. Returns false, changing nothing, when the name is taken.
+    pub async fn insert_account(&self, a: &AccountRow) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO accounts \
+             (name, display_name, role, scope, office, password_hash, created_at, disabled, disabled_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING",
         )
         .bind(&a.name)
         .bind(&a.display_name)
@@ -84,9 +122,55 @@ impl Store {
         .bind(&a.password_hash)
         .bind(a.created_at)
         .bind(i64::from(a.disabled))
+        .bind(a.disabled_at)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Changes an existing account's display name, role, scope, office and password hash to those of `a` (its
+    /// creation time and disabled state are kept). Returns false when there is no such account.
+    pub async fn update_account(&self, a: &AccountRow) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET display_name = $2, role = $3, scope = $4, office = $5, password_hash = $6 \
+             WHERE name = $1",
+        )
+        .bind(&a.name)
+        .bind(&a.display_name)
+        .bind(&a.role)
+        .bind(&a.scope)
+        .bind(&a.office)
+        .bind(&a.password_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Disables or enables an account at `at`. Returns false when there is no such account.
+    ///
+    /// A disabled account's sessions stay on record so that a request carrying one is told the account is disabled
+    /// (rather than that the token is unknown); enabling a disabled account deletes them, so a token issued before
+    /// the account was disabled never works again.
+    pub async fn set_account_disabled(&self, name: &str, disabled: bool, at: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if !disabled {
+            // Only the sessions of an account that was disabled: enabling an enabled account changes nothing.
+            sqlx::query(
+                "DELETE FROM sessions WHERE account = $1 \
+                 AND EXISTS (SELECT 1 FROM accounts WHERE name = $1 AND disabled <> 0)",
+            )
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let done = sqlx::query("UPDATE accounts SET disabled = $2, disabled_at = $3 WHERE name = $1")
+            .bind(name)
+            .bind(i64::from(disabled))
+            .bind(disabled.then_some(at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn account(&self, name: &str) -> Result<Option<AccountRow>, StoreError> {
@@ -153,16 +237,13 @@ impl Store {
         Ok(())
     }
 
-    /// The enabled account of a session that has not expired at `now`.
+    /// The account of a session that has not expired at `now`, disabled or not: the caller refuses a disabled one
+    /// and says why.
     pub async fn session_account(&self, hash: &str, now: i64) -> Result<Option<AccountRow>, StoreError> {
         let sql = format!(
             "SELECT {} FROM sessions s JOIN accounts a ON a.name = s.account \
-             WHERE s.hash = $1 AND s.expires_at > $2 AND a.disabled = 0",
-            ACCOUNT_COLUMNS
-                .split(", ")
-                .map(|c| format!("a.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+             WHERE s.hash = $1 AND s.expires_at > $2",
+            account_columns_of_a()
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(hash)
@@ -180,9 +261,11 @@ impl Store {
         Ok(())
     }
 
+    /// Records a staff read of personal data, with the reading account's office as it is now.
     pub async fn write_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO audit_log (at, account, role, action, case_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_log (at, account, role, action, case_id, detail, office) \
+             VALUES ($1, $2, $3, $4, $5, $6, (SELECT office FROM accounts WHERE name = $2))",
         )
         .bind(e.at)
         .bind(&e.account)
@@ -195,39 +278,76 @@ impl Store {
         Ok(())
     }
 
-    /// The newest audit entries first.
+    /// The newest audit entries first, of one case or of all.
     pub async fn audit_entries(&self, case: Option<CaseId>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<(i64, String, String, String, Option<i64>, String)> = match case {
-            Some(id) => {
-                sqlx::query_as(
-                    "SELECT at, account, role, action, case_id, detail FROM audit_log WHERE case_id = $1 \
-                     ORDER BY id DESC LIMIT $2",
-                )
-                .bind(id)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(
-                    "SELECT at, account, role, action, case_id, detail FROM audit_log ORDER BY id DESC LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
+        let query = AuditQuery {
+            case,
+            limit,
+            ..AuditQuery::default()
         };
-        Ok(rows
-            .into_iter()
-            .map(|(at, account, role, action, case_id, detail)| AuditEntry {
-                at,
-                account,
-                role,
-                action,
-                case_id,
-                detail,
+        Ok(self.audit_log(&query).await?.into_iter().map(|r| r.entry).collect())
+    }
+
+    /// The audit entries that match every filter of `q`, newest first, at most `q.limit`.
+    pub async fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut sql = String::from(
+            "SELECT l.id, l.at, l.account, l.role, l.action, l.case_id, l.detail, l.office FROM audit_log l",
+        );
+        let mut conditions = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if q.within.is_some() {
+            sql += " JOIN cases c ON c.id = l.case_id";
+            conditions.push(format!("c.unit LIKE {}", next()));
+        }
+        if q.case.is_some() {
+            conditions.push(format!("l.case_id = {}", next()));
+        }
+        if q.account.is_some() {
+            conditions.push(format!("l.account = {}", next()));
+        }
+        if q.since.is_some() {
+            conditions.push(format!("l.at >= {}", next()));
+        }
+        if !conditions.is_empty() {
+            sql += " WHERE ";
+            sql += &conditions.join(" AND ");
+        }
+        sql += &format!(" ORDER BY l.id DESC LIMIT {}", next());
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(scope) = &q.within {
+            // Unit codes are digits, so the prefix needs no escaping.
+            query = query.bind(format!("{scope}%"));
+        }
+        if let Some(case) = q.case {
+            query = query.bind(case);
+        }
+        if let Some(account) = &q.account {
+            query = query.bind(account.clone());
+        }
+        if let Some(since) = q.since {
+            query = query.bind(since);
+        }
+        let rows = query.bind(q.limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditRecord {
+                    id: row.try_get("id")?,
+                    entry: AuditEntry {
+                        at: row.try_get("at")?,
+                        account: row.try_get("account")?,
+                        role: row.try_get("role")?,
+                        action: row.try_get("action")?,
+                        case_id: row.try_get("case_id")?,
+                        detail: row.try_get("detail")?,
+                    },
+                    office: row.try_get("office")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Stores a case, its log and its access facts in one transaction; returns after the commit.

@@ -20,7 +20,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, CaseAccessRow};
+pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, AuditQuery, AuditRecord, CaseAccessRow};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};

@@ -20,6 +20,8 @@ fn kind_name(kind: OfficeKind) -> (&'static str, Option<&'static str>) {
         OfficeKind::TownshipGovernment => ("township_government", None),
         OfficeKind::CountyGovernment => ("county_government", None),
         OfficeKind::CountyDepartment { sector } => ("county_department", Some(sector.key())),
+        OfficeKind::PrefectureGovernment => ("prefecture_government", None),
+        OfficeKind::ProvinceGovernment => ("province_government", None),
     }
 }
 
@@ -28,6 +30,8 @@ fn kind_of(name: &str, sector: Option<&str>) -> Result<OfficeKind, StoreError> {
         "village_committee" => OfficeKind::VillageCommittee,
         "township_government" => OfficeKind::TownshipGovernment,
         "county_government" => OfficeKind::CountyGovernment,
+        "prefecture_government" => OfficeKind::PrefectureGovernment,
+        "province_government" => OfficeKind::ProvinceGovernment,
         "county_department" => {
             let sector = sector
                 .and_then(Sector::from_key)

@@ -520,7 +520,9 @@ async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Result311
         workflow::WorkflowError::Store(store::StoreError::NoSuchCase(_)) => missing(),
         other => err(other.into()),
     })?;
-    if !disclosure::is_public_kind(held.record.row.kind) {
+    // A key adds notes only to the cases its own client filed; any other case answers as one that does not exist.
+    let filed_by_this_client = held.access.api_key.as_deref() == Some(key_name.as_str());
+    if !disclosure::is_public_kind(held.record.row.kind) || !filed_by_this_client {
         return Err(missing());
     }
     let note = CaseEvent {

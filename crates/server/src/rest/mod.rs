@@ -3,6 +3,7 @@
 //! Inputs are read by [`Query`] and [`Json`], which turn every malformed input into an [`ApiError`] (so a client
 //! always gets the JSON error body the document describes, never a bare text rejection).
 
+pub mod accounts;
 pub mod cases;
 pub mod governance;
 pub mod session;
@@ -90,6 +91,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::alerts))
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(accounts::list_accounts, accounts::create_account))
+        .routes(routes!(accounts::change_account))
+        .routes(routes!(accounts::audit_log))
+        .routes(routes!(accounts::reads_of_my_data))
         .routes(routes!(governance::effective_policy, steering::set_policy))
         .routes(routes!(governance::explain_policy))
         .routes(routes!(governance::list_pilots, steering::file_pilot))

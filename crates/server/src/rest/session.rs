@@ -28,6 +28,22 @@ pub struct AccountView {
     /// The territory subtree the account works in.
     pub scope: String,
     pub office: Option<String>,
+    /// A disabled account cannot sign in, and its tokens are refused.
+    pub disabled: bool,
+}
+
+impl From<store::AccountRow> for AccountView {
+    /// The account without its password hash, which never leaves the server.
+    fn from(row: store::AccountRow) -> AccountView {
+        AccountView {
+            name: row.name,
+            display_name: row.display_name,
+            role: row.role,
+            scope: row.scope,
+            office: row.office,
+            disabled: row.disabled,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,7 +64,8 @@ pub struct SessionView {
     responses(
         (status = 200, description = "Signed in; the token is also set as a cookie", body = SessionView),
         (status = 400, description = "The body is not a sign-in request", body = ErrorBody),
-        (status = 401, description = "Unknown name or wrong password", body = ErrorBody),
+        (status = 401, description = "The name or password is wrong (which one is not said)", body = ErrorBody),
+        (status = 403, description = "The account is disabled (said only to whoever gave its password)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
     )
 )]
@@ -60,9 +77,12 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let verified = auth::verify_password(&req.password, stored.as_deref().unwrap_or(dummy));
     let account = match account {
-        Some(a) if verified && stored.is_some() && !a.disabled => a,
-        _ => return Err(ApiError::Unauthenticated),
+        Some(a) if verified && stored.is_some() => a,
+        _ => return Err(ApiError::WrongCredentials),
     };
+    if account.disabled {
+        return Err(crate::caller::disabled(&account.name));
+    }
     let secret = auth::new_session_token().map_err(ApiError::internal)?;
     let now = state.now().unix_timestamp();
     let expires_at = now + state.config.session_ttl_secs;
@@ -78,13 +98,7 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
     let body = SessionView {
         token: secret.secret,
         expires_at,
-        account: AccountView {
-            name: account.name,
-            display_name: account.display_name,
-            role: account.role,
-            scope: account.scope,
-            office: account.office,
-        },
+        account: AccountView::from(account),
     };
     let mut response = axum::Json(body).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -102,6 +116,7 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
     responses(
         (status = 204, description = "Signed out"),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The account is disabled", body = ErrorBody),
     )
 )]
 pub async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<StatusCode, ApiError> {
@@ -130,6 +145,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, headers: Head
     responses(
         (status = 200, description = "The signed-in account", body = AccountView),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The account is disabled", body = ErrorBody),
     )
 )]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<AccountView>, ApiError> {
@@ -139,11 +155,5 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<axum::J
         .account(&p.account)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    Ok(axum::Json(AccountView {
-        name: row.name,
-        display_name: row.display_name,
-        role: row.role,
-        scope: row.scope,
-        office: row.office,
-    }))
+    Ok(axum::Json(AccountView::from(row)))
 }

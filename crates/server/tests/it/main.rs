@@ -16,6 +16,7 @@ use server::{AppState, ServerConfig};
 use store::Store;
 use tower::ServiceExt;
 
+mod accounts;
 mod steering;
 mod workflow;
 

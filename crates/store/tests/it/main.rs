@@ -8,6 +8,8 @@ use domain::{CaseEvent, CaseKind, CaseStatus, Channel, EventKind, NewCase, Terri
 use store::{NewCaseRecord, Store, StoreError};
 use time::macros::datetime;
 
+mod accounts;
+
 struct Backends {
     _dir: tempfile::TempDir,
     stores: Vec<Store>,
