@@ -2,7 +2,7 @@
 
 use domain::{Level, Territory, UnitCode};
 use sim::{SimConfig, Simulation};
-use store::{NewCaseRecord, Store};
+use store::{FixedRules, NewCaseRecord, Store};
 
 use crate::AppError;
 use crate::demo_region::{HUZHOU, huzhou_layout, huzhou_territory};
@@ -49,12 +49,18 @@ pub async fn simulate_into(
         .map(|c| NewCaseRecord {
             case: c.case.clone(),
             events: c.events.clone(),
+            clocks: simulation.clocks.clone(),
         })
         .collect();
+    // The simulated cases ran on the simulation's clocks and calendar: the store holds them to the same rules.
+    let rules = FixedRules {
+        calendar: simulation.calendar.clone(),
+        clocks: simulation.clocks.clone(),
+    };
     let total = records.len();
     let mut done = 0;
     for chunk in records.chunks(5_000) {
-        store.insert_cases(chunk).await?;
+        store.insert_cases(chunk, &rules).await?;
         done += chunk.len();
         progress(done, total);
     }

@@ -319,6 +319,21 @@ pub enum CaseState {
 }
 
 impl CaseState {
+    /// Every state, in the order of the lifecycle: where a list of states is needed (an SQL filter), it is derived
+    /// from this and [`CaseState::is_open`], never written out again.
+    pub const ALL: [CaseState; 10] = [
+        CaseState::Submitted,
+        CaseState::Accepted,
+        CaseState::InProgress,
+        CaseState::InMediation,
+        CaseState::Replied,
+        CaseState::Closed,
+        CaseState::NotAccepted,
+        CaseState::UnderReview,
+        CaseState::UnderReexamination,
+        CaseState::Final,
+    ];
+
     pub fn is_open(self) -> bool {
         !matches!(self, CaseState::Closed | CaseState::NotAccepted | CaseState::Final)
     }

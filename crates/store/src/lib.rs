@@ -8,6 +8,7 @@
 mod accounts;
 mod cases;
 mod error;
+mod guard;
 mod intake;
 mod policy;
 mod public;
@@ -22,6 +23,7 @@ use sqlx::{AnyPool, Executor};
 pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, CaseAccessRow};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
+pub use guard::{FixedRules, RuleBook, resident};
 pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use public::{FeedEvent, PublicFilter};
 
