@@ -231,7 +231,9 @@ pub async fn intake_with_access(
     Ok((store.insert_case_with_access(&record, access, rules).await?, routing))
 }
 
-/// The one routing decision of intake and the first events it records.
+/// The one routing decision of intake and the first events it records. A category the catalogue in force where
+/// the case arises does not know is refused here ([`domain::routing::RoutingTable::check_category`]), for every
+/// interface alike: REST, Open311 and the CLI file through this.
 fn route(
     rules: &Rules,
     directory: &Directory,
@@ -245,13 +247,8 @@ fn route(
         Routing::Office { office } => office.to_string(),
         // Recorded at the township of the location, which answered on the spot.
         Routing::AnswerAtIntake => table
-            .route(CaseKind::Complaint, "", &case.location.unit)
-            .ok()
-            .and_then(|r| match r {
-                Routing::Office { office } => Some(office.to_string()),
-                Routing::AnswerAtIntake => None,
-            })
-            .unwrap_or_else(|| case.location.unit.to_string()),
+            .fallback_office(&case.location.unit)
+            .map_or_else(|_| case.location.unit.to_string(), |office| office.to_string()),
     };
     let mut events = vec![CaseEvent {
         at,
@@ -731,7 +728,7 @@ mod tests {
             &store,
             &rules,
             &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             created,
         )
         .await
@@ -793,7 +790,7 @@ mod tests {
             &store,
             &rules,
             &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             before,
         )
         .await
@@ -802,7 +799,7 @@ mod tests {
             &store,
             &rules,
             &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             after,
         )
         .await
@@ -830,7 +827,7 @@ mod tests {
             &plain_store,
             &plain,
             &plain_dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             after,
         )
         .await
@@ -879,7 +876,7 @@ mod tests {
                     store,
                     &rules,
                     dir,
-                    new_case(CaseKind::ServiceRequest, "road_damage"),
+                    new_case(CaseKind::ServiceRequest, "road_repair"),
                     at,
                 )
                 .await
@@ -1002,6 +999,35 @@ mod tests {
             replaced.clocks_of(&later.row).petition_handling,
             domain::calendar::Period::Days(30)
         );
+    }
+
+    /// Issue 10 part 11: one validation of the category for every interface: intake refuses a category the catalogue
+    /// does not know, with or without access facts (REST and Open311 both file through these), and stores nothing.
+    #[tokio::test]
+    async fn intake_refuses_a_category_outside_the_catalogue() {
+        let (store, rules, dir) = setup("catalogue").await;
+        let at = datetime!(2025-03-03 10:00 +8);
+        let err = intake(&store, &rules, &dir, new_case(CaseKind::Complaint, "asdfgh"), at)
+            .await
+            .expect_err("unknown category");
+        assert!(
+            matches!(&err, WorkflowError::Routing(RoutingError::UnknownCategory { category, .. }) if category == "asdfgh"),
+            "{err}"
+        );
+        let access = CaseAccessRow::default();
+        let err = intake_with_access(
+            &store,
+            &rules,
+            &dir,
+            new_case(CaseKind::ServiceRequest, "streetlight"),
+            &access,
+            "resident",
+            at,
+        )
+        .await
+        .expect_err("a near-twin is no category");
+        assert!(err.to_string().contains("street_lighting"), "{err}");
+        assert_eq!(store.count_cases().await.expect("count"), 0);
     }
 
     trait ParseOffice {
