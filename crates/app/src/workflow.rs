@@ -14,7 +14,7 @@ use domain::policy::{InForce, PilotChange, PolicyBook, PolicyInForce};
 use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
 use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
-use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind, Territory, UnitCode};
+use domain::{CaseEvent, CaseId, CaseStatus, EventKind, Territory, UnitCode};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
 use store::{CaseAccessRow, CaseRecord, CaseRow, NewCaseRecord, Store, StoreError};
@@ -38,7 +38,7 @@ pub enum WorkflowError {
     #[error(transparent)]
     Routing(#[from] RoutingError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// The caller may not do this (`domain::access`).
     #[error(transparent)]
     Denied(#[from] domain::access::Denied),
@@ -50,6 +50,16 @@ pub enum WorkflowError {
     Unprocessable { field: &'static str, message: String },
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<StoreError> for WorkflowError {
+    /// The store holds every write to the rules too: its refusal is the rule's, not a storage failure.
+    fn from(error: StoreError) -> WorkflowError {
+        match error {
+            StoreError::Rule(rule) => WorkflowError::Rule(rule),
+            other => WorkflowError::Store(other),
+        }
+    }
 }
 
 impl WorkflowError {
@@ -118,10 +128,20 @@ impl Rules {
         in_force.at(unit, at.to_offset(self.calendar.offset()).date()).cloned()
     }
 
-    /// The clocks of one case: those in force where it arose when it was filed.
+    /// The clocks of one case: those it recorded when it was filed (the clocks then in force where it arose), so a
+    /// layer or pilot saved later never moves its deadlines. A case stored before cases recorded their clocks runs
+    /// on those the policy on record puts in force at its filing date.
     pub fn clocks_of(&self, row: &CaseRow) -> CaseClocks<'_> {
+        if let Some(recorded) = &row.clocks {
+            return CaseClocks::Recorded(Arc::clone(recorded));
+        }
         let filed = OffsetDateTime::from_unix_timestamp(row.created_at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        match self.in_force_at(&row.location.unit, filed) {
+        self.clocks_at(&row.location.unit, filed)
+    }
+
+    /// The clocks in force for a case arising at `unit` at `at`: what intake records on the case.
+    pub fn clocks_at(&self, unit: &UnitCode, at: OffsetDateTime) -> CaseClocks<'_> {
+        match self.in_force_at(unit, at) {
             Some(policy) => CaseClocks::Policy(policy),
             None => CaseClocks::Base(&self.clocks),
         }
@@ -136,11 +156,26 @@ impl Rules {
     }
 }
 
-/// The clocks a case runs on: the deployment's, or those a policy layer puts in force.
+impl store::RuleBook for Rules {
+    fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    fn unrecorded_clocks(&self, row: &CaseRow) -> std::borrow::Cow<'_, ClockConfig> {
+        match self.clocks_of(row) {
+            CaseClocks::Base(clocks) => std::borrow::Cow::Borrowed(clocks),
+            other => std::borrow::Cow::Owned(ClockConfig::clone(&other)),
+        }
+    }
+}
+
+/// The clocks a case runs on: the deployment's, those a policy layer puts in force, or those the case recorded when
+/// it was filed.
 #[derive(Debug, Clone)]
 pub enum CaseClocks<'a> {
     Base(&'a ClockConfig),
     Policy(Arc<InForce>),
+    Recorded(Arc<ClockConfig>),
 }
 
 impl std::ops::Deref for CaseClocks<'_> {
@@ -149,6 +184,7 @@ impl std::ops::Deref for CaseClocks<'_> {
         match self {
             CaseClocks::Base(c) => c,
             CaseClocks::Policy(p) => &p.clocks,
+            CaseClocks::Recorded(c) => c,
         }
     }
 }
@@ -201,7 +237,7 @@ pub async fn intake(
     at: OffsetDateTime,
 ) -> Result<(CaseId, Routing), WorkflowError> {
     let (record, routing) = route(rules, directory, case, "intake", at)?;
-    let ids = store.insert_cases(&[record]).await?;
+    let ids = store.insert_cases(&[record], rules).await?;
     let id = ids
         .first()
         .copied()
@@ -222,10 +258,12 @@ pub async fn intake_with_access(
     at: OffsetDateTime,
 ) -> Result<(CaseId, Routing), WorkflowError> {
     let (record, routing) = route(rules, directory, case, actor, at)?;
-    Ok((store.insert_case_with_access(&record, access).await?, routing))
+    Ok((store.insert_case_with_access(&record, access, rules).await?, routing))
 }
 
-/// The one routing decision of intake and the first events it records.
+/// The one routing decision of intake and the first events it records. A category the catalogue in force where
+/// the case arises does not know is refused here ([`domain::routing::RoutingTable::check_category`]), for every
+/// interface alike: REST, Open311 and the CLI file through this.
 fn route(
     rules: &Rules,
     directory: &Directory,
@@ -239,13 +277,8 @@ fn route(
         Routing::Office { office } => office.to_string(),
         // Recorded at the township of the location, which answered on the spot.
         Routing::AnswerAtIntake => table
-            .route(CaseKind::Complaint, "", &case.location.unit)
-            .ok()
-            .and_then(|r| match r {
-                Routing::Office { office } => Some(office.to_string()),
-                Routing::AnswerAtIntake => None,
-            })
-            .unwrap_or_else(|| case.location.unit.to_string()),
+            .fallback_office(&case.location.unit)
+            .map_or_else(|_| case.location.unit.to_string(), |office| office.to_string()),
     };
     let mut events = vec![CaseEvent {
         at,
@@ -261,7 +294,9 @@ fn route(
             },
         });
     }
-    Ok((NewCaseRecord { case, events }, routing))
+    // The case runs for good on the clocks in force where and when it is filed.
+    let clocks = ClockConfig::clone(&rules.clocks_at(&case.location.unit, at));
+    Ok((NewCaseRecord { case, events, clocks }, routing))
 }
 
 /// A case as loaded for a decision: its record, its access facts and the status its log replays to.
@@ -276,7 +311,7 @@ impl HeldCase {
     /// The resident the rules protect (only they may rate, reopen, withdraw): the opaque actor of their own events,
     /// when the case has a resident on record (a signed-in filer or a reporter).
     pub fn resident(&self) -> Option<&'static str> {
-        (self.access.reporter_account.is_some() || self.record.reporter.is_some()).then_some(domain::RESIDENT_ACTOR)
+        store::resident(Some(&self.access), self.record.reporter.as_ref())
     }
 
     /// What `domain::access` needs to decide who may see and do what on this case.
@@ -346,12 +381,10 @@ pub async fn act_on(
         calendar: &rules.calendar,
     };
     rules::check(&event, &held.record.events, &ctx)?;
-    let mut status = held.status.clone();
-    status.apply(&event).map_err(RuleError::from)?;
-    store
-        .append_events(row.id, row.last_seq, std::slice::from_ref(&event), &status)
-        .await?;
-    Ok(status)
+    // The store checks the event again, on the log as it reads it in the transaction that writes it.
+    Ok(store
+        .append_events(row.id, row.last_seq, std::slice::from_ref(&event), rules)
+        .await?)
 }
 
 /// What one tick of the escalation guard found and recorded.
@@ -423,11 +456,8 @@ pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize)
         // A tick run for a past instant (a replay of the demo) must not write before the end of the log.
         let at = log.last().map_or(now, |e| e.at.max(now));
         let events: Vec<CaseEvent> = alerts[i..j].iter().map(|a| a.event(at, "escalation-guard")).collect();
-        let mut full = log.clone();
-        full.extend(events.iter().cloned());
-        let status = CaseStatus::replay(case, &full).map_err(RuleError::from)?;
-        match store.append_events(case, row.last_seq, &events, &status).await {
-            Ok(()) => {
+        match store.append_events(case, row.last_seq, &events, rules).await {
+            Ok(_) => {
                 for a in &alerts[i..j] {
                     if a.overdue {
                         report.overdue += 1;
@@ -592,7 +622,7 @@ pub async fn outcomes(
 #[cfg(test)]
 mod tests {
     use domain::case::{Location, Rating, Reporter};
-    use domain::{Channel, Level, Unit, UnitCode};
+    use domain::{CaseKind, Channel, Level, Unit, UnitCode};
     use time::macros::datetime;
 
     use super::*;
@@ -757,7 +787,7 @@ mod tests {
             &store,
             &rules,
             &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             created,
         )
         .await
@@ -819,7 +849,7 @@ mod tests {
             &store,
             &rules,
             &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             before,
         )
         .await
@@ -828,7 +858,7 @@ mod tests {
             &store,
             &rules,
             &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             after,
         )
         .await
@@ -856,7 +886,7 @@ mod tests {
             &plain_store,
             &plain,
             &plain_dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
+            new_case(CaseKind::ServiceRequest, "road_repair"),
             after,
         )
         .await
@@ -898,18 +928,24 @@ mod tests {
         let general = |rules: &Rules, row: &CaseRow| rules.clocks_of(row).general;
         let proposed = crate::governance::rules_in_force(&store).await.expect("rules");
         let at = datetime!(2025-03-03 10:00 +8);
-        let (case, _) = intake(
-            &store,
-            &proposed,
-            &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
-            at,
-        )
-        .await
-        .expect("intake");
-        let row = store.load_case(case).await.expect("case").row;
+        let file = |rules: &Rules, at: OffsetDateTime| {
+            let (store, rules, dir) = (&store, rules.clone(), &dir);
+            async move {
+                let (case, _) = intake(
+                    store,
+                    &rules,
+                    dir,
+                    new_case(CaseKind::ServiceRequest, "road_repair"),
+                    at,
+                )
+                .await
+                .expect("intake");
+                store.load_case(case).await.expect("case").row
+            }
+        };
+        let before_start = file(&proposed, at).await;
         assert_eq!(
-            general(&proposed, &row),
+            general(&proposed, &before_start),
             domain::calendar::Period::Days(7),
             "a proposed pilot changes nothing"
         );
@@ -923,6 +959,12 @@ mod tests {
         .await
         .expect("started");
         let running = crate::governance::rules_in_force(&store).await.expect("rules");
+        assert_eq!(
+            general(&running, &before_start),
+            domain::calendar::Period::Days(7),
+            "a case filed before the pilot ran keeps its clocks"
+        );
+        let row = file(&running, at).await;
         assert_eq!(general(&running, &row), domain::calendar::Period::Hours(48));
         let stop = datetime!(2025-04-01 9:00 +8);
         crate::governance::act(
@@ -940,17 +982,111 @@ mod tests {
             domain::calendar::Period::Hours(48),
             "filed while it ran"
         );
-        let (late, _) = intake(
+        let late_row = file(&after, stop).await;
+        assert_eq!(general(&after, &late_row), domain::calendar::Period::Days(7));
+    }
+
+    /// Issue 10 part 5: a case keeps the clocks in force where and when it was filed. A layer saved later — even one
+    /// dated before the filing, or a replacement of the layer in force — never moves its deadlines; a case filed
+    /// after the layer runs on it.
+    #[tokio::test]
+    async fn a_layer_saved_later_never_moves_the_deadlines_of_cases_filed_before() {
+        let (store, rules, dir) = setup("no-retroaction").await;
+        let township = UnitCode::parse("330502001").expect("code");
+        let petition = |rules: &Rules, at: OffsetDateTime| {
+            let (store, rules, dir) = (&store, rules.clone(), &dir);
+            async move {
+                let (case, _) = intake(store, &rules, dir, new_case(CaseKind::Petition, "wage_arrears"), at)
+                    .await
+                    .expect("intake");
+                let office = store.load_case(case).await.expect("case").row.office;
+                // Accepted the next day, so the handling clock runs.
+                let accept = event(at + time::Duration::DAY, "caseworker", EventKind::Accepted { office });
+                act(store, &rules, case, accept).await.expect("accepted");
+                store.load_case(case).await.expect("case")
+            }
+        };
+        let filed = petition(&rules, datetime!(2025-03-03 10:00 +8)).await;
+        let deadlines = |rules: &Rules, record: &CaseRecord| {
+            let clocks = rules.clocks_of(&record.row);
+            let urgency = clocks.urgency(record.row.kind, &record.row.category);
+            domain::clock::deadlines(record.row.kind, urgency, &record.events, &clocks, &rules.calendar)
+        };
+        let before = deadlines(&rules, &filed);
+        assert!(
+            before.iter().any(|d| d.clock == domain::clock::ClockName::Handling),
+            "{before:?}"
+        );
+        let save = |handle_days: u32| {
+            let (store, township) = (&store, &township);
+            async move {
+                let layer =
+                    format!("[layer]\neffective_from = 2025-03-01\n[clocks.petition]\nhandle_days = {handle_days}\n");
+                crate::governance::set_policy(
+                    store,
+                    township,
+                    "handling.toml",
+                    &layer,
+                    None,
+                    "head",
+                    datetime!(2025-02-25 9:00 +8),
+                )
+                .await
+                .expect("layer saved");
+                crate::governance::rules_in_force(store).await.expect("rules")
+            }
+        };
+        let with_layer = save(30).await;
+        assert_eq!(
+            deadlines(&with_layer, &filed),
+            before,
+            "the earlier case keeps its deadlines"
+        );
+        assert_eq!(
+            with_layer.clocks_of(&filed.row).petition_handling,
+            domain::calendar::Period::Days(60)
+        );
+        let later = petition(&with_layer, datetime!(2025-03-10 10:00 +8)).await;
+        assert_eq!(
+            with_layer.clocks_of(&later.row).petition_handling,
+            domain::calendar::Period::Days(30)
+        );
+        // The layer is replaced (a second version for the same day): both cases keep what they were filed under.
+        let replaced = save(20).await;
+        assert_eq!(deadlines(&replaced, &filed), before);
+        assert_eq!(
+            replaced.clocks_of(&later.row).petition_handling,
+            domain::calendar::Period::Days(30)
+        );
+    }
+
+    /// Issue 10 part 11: one validation of the category for every interface: intake refuses a category the catalogue
+    /// does not know, with or without access facts (REST and Open311 both file through these), and stores nothing.
+    #[tokio::test]
+    async fn intake_refuses_a_category_outside_the_catalogue() {
+        let (store, rules, dir) = setup("catalogue").await;
+        let at = datetime!(2025-03-03 10:00 +8);
+        let err = intake(&store, &rules, &dir, new_case(CaseKind::Complaint, "asdfgh"), at)
+            .await
+            .expect_err("unknown category");
+        assert!(
+            matches!(&err, WorkflowError::Routing(RoutingError::UnknownCategory { category, .. }) if category == "asdfgh"),
+            "{err}"
+        );
+        let access = CaseAccessRow::default();
+        let err = intake_with_access(
             &store,
-            &after,
+            &rules,
             &dir,
-            new_case(CaseKind::ServiceRequest, "road_damage"),
-            stop,
+            new_case(CaseKind::ServiceRequest, "streetlight"),
+            &access,
+            "resident",
+            at,
         )
         .await
-        .expect("intake");
-        let late_row = store.load_case(late).await.expect("case").row;
-        assert_eq!(general(&after, &late_row), domain::calendar::Period::Days(7));
+        .expect_err("a near-twin is no category");
+        assert!(err.to_string().contains("street_lighting"), "{err}");
+        assert_eq!(store.count_cases().await.expect("count"), 0);
     }
 
     trait ParseOffice {

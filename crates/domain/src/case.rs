@@ -345,6 +345,8 @@ pub enum CaseState {
 }
 
 impl CaseState {
+    /// Every state, in the order of the lifecycle: where a list of states is needed (an SQL filter), it is derived
+    /// from this and [`CaseState::is_open`], never written out again.
     pub const ALL: [CaseState; 11] = [
         CaseState::Submitted,
         CaseState::Accepted,

@@ -11,6 +11,10 @@
 //! [`crate::rules::check`]), and then the dispatcher re-routes it ([`RoutingTable::reroute`]). **Return to the lower
 //! office**: a higher office that receives a matter already accepted below, while the lower office is still within its
 //! limit, records it and returns it (Art. 19; [`return_to_lower`]).
+//!
+//! The table is also **the catalogue** of case categories ([`RoutingTable::categories`]): intake refuses a category
+//! the table in force does not know, whichever interface the case comes through, and Open311 offers the same list as
+//! its services. The simulator draws its cases from it too.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -35,6 +39,14 @@ pub enum RoutingError {
     BadLevel { category: String, level: Level },
     #[error("routing table: category {0:?} has two routes")]
     Duplicate(String),
+    #[error("unknown category {category:?}: the catalogue has {count} categories, such as {examples}")]
+    UnknownCategory {
+        category: String,
+        /// How many categories the catalogue has.
+        count: usize,
+        /// A few of them, those nearest the name given first.
+        examples: String,
+    },
     #[error("cannot route category {category:?} from {location}: {reason}")]
     Unroutable {
         category: String,
@@ -220,9 +232,46 @@ impl RoutingTable {
         OfficeId::new(&unit, key).map_err(|e| unroutable(e.to_string()))
     }
 
+    /// The catalogue: every category the table knows (those it routes and the enquiries it answers at intake),
+    /// sorted, each once.
+    pub fn categories(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .routes
+            .iter()
+            .map(|r| r.category.as_str())
+            .chain(self.answer_at_intake.iter().map(String::as_str))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// `Ok` when the catalogue knows `category`; else an error naming it with a few known ones, nearest first (those
+    /// sharing the longest start with it).
+    pub fn check_category(&self, category: &str) -> Result<(), RoutingError> {
+        let known = self.categories();
+        if known.contains(&category) {
+            return Ok(());
+        }
+        let shared = |c: &str| c.chars().zip(category.chars()).take_while(|(a, b)| a == b).count();
+        let mut nearest = known.clone();
+        nearest.sort_by_key(|c| std::cmp::Reverse(shared(c)));
+        Err(RoutingError::UnknownCategory {
+            category: category.to_string(),
+            count: known.len(),
+            examples: nearest.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// The office a case goes to when no route names its category: the fallback at `location`.
+    pub fn fallback_office(&self, location: &UnitCode) -> Result<OfficeId, RoutingError> {
+        self.resolve("", location, &self.fallback)
+    }
+
     /// Where a new case goes: answered at intake, or the competent office for its category in the unit of its
-    /// location.
+    /// location. A category the catalogue does not know is refused.
     pub fn route(&self, kind: CaseKind, category: &str, location: &UnitCode) -> Result<Routing, RoutingError> {
+        self.check_category(category)?;
         if kind == CaseKind::Enquiry && self.answer_at_intake.iter().any(|c| c == category) {
             return Ok(Routing::AnswerAtIntake);
         }
@@ -384,8 +433,41 @@ mod tests {
             "330502001001",
             "330502:human_resources",
         );
-        // Unknown categories fall back to the township government, which dispatches further.
-        check(CaseKind::Complaint, "stray_dogs", "330502001001", "330502001:gov");
+    }
+
+    /// Issue 10 part 11: one catalogue. A category the table does not know is refused, naming it and a few known
+    /// ones nearest to it; the shipped catalogue has no near-twins.
+    #[test]
+    fn an_unknown_category_is_refused_naming_it_and_a_few_known_ones() {
+        let table = RoutingTable::default();
+        let err = table
+            .route(CaseKind::Complaint, "asdfgh", &code("330502001001"))
+            .unwrap_err();
+        assert!(matches!(err, RoutingError::UnknownCategory { .. }), "{err}");
+        assert!(err.to_string().contains("\"asdfgh\""), "{err}");
+        let err = table.check_category("street_light").unwrap_err().to_string();
+        assert!(err.contains("such as street_lighting"), "{err}");
+        let known = table.categories();
+        for twin in ["streetlight", "road_damage", "policy_question"] {
+            assert!(!known.contains(&twin), "{twin} is a near-twin of a catalogue category");
+        }
+        assert!(known.contains(&"street_lighting") && known.contains(&"road_repair"));
+        // A category routed only for some kinds is known, and its other kinds go to the fallback.
+        let only_petitions = RoutingTable {
+            routes: vec![Route {
+                category: "land".into(),
+                level: Level::County,
+                office: "natural_resources".into(),
+                kinds: vec![CaseKind::Petition],
+            }],
+            ..RoutingTable::default()
+        };
+        assert_eq!(
+            only_petitions.route(CaseKind::Complaint, "land", &code("330502001001")),
+            Ok(Routing::Office {
+                office: office("330502001:gov")
+            })
+        );
     }
 
     #[test]
@@ -400,8 +482,8 @@ mod tests {
 
     #[test]
     fn enquiries_on_listed_topics_are_answered_at_intake() {
-        check(CaseKind::Enquiry, "policy_question", "330502001001", "intake");
         check(CaseKind::Enquiry, "policy_enquiry", "330502001001", "intake");
+        check(CaseKind::Enquiry, "procedure", "330502001001", "intake");
         check(
             CaseKind::ServiceRequest,
             "water_supply",
@@ -409,7 +491,7 @@ mod tests {
             "330502:utilities",
         );
         // The same topic as a complaint is routed, and an enquiry on another topic too.
-        check(CaseKind::Complaint, "policy_question", "330502001001", "330502001:gov");
+        check(CaseKind::Complaint, "policy_enquiry", "330502001001", "330502001:gov");
         check(CaseKind::Enquiry, "noise", "330502001001", "330502001:gov");
     }
 

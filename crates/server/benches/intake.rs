@@ -196,6 +196,7 @@ async fn run() {
                     office: format!("{unit}:committee"),
                 },
             }],
+            clocks: domain::clock::ClockConfig::default(),
         }
     };
     let started = Instant::now();
@@ -210,7 +211,10 @@ async fn run() {
                     api_key: Some("bench".into()),
                     ..CaseAccessRow::default()
                 };
-                store.insert_case_with_access(r, &access).await.expect("insert");
+                store
+                    .insert_case_with_access(r, &access, &store::FixedRules::default())
+                    .await
+                    .expect("insert");
             }
         }));
     }

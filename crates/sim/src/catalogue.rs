@@ -26,13 +26,14 @@ const fn cat(code: &'static str, name_zh: &'static str, kind: CaseKind, rate: f6
 
 use CaseKind as K;
 
-/// The catalogue used by the simulator and offered as Open311 services. Rates are chosen so that a region of
+/// How often residents bring each of the categories the simulator draws, all from the domain's catalogue (the shipped
+/// routing table, [`domain::routing::RoutingTable::categories`]), which Open311 offers as its services. Rates are chosen so that a region of
 /// 3.4 million residents produces about 200,000 cases a year (hotline volumes of Chinese prefectures are of this order).
 pub const CATEGORIES: &[Category] = &[
     cat("policy_enquiry", "政策咨询", K::Enquiry, 12.0, 0.1),
-    cat("streetlight", "路灯损坏", K::ServiceRequest, 4.0, 0.5),
+    cat("street_lighting", "路灯损坏", K::ServiceRequest, 4.0, 0.5),
     cat("garbage", "垃圾清运", K::ServiceRequest, 6.0, 0.4),
-    cat("road_damage", "道路破损", K::ServiceRequest, 3.0, 1.5),
+    cat("road_repair", "道路破损", K::ServiceRequest, 3.0, 1.5),
     cat("water_supply", "供水问题", K::ServiceRequest, 3.0, 1.0),
     cat("noise", "噪声扰民", K::Complaint, 4.0, 0.8),
     cat("pollution", "环境污染", K::Complaint, 2.0, 2.5),
@@ -49,4 +50,23 @@ pub const CATEGORIES: &[Category] = &[
 
 pub fn category(code: &str) -> Option<&'static Category> {
     CATEGORIES.iter().find(|c| c.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::routing::RoutingTable;
+
+    /// Issue 10 part 11: the simulator draws only categories of the domain's catalogue, each once.
+    #[test]
+    fn every_simulated_category_is_in_the_domain_catalogue() {
+        let table = RoutingTable::default();
+        let known = table.categories();
+        for c in super::CATEGORIES {
+            assert!(known.contains(&c.code), "{} is not in the catalogue", c.code);
+        }
+        let mut codes: Vec<&str> = super::CATEGORIES.iter().map(|c| c.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), super::CATEGORIES.len());
+    }
 }

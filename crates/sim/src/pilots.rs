@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use domain::{CaseEvent, CaseKind, CaseStatus, EventKind, UnitCode};
+use domain::{CaseEvent, CaseKind, EventKind, UnitCode};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use time::{Date, Duration};
@@ -100,7 +100,7 @@ impl PilotEffect {
 }
 
 /// Applies `pilots` to the finished (not yet truncated) logs; returns the untreated log of every case a pilot
-/// changed, by index into `cases`. A change that the domain's state machine would not replay is not made.
+/// changed, by index into `cases`. A change that the domain's rules would refuse is not made.
 pub(crate) fn apply(pilots: &[SimPilot], seed: u64, cases: &mut [SimCase]) -> BTreeMap<usize, Vec<CaseEvent>> {
     let mut untreated = BTreeMap::new();
     if pilots.is_empty() {
@@ -136,8 +136,10 @@ pub(crate) fn apply(pilots: &[SimPilot], seed: u64, cases: &mut [SimCase]) -> BT
                 }
             }
         };
+        // A retiming the rules would refuse (an extension pushed past the end of the handling period it extends) is
+        // not made: the case keeps its untreated log.
         if let Some(events) = changed
-            && CaseStatus::replay(index as i64, &events).is_ok()
+            && crate::region::rules_allow(&case.case, &events)
         {
             untreated.insert(index, std::mem::replace(&mut case.events, events));
         }
@@ -268,5 +270,33 @@ mod tests {
         let mut cases = vec![case()];
         apply(&[pilot(PilotEffect::QuickReply { probability: 1.0 })], 1, &mut cases);
         assert!(cases[0].events[3].at - cases[0].events[1].at <= Duration::DAY);
+    }
+
+    /// Issue 10 part 8: a harmful pilot that would push a petition's extension past the end of the handling period it
+    /// extends (Art. 34) leaves the case as it was, since the rules would refuse that log.
+    #[test]
+    fn a_retiming_the_rules_refuse_is_not_made() {
+        let office = "330502001:gov".to_string();
+        let t = datetime!(2025-03-03 09:00 +8);
+        let mut petition = case();
+        petition.case.kind = CaseKind::Petition;
+        petition.events = vec![
+            ev(t, EventKind::Created { office: office.clone() }),
+            ev(t + Duration::days(1), EventKind::Accepted { office }),
+            ev(
+                t + Duration::days(50),
+                EventKind::Extended {
+                    days: 30,
+                    reason: "site survey".into(),
+                    approver: "head".into(),
+                },
+            ),
+            ev(t + Duration::days(70), EventKind::Replied { text: "done".into() }),
+        ];
+        let original = petition.events.clone();
+        let mut cases = vec![petition];
+        let untreated = apply(&[pilot(PilotEffect::harmful())], 1, &mut cases);
+        assert!(untreated.is_empty());
+        assert_eq!(cases[0].events, original);
     }
 }

@@ -49,6 +49,11 @@ pub struct Simulation {
     /// The untreated log of every case a pilot changed, by index into `cases`: the counterfactual that gives each
     /// pilot's true effect.
     pub untreated: BTreeMap<usize, Vec<CaseEvent>>,
+    /// The clocks every simulated case ran on (the rules checked each event against them): what the store records as
+    /// the clocks of each case.
+    pub clocks: domain::clock::ClockConfig,
+    /// The calendar the clocks count working days on.
+    pub calendar: domain::calendar::Calendar,
 }
 
 /// China Standard Time: offices open and residents call by the local clock.
@@ -117,16 +122,7 @@ impl Live {
         };
         // The domain decides; the simulator only proposes. A proposal the rules reject (the state machine, the
         // statutory limits, who may rate) is simply not recorded.
-        let ctx = domain::rules::RuleContext {
-            case: 0,
-            kind: self.case.kind,
-            channel: self.case.channel,
-            urgency: workflow::CLOCKS.urgency(self.case.kind, &self.case.category),
-            resident: self.case.reporter.as_ref().map(|_| domain::RESIDENT_ACTOR),
-            config: &workflow::CLOCKS,
-            calendar: &workflow::CALENDAR,
-        };
-        if domain::rules::check_with_status(&event, &self.events, &self.status, &ctx).is_ok()
+        if domain::rules::check_with_status(&event, &self.events, &self.status, &rule_context(&self.case)).is_ok()
             && self.status.apply(&event).is_ok()
         {
             self.events.push(event);
@@ -140,6 +136,36 @@ impl Live {
     fn resident(&self) -> String {
         domain::RESIDENT_ACTOR.to_string()
     }
+}
+
+/// What the rules need to know of a simulated case beyond its log: the region's clocks and calendar, and the reporter
+/// as the resident who alone may rate or reopen it.
+fn rule_context(case: &NewCase) -> domain::rules::RuleContext<'_> {
+    domain::rules::RuleContext {
+        case: 0,
+        kind: case.kind,
+        channel: case.channel,
+        urgency: workflow::CLOCKS.urgency(case.kind, &case.category),
+        resident: case.reporter.as_ref().map(|_| domain::RESIDENT_ACTOR),
+        config: &workflow::CLOCKS,
+        calendar: &workflow::CALENDAR,
+    }
+}
+
+/// True when the domain's rules allow every event of `events` in turn (the first, `created`, by replaying it): how a
+/// log changed after the fact (a pilot's retiming) is held to the rules its events were first proposed under.
+pub(crate) fn rules_allow(case: &NewCase, events: &[CaseEvent]) -> bool {
+    let ctx = rule_context(case);
+    let Ok(mut status) = CaseStatus::replay(0, events.get(..1).unwrap_or_default()) else {
+        return false;
+    };
+    for (n, event) in events.iter().enumerate().skip(1) {
+        if domain::rules::check_with_status(event, &events[..n], &status, &ctx).is_err() || status.apply(event).is_err()
+        {
+            return false;
+        }
+    }
+    true
 }
 
 /// Runs the region for `config.months` months.
@@ -288,6 +314,8 @@ pub fn simulate(territory: &Territory, grids: &[Grid], config: &SimConfig) -> Si
         population,
         end,
         untreated,
+        clocks: workflow::CLOCKS.clone(),
+        calendar: workflow::CALENDAR.clone(),
     }
 }
 

@@ -8,7 +8,7 @@
 use domain::{CaseId, UnitCode};
 use sqlx::Row;
 
-use crate::cases::insert_cases_in;
+use crate::cases::{CheckedCase, insert_cases_in};
 use crate::{NewCaseRecord, Store, StoreError, batch_rows, placeholders};
 
 /// A stored account. `role` and `scope` are checked by `domain::access` when the server loads them.
@@ -354,16 +354,19 @@ impl Store {
     ///
     /// On SQLite, concurrent calls are group-committed by one writer task (see `intake.rs`): each still returns only
     /// after the transaction holding its case commits.
+    /// Every event of the log must pass `domain::rules` on the clocks the case records (see [`Store::insert_cases`]).
     pub async fn insert_case_with_access(
         &self,
         record: &NewCaseRecord,
         access: &CaseAccessRow,
+        rules: &impl crate::RuleBook,
     ) -> Result<CaseId, StoreError> {
+        let checked = CheckedCase::new(record.clone(), 0, Some(access), rules.calendar())?;
         if let Some(writer) = &self.intake {
-            return writer.insert(record, access).await;
+            return writer.insert(checked, access).await;
         }
         let mut tx = self.pool.begin().await?;
-        let ids = insert_cases_in(&mut tx, std::slice::from_ref(record)).await?;
+        let ids = insert_cases_in(&mut tx, &[&checked]).await?;
         let id = ids
             .first()
             .copied()

@@ -1,18 +1,55 @@
 //! Cases, their reporters and their append-only event logs in the store.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use domain::case::{Location, Reporter};
+use domain::clock::ClockConfig;
 use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, Channel, EventKind, NewCase, UnitCode};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use time::OffsetDateTime;
 
-use crate::{Store, StoreError, batch_rows, placeholders};
+use crate::guard::{RuleBook, Subject, check_log, clocks_version, resident};
+use crate::{CaseAccessRow, Store, StoreError, batch_rows, placeholders};
 
 /// A case to store with the events that have already happened to it (the first must be `created`).
 #[derive(Debug, Clone)]
 pub struct NewCaseRecord {
     pub case: NewCase,
     pub events: Vec<CaseEvent>,
+    /// The clocks the case runs on for good: those in force where and when it was filed (decided at intake). Its
+    /// events are checked against them, and they are recorded with it.
+    pub clocks: ClockConfig,
+}
+
+/// A new case whose log the rules allowed, with the status it replays to.
+pub(crate) struct CheckedCase {
+    pub record: NewCaseRecord,
+    pub status: CaseStatus,
+}
+
+impl CheckedCase {
+    /// Checks every event of `record`'s log against the events before it, on its clocks; `index` names the case in
+    /// errors (its id is not known yet).
+    pub(crate) fn new(
+        record: NewCaseRecord,
+        index: usize,
+        access: Option<&CaseAccessRow>,
+        calendar: &domain::calendar::Calendar,
+    ) -> Result<CheckedCase, StoreError> {
+        let subject = Subject {
+            case: index as i64,
+            kind: record.case.kind,
+            channel: record.case.channel,
+            category: &record.case.category,
+            resident: resident(access, record.case.reporter.as_ref()),
+            clocks: &record.clocks,
+            calendar,
+        };
+        let status = check_log(&subject, &record.events, 1)?;
+        Ok(CheckedCase { record, status })
+    }
 }
 
 /// The stored row of a case: what it is plus the projection of its log.
@@ -32,6 +69,10 @@ pub struct CaseRow {
     pub closed_at: Option<i64>,
     pub rating: Option<String>,
     pub last_seq: i64,
+    /// The clocks the case runs on, recorded when it was stored; `None` for a case stored before cases recorded
+    /// theirs (it runs on the clocks its filing date and place resolve to).
+    #[serde(skip)]
+    pub clocks: Option<Arc<ClockConfig>>,
 }
 
 /// A case with its reporter and whole log.
@@ -58,9 +99,42 @@ fn rating_name(status: &CaseStatus) -> Option<String> {
 }
 
 pub(crate) const CASE_COLUMNS: &str = "id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
-                            created_at, first_reply_at, closed_at, rating, last_seq";
+                            created_at, first_reply_at, closed_at, rating, last_seq, clocks_version";
 
-pub(crate) fn case_row(row: &AnyRow) -> Result<CaseRow, StoreError> {
+/// The clocks on record by version, each parsed once per read (there are as many as distinct policies ever in force).
+#[derive(Debug, Default)]
+pub(crate) struct ClockVersions(HashMap<String, Arc<ClockConfig>>);
+
+impl ClockVersions {
+    pub(crate) async fn load<'e, E: sqlx::Executor<'e, Database = Any>>(
+        executor: E,
+    ) -> Result<ClockVersions, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT version, clocks FROM clock_versions")
+            .fetch_all(executor)
+            .await?;
+        rows.into_iter()
+            .map(|(version, json)| {
+                let clocks: ClockConfig = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("clock version {version}: {e}")))?;
+                Ok((version, Arc::new(clocks)))
+            })
+            .collect::<Result<_, StoreError>>()
+            .map(ClockVersions)
+    }
+}
+
+pub(crate) fn case_row(row: &AnyRow, versions: &ClockVersions) -> Result<CaseRow, StoreError> {
+    let clocks_version: Option<String> = row.try_get("clocks_version")?;
+    let clocks = match clocks_version {
+        Some(version) => Some(
+            versions
+                .0
+                .get(&version)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("clock version {version} is not on record")))?,
+        ),
+        None => None,
+    };
     let kind: String = row.try_get("kind")?;
     let channel: String = row.try_get("channel")?;
     let unit: String = row.try_get("unit")?;
@@ -85,6 +159,7 @@ pub(crate) fn case_row(row: &AnyRow) -> Result<CaseRow, StoreError> {
         closed_at: row.try_get("closed_at")?,
         rating: row.try_get("rating")?,
         last_seq: row.try_get("last_seq")?,
+        clocks,
     })
 }
 
@@ -121,25 +196,88 @@ pub(crate) fn closed_states_sql() -> String {
 }
 
 impl Store {
-    /// Stores cases with their logs in one transaction and returns their ids in input order. Each log is replayed
-    /// through the domain state machine first, so an illegal log is rejected before anything is written.
-    pub async fn insert_cases(&self, cases: &[NewCaseRecord]) -> Result<Vec<CaseId>, StoreError> {
+    /// Stores cases with their logs in one transaction and returns their ids in input order. Every event of each log
+    /// must pass [`domain::rules`] against the events before it, on the clocks the case records; a log the rules
+    /// refuse is an error naming the rule, and nothing is written.
+    pub async fn insert_cases(
+        &self,
+        cases: &[NewCaseRecord],
+        rules: &impl RuleBook,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        let checked = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CheckedCase::new(c.clone(), i, None, rules.calendar()))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut tx = self.pool.begin().await?;
-        let ids = insert_cases_in(&mut tx, cases).await?;
+        let refs: Vec<&CheckedCase> = checked.iter().collect();
+        let ids = insert_cases_in(&mut tx, &refs).await?;
         tx.commit().await?;
         Ok(ids)
     }
 
-    /// Appends events to a case's log if nobody else appended since `expected_last_seq`, updating the projection in
-    /// the same transaction. The caller has already checked the events against the rules (see `app`).
+    /// Appends events to a case's log if nobody else appended since `expected_last_seq`, and returns the status the
+    /// log now replays to. In one transaction the store reads the case and its log, checks each event against
+    /// [`domain::rules`] on the clocks the case runs on, and writes the events with the projection: an event the rules
+    /// refuse is an error naming the rule, and nothing is written.
     pub async fn append_events(
         &self,
         case: CaseId,
         expected_last_seq: i64,
         events: &[CaseEvent],
-        status: &CaseStatus,
-    ) -> Result<(), StoreError> {
+        rules: &impl RuleBook,
+    ) -> Result<CaseStatus, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let versions = ClockVersions::load(&mut *tx).await?;
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(case)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NoSuchCase(case))?;
+        let row = case_row(&row, &versions)?;
+        if row.last_seq != expected_last_seq {
+            return Err(StoreError::Conflict {
+                case,
+                expected: expected_last_seq,
+            });
+        }
+        let reporter: Option<(String, String)> =
+            sqlx::query_as("SELECT name, contact FROM reporters WHERE case_id = $1")
+                .bind(case)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let reporter = reporter.map(|(name, contact)| Reporter { name, contact });
+        let account: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT reporter_account FROM case_access WHERE case_id = $1")
+                .bind(case)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let access = CaseAccessRow {
+            reporter_account: account.and_then(|a| a.0),
+            ..CaseAccessRow::default()
+        };
+        let mut log = events_in(&mut tx, case).await?;
+        let first_new = log.len();
+        log.extend(events.iter().cloned());
+        let unrecorded;
+        let clocks: &ClockConfig = match &row.clocks {
+            Some(clocks) => clocks,
+            None => {
+                unrecorded = rules.unrecorded_clocks(&row);
+                &unrecorded
+            }
+        };
+        let subject = Subject {
+            case,
+            kind: row.kind,
+            channel: row.channel,
+            category: &row.category,
+            resident: resident(Some(&access), reporter.as_ref()),
+            clocks,
+            calendar: rules.calendar(),
+        };
+        let status = check_log(&subject, &log, first_new)?;
         let new_last = expected_last_seq + events.len() as i64;
         let updated = sqlx::query(
             "UPDATE cases SET state = $1, office = $2, first_reply_at = $3, closed_at = $4, rating = $5, last_seq = $6 \
@@ -149,23 +287,16 @@ impl Store {
         .bind(status.office.as_str())
         .bind(status.first_reply_at.map(epoch))
         .bind(status.closed_at.map(epoch))
-        .bind(rating_name(status))
+        .bind(rating_name(&status))
         .bind(new_last)
         .bind(case)
         .bind(expected_last_seq)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM cases WHERE id = $1")
-                .bind(case)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(match exists {
-                Some(_) => StoreError::Conflict {
-                    case,
-                    expected: expected_last_seq,
-                },
-                None => StoreError::NoSuchCase(case),
+            return Err(StoreError::Conflict {
+                case,
+                expected: expected_last_seq,
             });
         }
         let rows: Vec<(CaseId, i64, &CaseEvent)> = events
@@ -175,7 +306,7 @@ impl Store {
             .collect();
         insert_events(&mut tx, &rows).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(status)
     }
 
     pub async fn load_case(&self, id: CaseId) -> Result<CaseRecord, StoreError> {
@@ -185,7 +316,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NoSuchCase(id))?;
-        let row = case_row(&row)?;
+        let row = case_row(&row, &ClockVersions::load(&self.pool).await?)?;
         let reporter: Option<(String, String)> =
             sqlx::query_as("SELECT name, contact FROM reporters WHERE case_id = $1")
                 .bind(id)
@@ -200,22 +331,8 @@ impl Store {
     }
 
     pub async fn load_events(&self, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
-        let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT at, actor, payload FROM case_events WHERE case_id = $1 ORDER BY seq")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.into_iter()
-            .map(|(at, actor, payload)| {
-                let kind: EventKind = serde_json::from_str(&payload)
-                    .map_err(|e| StoreError::Corrupt(format!("case {id}: event payload {payload:?}: {e}")))?;
-                Ok(CaseEvent {
-                    at: from_epoch(at)?,
-                    actor,
-                    kind,
-                })
-            })
-            .collect()
+        let mut conn = self.pool.acquire().await?;
+        events_of(&mut conn, id).await
     }
 
     pub async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRow>, StoreError> {
@@ -298,17 +415,23 @@ impl Store {
             q = q.bind(t);
         }
         q = q.bind(filter.limit).bind(filter.offset);
-        q.fetch_all(&self.pool).await?.iter().map(case_row).collect()
+        let versions = ClockVersions::load(&self.pool).await?;
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| case_row(r, &versions))
+            .collect()
     }
 
     /// Every case row (projection only, no logs), for reports and panels.
     pub async fn all_case_rows(&self) -> Result<Vec<CaseRow>, StoreError> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases ORDER BY id");
+        let versions = ClockVersions::load(&self.pool).await?;
         sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(case_row)
+            .map(|r| case_row(r, &versions))
             .collect()
     }
 
@@ -325,31 +448,53 @@ impl Store {
         sqlx::query("DELETE FROM case_events").execute(&mut *tx).await?;
         sqlx::query("DELETE FROM reporters").execute(&mut *tx).await?;
         sqlx::query("DELETE FROM cases").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM clock_versions").execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
 }
 
+/// Writes cases whose logs the rules allowed, with the clocks each runs on; their ids in input order.
 pub(crate) async fn insert_cases_in(
     tx: &mut Transaction<'_, Any>,
-    cases: &[NewCaseRecord],
+    checked: &[&CheckedCase],
 ) -> Result<Vec<CaseId>, StoreError> {
-    let mut statuses = Vec::with_capacity(cases.len());
-    for (i, c) in cases.iter().enumerate() {
-        // The id is not known yet; the replay only needs one for its error messages.
-        let status = CaseStatus::replay(i as i64, &c.events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        statuses.push(status);
+    // A batch holds few distinct clocks (usually one): each is serialised and hashed once.
+    let mut versions: Vec<(&ClockConfig, String, String)> = Vec::new();
+    let mut version_of = Vec::with_capacity(checked.len());
+    for c in checked {
+        let clocks = &c.record.clocks;
+        let version = match versions.iter().find(|(known, _, _)| *known == clocks) {
+            Some((_, version, _)) => version.clone(),
+            None => {
+                let (version, json) = clocks_version(clocks)?;
+                versions.push((clocks, version.clone(), json));
+                version
+            }
+        };
+        version_of.push(version);
     }
-    let mut ids = Vec::with_capacity(cases.len());
-    const COLS: usize = 16;
-    for (chunk, chunk_status) in cases.chunks(batch_rows(COLS)).zip(statuses.chunks(batch_rows(COLS))) {
+    for (_, version, json) in &versions {
+        sqlx::query("INSERT INTO clock_versions (version, clocks) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
+            .bind(version.clone())
+            .bind(json.clone())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut ids = Vec::with_capacity(checked.len());
+    const COLS: usize = 17;
+    for (chunk, chunk_versions) in checked
+        .chunks(batch_rows(COLS))
+        .zip(version_of.chunks(batch_rows(COLS)))
+    {
         let sql = format!(
             "INSERT INTO cases (kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
-             created_at, first_reply_at, closed_at, rating, last_seq) VALUES {} RETURNING id",
+             created_at, first_reply_at, closed_at, rating, last_seq, clocks_version) VALUES {} RETURNING id",
             placeholders(chunk.len(), COLS)
         );
         let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql));
-        for (c, s) in chunk.iter().zip(chunk_status) {
+        for (checked, version) in chunk.iter().zip(chunk_versions) {
+            let (c, s) = (&checked.record, &checked.status);
             let loc = &c.case.location;
             q = q
                 .bind(c.case.kind.as_str())
@@ -367,7 +512,8 @@ pub(crate) async fn insert_cases_in(
                 .bind(s.first_reply_at.map(epoch))
                 .bind(s.closed_at.map(epoch))
                 .bind(rating_name(s))
-                .bind(c.events.len() as i64);
+                .bind(c.events.len() as i64)
+                .bind(version.clone());
         }
         // Both backends assign the ids of one multi-row insert in VALUES order; sorting makes the mapping independent
         // of the order in which RETURNING hands them back.
@@ -375,9 +521,10 @@ pub(crate) async fn insert_cases_in(
         chunk_ids.sort_unstable();
         ids.extend(chunk_ids);
     }
+    let cases: Vec<&NewCaseRecord> = checked.iter().map(|c| &c.record).collect();
     let reporters: Vec<(CaseId, &Reporter)> = ids
         .iter()
-        .zip(cases)
+        .zip(&cases)
         .filter_map(|(id, c)| c.case.reporter.as_ref().map(|r| (*id, r)))
         .collect();
     for chunk in reporters.chunks(batch_rows(3)) {
@@ -393,7 +540,7 @@ pub(crate) async fn insert_cases_in(
     }
     let events: Vec<(CaseId, i64, &CaseEvent)> = ids
         .iter()
-        .zip(cases)
+        .zip(&cases)
         .flat_map(|(id, c)| c.events.iter().enumerate().map(move |(i, e)| (*id, i as i64 + 1, e)))
         .collect();
     insert_events(tx, &events).await?;
@@ -420,4 +567,28 @@ async fn insert_events(tx: &mut Transaction<'_, Any>, events: &[(CaseId, i64, &C
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// The log of case `id` as the transaction `tx` sees it.
+async fn events_in(tx: &mut Transaction<'_, Any>, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
+    events_of(&mut **tx, id).await
+}
+
+async fn events_of(conn: &mut sqlx::AnyConnection, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT at, actor, payload FROM case_events WHERE case_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.into_iter()
+        .map(|(at, actor, payload)| {
+            let kind: EventKind = serde_json::from_str(&payload)
+                .map_err(|e| StoreError::Corrupt(format!("case {id}: event payload {payload:?}: {e}")))?;
+            Ok(CaseEvent {
+                at: from_epoch(at)?,
+                actor,
+                kind,
+            })
+        })
+        .collect()
 }

@@ -14,6 +14,9 @@ pub enum StoreError {
     NoSuchCase(i64),
     #[error("case {case} was changed by someone else (expected event {expected}); reload and retry")]
     Conflict { case: i64, expected: i64 },
+    /// An event `domain::rules` forbids (named with its rule and article); nothing was written.
+    #[error(transparent)]
+    Rule(#[from] domain::rules::RuleError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -12,14 +12,15 @@ use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::accounts::insert_access_in;
-use crate::cases::insert_cases_in;
-use crate::{CaseAccessRow, NewCaseRecord, StoreError};
+use crate::cases::{CheckedCase, insert_cases_in};
+use crate::{CaseAccessRow, StoreError};
 
 /// The most cases one transaction takes; more waiting go in the next.
 const MAX_BATCH: usize = 256;
 
 struct Job {
-    record: NewCaseRecord,
+    /// The case, its log already checked against the rules by the caller's task.
+    checked: CheckedCase,
     access: CaseAccessRow,
     done: oneshot::Sender<Result<CaseId, StoreError>>,
 }
@@ -51,10 +52,10 @@ impl IntakeWriter {
     }
 
     /// Stores one case with its access facts; returns after the transaction holding it commits.
-    pub(crate) async fn insert(&self, record: &NewCaseRecord, access: &CaseAccessRow) -> Result<CaseId, StoreError> {
+    pub(crate) async fn insert(&self, checked: CheckedCase, access: &CaseAccessRow) -> Result<CaseId, StoreError> {
         let (done, answer) = oneshot::channel();
         let job = Job {
-            record: record.clone(),
+            checked,
             access: access.clone(),
             done,
         };
@@ -95,8 +96,8 @@ fn no_id() -> StoreError {
 /// Every job's case and access facts in one transaction; the ids in job order.
 async fn insert_all(pool: &AnyPool, jobs: &[Job]) -> Result<Vec<CaseId>, StoreError> {
     let mut tx = pool.begin().await?;
-    let records: Vec<NewCaseRecord> = jobs.iter().map(|j| j.record.clone()).collect();
-    let ids = insert_cases_in(&mut tx, &records).await?;
+    let checked: Vec<&CheckedCase> = jobs.iter().map(|j| &j.checked).collect();
+    let ids = insert_cases_in(&mut tx, &checked).await?;
     if ids.len() != jobs.len() {
         return Err(no_id());
     }

@@ -8,6 +8,7 @@
 mod accounts;
 mod cases;
 mod error;
+mod guard;
 mod intake;
 mod matters;
 mod policy;
@@ -23,6 +24,7 @@ use sqlx::{AnyPool, Executor};
 pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, AuditQuery, AuditRecord, CaseAccessRow};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
+pub use guard::{FixedRules, RuleBook, resident};
 pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use public::{FeedEvent, PublicFilter};
 

@@ -6,7 +6,7 @@ use domain::{CaseEvent, CaseId, CaseKind, EventKind};
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
-use crate::cases::{CASE_COLUMNS, case_row};
+use crate::cases::{CASE_COLUMNS, ClockVersions, case_row};
 use crate::{CaseRow, Store, StoreError};
 
 /// Filters of `GET requests`. Empty lists mean "any".
@@ -78,7 +78,12 @@ impl Store {
             }
         }
         q = q.bind(f.limit).bind(f.offset);
-        q.fetch_all(&self.pool).await?.iter().map(case_row).collect()
+        let versions = ClockVersions::load(&self.pool).await?;
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| case_row(r, &versions))
+            .collect()
     }
 
     /// Events recorded in `[from, to]` (epoch seconds) on cases of the given kinds, oldest first.

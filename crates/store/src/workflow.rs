@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use domain::office::{Directory, MediationTeam, Office, OfficeId, OfficeKind, Role, Sector, Staff, TeamMember};
-use domain::{CaseEvent, CaseId, EventKind};
+use domain::{CaseEvent, CaseId, CaseState, EventKind};
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
@@ -61,16 +61,13 @@ fn role_of(name: &str) -> Result<Role, StoreError> {
     })
 }
 
-/// The states in which a case is still open (see `CaseState::is_open`).
-const OPEN_STATES: [&str; 7] = [
-    "submitted",
-    "accepted",
-    "in_progress",
-    "in_mediation",
-    "replied",
-    "under_review",
-    "under_reexamination",
-];
+/// The names of the states in which a case is still open: derived from `CaseState::is_open`, the one definition.
+fn open_states() -> impl Iterator<Item = &'static str> {
+    CaseState::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(CaseState::as_str)
+}
 
 impl Store {
     /// Replaces the stored directory with `dir` in one transaction: offices are upserted, staff and teams rewritten.
@@ -267,8 +264,8 @@ impl Store {
     /// For every open case, how many earlier cases the same reporter (same contact) brought on the same category: the
     /// "repeat petitions by the same person on the same matter" of the escalation-risk score.
     pub async fn repeat_counts_of_open_cases(&self) -> Result<std::collections::HashMap<i64, u32>, StoreError> {
-        let open: Vec<String> = OPEN_STATES.iter().map(|s| format!("'{s}'")).collect();
-        // The states are constants of this module, not input: the SQL is assembled from them only.
+        let open: Vec<String> = open_states().map(|s| format!("'{s}'")).collect();
+        // The states are constants of the domain, not input: the SQL is assembled from them only.
         let sql = format!(
             "SELECT c.id, COUNT(p.id) FROM cases c \
              JOIN reporters r ON r.case_id = c.id \
@@ -286,7 +283,7 @@ impl Store {
 
     pub async fn open_cases_with_logs(&self) -> Result<Vec<(CaseRow, Vec<CaseEvent>)>, StoreError> {
         let mut rows = Vec::new();
-        for state in OPEN_STATES {
+        for state in open_states() {
             let filter = CaseFilter {
                 state: Some(state.to_string()),
                 limit: i64::MAX,
@@ -408,11 +405,12 @@ mod tests {
                     },
                 },
             ],
+            clocks: domain::clock::ClockConfig::default(),
         };
         let mut open = case("330502001:gov");
         open.events.truncate(1);
         let ids = store
-            .insert_cases(&[open, case("330502001:gov")])
+            .insert_cases(&[open, case("330502001:gov")], &crate::FixedRules::default())
             .await
             .expect("inserts");
         let logs = store.load_logs(&ids).await.expect("logs");

@@ -147,7 +147,7 @@ pub async fn file_case(
         ..CaseFacts::default()
     };
     away_from_the_complained(&mut record.events, &facts)?;
-    let id = store.insert_case_with_access(&record, &access).await?;
+    let id = store.insert_case_with_access(&record, &access, rules).await?;
     Ok((id, routing))
 }
 

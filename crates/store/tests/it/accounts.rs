@@ -5,7 +5,7 @@
 use domain::UnitCode;
 use store::{AccountRow, AuditEntry, AuditQuery, Store};
 
-use super::{backends, case, huzhou_bit};
+use super::{backends, case, huzhou_bit, rules};
 
 fn account(name: &str, role: &str, office: Option<&str>) -> AccountRow {
     AccountRow {
@@ -122,7 +122,7 @@ async fn the_audit_log_records_the_readers_office_and_is_filtered() {
             .await
             .expect("units");
         let ids = store
-            .insert_cases(&[case("330502001:gov"), case("330502001:gov")])
+            .insert_cases(&[case("330502001:gov"), case("330502001:gov")], &rules())
             .await
             .expect("cases");
         store

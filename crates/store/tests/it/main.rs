@@ -4,8 +4,9 @@
 //! `scripts/test.sh` sets after starting a server. Without it these tests fail: they are never skipped.
 
 use domain::case::{Location, Reporter};
-use domain::{CaseEvent, CaseKind, CaseStatus, Channel, EventKind, NewCase, Territory, Unit, UnitCode};
-use store::{NewCaseRecord, Store, StoreError};
+use domain::clock::ClockConfig;
+use domain::{CaseEvent, CaseKind, Channel, EventKind, NewCase, Territory, Unit, UnitCode};
+use store::{FixedRules, NewCaseRecord, Store, StoreError};
 use time::macros::datetime;
 
 mod accounts;
@@ -87,7 +88,13 @@ fn case(office: &str) -> NewCaseRecord {
             actor: "intake".into(),
             kind: EventKind::Created { office: office.into() },
         }],
+        clocks: ClockConfig::default(),
     }
+}
+
+/// The statutory clocks on a calendar of weekends only.
+fn rules() -> FixedRules {
+    FixedRules::default()
 }
 
 #[tokio::test]
@@ -120,7 +127,7 @@ async fn a_case_log_appends_with_optimistic_concurrency() {
             .await
             .expect("units");
         let ids = store
-            .insert_cases(&[case("330502001:gov"), case("330502001:gov")])
+            .insert_cases(&[case("330502001:gov"), case("330502001:gov")], &rules())
             .await
             .expect("insert");
         assert_eq!(ids.len(), 2);
@@ -135,16 +142,14 @@ async fn a_case_log_appends_with_optimistic_concurrency() {
                 office: "330502001:gov".into(),
             },
         };
-        let mut log = record.events.clone();
-        log.push(accept.clone());
-        let status = CaseStatus::replay(ids[0], &log).expect("legal");
-        store
-            .append_events(ids[0], 1, std::slice::from_ref(&accept), &status)
+        let status = store
+            .append_events(ids[0], 1, std::slice::from_ref(&accept), &rules())
             .await
             .expect("append");
+        assert_eq!(status.state, domain::CaseState::Accepted);
         // A second writer that read the same log loses.
         let err = store
-            .append_events(ids[0], 1, &[accept], &status)
+            .append_events(ids[0], 1, &[accept], &rules())
             .await
             .expect_err("stale writer");
         assert!(matches!(err, StoreError::Conflict { expected: 1, .. }), "{err}");
@@ -171,7 +176,10 @@ async fn an_illegal_log_stores_nothing() {
             actor: "x".into(),
             kind: EventKind::Closed,
         });
-        let err = store.insert_cases(&[case("o"), bad]).await.expect_err("illegal log");
+        let err = store
+            .insert_cases(&[case("o"), bad], &rules())
+            .await
+            .expect_err("illegal log");
         assert!(err.to_string().contains("not allowed in state `submitted`"), "{err}");
         assert_eq!(store.count_cases().await.expect("count"), 0, "nothing half-stored");
     }
@@ -196,7 +204,7 @@ async fn offices_staff_and_mediation_teams_round_trip_and_open_cases_come_with_t
         assert_eq!(team.community_members(), 2);
         assert!(back.staff.iter().any(|s| s.auxiliary));
         let ids = store
-            .insert_cases(&[case("330502001:gov"), case("330502001:gov")])
+            .insert_cases(&[case("330502001:gov"), case("330502001:gov")], &rules())
             .await
             .expect("insert");
         let open = store.open_cases_with_logs().await.expect("open");
@@ -227,7 +235,7 @@ async fn repeat_cases_by_the_same_person_on_the_same_matter_are_counted() {
         let mut other_matter = case("o");
         other_matter.case.category = "noise".into();
         let ids = store
-            .insert_cases(&[case("o"), case("o"), other_person, other_matter])
+            .insert_cases(&[case("o"), case("o"), other_person, other_matter], &rules())
             .await
             .expect("insert");
         let counts = store.repeat_counts_of_open_cases().await.expect("counts");
@@ -261,19 +269,22 @@ async fn a_staff_listing_reaches_the_cases_its_office_holds_or_was_summoned_to()
             .await
             .expect("units");
         let ids = store
-            .insert_cases(&[
-                whistled("330502001:gov", &["330502:housing", "330502:roads"], "lamp posts"),
-                // The reason quotes the housing office, but only roads is summoned.
-                whistled(
-                    "330502001:gov",
-                    &["330502:roads"],
-                    "not \"330502:housing\"], \"due\": 1 at all",
-                ),
-                case("330502:housing"),
-                case("330502001:gov"),
-                // `_` is a LIKE wildcard: an office id with one in it matches only itself.
-                whistled("330502001:gov", &["330502:housingX"], "near miss"),
-            ])
+            .insert_cases(
+                &[
+                    whistled("330502001:gov", &["330502:housing", "330502:roads"], "lamp posts"),
+                    // The reason quotes the housing office, but only roads is summoned.
+                    whistled(
+                        "330502001:gov",
+                        &["330502:roads"],
+                        "not \"330502:housing\"], \"due\": 1 at all",
+                    ),
+                    case("330502:housing"),
+                    case("330502001:gov"),
+                    // `_` is a LIKE wildcard: an office id with one in it matches only itself.
+                    whistled("330502001:gov", &["330502:housingx"], "near miss"),
+                ],
+                &rules(),
+            )
             .await
             .expect("insert");
         let listed = |or_office: Option<&str>| {
@@ -321,7 +332,7 @@ async fn concurrent_intakes_each_get_their_own_committed_case() {
                         ..store::CaseAccessRow::default()
                     };
                     let id = store
-                        .insert_case_with_access(&case("330502001:gov"), &access)
+                        .insert_case_with_access(&case("330502001:gov"), &access, &rules())
                         .await
                         .expect("insert");
                     (i, id)
@@ -341,10 +352,123 @@ async fn concurrent_intakes_each_get_their_own_committed_case() {
         let mut bad = case("330502001:gov");
         bad.events.clear();
         let err = store
-            .insert_case_with_access(&bad, &store::CaseAccessRow::default())
+            .insert_case_with_access(&bad, &store::CaseAccessRow::default(), &rules())
             .await
             .expect_err("no created event");
-        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        assert!(matches!(err, StoreError::Rule(_)), "{err}");
         assert_eq!(store.count_cases().await.expect("count"), 40);
+    }
+}
+
+/// Issue 10 part 8: the store refuses to append an event `domain::rules` forbids (here a rating by someone other than
+/// the resident who filed), and writes nothing; the refusal names the rule.
+#[tokio::test]
+async fn the_store_refuses_an_event_the_rules_forbid() {
+    for store in backends("rules").await.stores {
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
+        let mut replied = case("330502001:gov");
+        replied.case.kind = CaseKind::Complaint;
+        replied.events.push(CaseEvent {
+            at: datetime!(2025-03-01 10:00 UTC),
+            actor: "330502001:gov".into(),
+            kind: EventKind::Accepted {
+                office: "330502001:gov".into(),
+            },
+        });
+        replied.events.push(CaseEvent {
+            at: datetime!(2025-03-02 09:00 UTC),
+            actor: "330502001:gov".into(),
+            kind: EventKind::Replied { text: "fixed".into() },
+        });
+        let ids = store.insert_cases(&[replied], &rules()).await.expect("insert");
+        let rate = |by: &str| CaseEvent {
+            at: datetime!(2025-03-03 09:00 UTC),
+            actor: by.into(),
+            kind: EventKind::Rated {
+                rating: domain::Rating::Satisfied,
+                by: by.into(),
+            },
+        };
+        let err = store
+            .append_events(ids[0], 3, &[rate("a neighbour")], &rules())
+            .await
+            .expect_err("only the resident rates");
+        assert!(matches!(err, StoreError::Rule(_)), "{err}");
+        assert!(err.to_string().contains("only the resident who filed"), "{err}");
+        assert_eq!(
+            store.load_events(ids[0]).await.expect("log").len(),
+            3,
+            "{:?}",
+            store.backend()
+        );
+        store
+            .append_events(ids[0], 3, &[rate(domain::RESIDENT_ACTOR)], &rules())
+            .await
+            .expect("the resident rates");
+        // A log with a forbidden event is not inserted either (a second rating of the same reply).
+        let mut twice = case("330502001:gov");
+        twice.case.kind = CaseKind::Complaint;
+        twice
+            .events
+            .extend(store.load_events(ids[0]).await.expect("log").into_iter().skip(1));
+        twice.events.push(rate(domain::RESIDENT_ACTOR));
+        let err = store
+            .insert_cases(&[twice], &rules())
+            .await
+            .expect_err("one rating per reply");
+        assert!(err.to_string().contains("one rating per reply"), "{err}");
+        assert_eq!(store.count_cases().await.expect("count"), 1);
+    }
+}
+
+/// Issue 10 part 5: a case records the clocks it was filed under, and the store checks its events on them, not on the
+/// clocks the caller would lend today (here a 10-day extension limit recorded; 30 days lent).
+#[tokio::test]
+async fn a_case_runs_on_the_clocks_it_was_stored_with() {
+    for store in backends("clocks").await.stores {
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
+        let mut tight = case("330502001:gov");
+        tight.clocks.max_extension_days = 10;
+        tight.events.push(CaseEvent {
+            at: datetime!(2025-03-02 09:00 UTC),
+            actor: "330502001:gov".into(),
+            kind: EventKind::Accepted {
+                office: "330502001:gov".into(),
+            },
+        });
+        let ids = store
+            .insert_cases(&[tight, case("330502001:gov")], &rules())
+            .await
+            .expect("insert");
+        let recorded = store
+            .load_case(ids[0])
+            .await
+            .expect("load")
+            .row
+            .clocks
+            .expect("recorded clocks");
+        assert_eq!(recorded.max_extension_days, 10, "{:?}", store.backend());
+        let listed = store.all_case_rows().await.expect("rows");
+        assert_eq!(listed[1].clocks.as_deref(), Some(&ClockConfig::default()));
+        let extend = CaseEvent {
+            at: datetime!(2025-03-10 09:00 UTC),
+            actor: "330502001:gov".into(),
+            kind: EventKind::Extended {
+                days: 20,
+                reason: "survey".into(),
+                approver: "head".into(),
+            },
+        };
+        let err = store
+            .append_events(ids[0], 2, std::slice::from_ref(&extend), &rules())
+            .await
+            .expect_err("the recorded limit holds");
+        assert!(err.to_string().contains("extension limit"), "{err}");
     }
 }
