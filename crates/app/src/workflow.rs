@@ -14,7 +14,7 @@ use domain::policy::{InForce, PilotChange, PolicyBook, PolicyInForce};
 use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
 use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
-use domain::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind, Territory, UnitCode};
+use domain::{CaseEvent, CaseId, CaseStatus, EventKind, Territory, UnitCode};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
 use store::{CaseAccessRow, CaseRecord, CaseRow, NewCaseRecord, Store, StoreError};
@@ -568,7 +568,7 @@ pub async fn outcomes(
 #[cfg(test)]
 mod tests {
     use domain::case::{Location, Rating, Reporter};
-    use domain::{Channel, Level, Unit, UnitCode};
+    use domain::{CaseKind, Channel, Level, Unit, UnitCode};
     use time::macros::datetime;
 
     use super::*;
