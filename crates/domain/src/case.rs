@@ -337,6 +337,11 @@ impl CaseState {
     pub fn is_open(self) -> bool {
         !matches!(self, CaseState::Closed | CaseState::NotAccepted | CaseState::Final)
     }
+
+    /// The state named `name` ([`CaseState::as_str`]), e.g. a stored projection's; `None` for any other text.
+    pub fn parse(name: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             CaseState::Submitted => "submitted",
@@ -558,6 +563,20 @@ mod tests {
             actor: "t".into(),
             kind,
         }
+    }
+
+    #[test]
+    fn every_state_parses_from_its_name_and_three_are_closed() {
+        for state in CaseState::ALL {
+            assert_eq!(CaseState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(CaseState::parse("bogus"), None);
+        let closed: Vec<&str> = CaseState::ALL
+            .into_iter()
+            .filter(|s| !s.is_open())
+            .map(CaseState::as_str)
+            .collect();
+        assert_eq!(closed, ["closed", "not_accepted", "final"]);
     }
 
     #[test]
