@@ -372,6 +372,11 @@ impl CaseState {
     pub fn parse(s: &str) -> Option<CaseState> {
         CaseState::ALL.into_iter().find(|state| state.as_str() == s)
     }
+
+    /// The state named `name` ([`CaseState::as_str`]), e.g. a stored projection's; `None` for any other text.
+    pub fn parse(name: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             CaseState::Submitted => "submitted",
@@ -595,6 +600,20 @@ mod tests {
             actor: "t".into(),
             kind,
         }
+    }
+
+    #[test]
+    fn every_state_parses_from_its_name_and_three_are_closed() {
+        for state in CaseState::ALL {
+            assert_eq!(CaseState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(CaseState::parse("bogus"), None);
+        let closed: Vec<&str> = CaseState::ALL
+            .into_iter()
+            .filter(|s| !s.is_open())
+            .map(CaseState::as_str)
+            .collect();
+        assert_eq!(closed, ["closed", "not_accepted", "final"]);
     }
 
     #[test]

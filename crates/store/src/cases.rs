@@ -571,7 +571,7 @@ async fn insert_events(tx: &mut Transaction<'_, Any>, events: &[(CaseId, i64, &C
 
 /// The log of case `id` as the transaction `tx` sees it.
 async fn events_in(tx: &mut Transaction<'_, Any>, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
-    events_of(&mut **tx, id).await
+    events_of(tx, id).await
 }
 
 async fn events_of(conn: &mut sqlx::AnyConnection, id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
