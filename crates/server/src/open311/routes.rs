@@ -92,13 +92,9 @@ fn discovery(state: &AppState) -> Discovery {
     }
 }
 
-/// Every category a resident can report: the routing table's routes and the enquiries answered at intake.
-fn categories(state: &AppState) -> Vec<String> {
-    let mut all: Vec<String> = state.rules.routing.routes.iter().map(|r| r.category.clone()).collect();
-    all.extend(state.rules.routing.answer_at_intake.iter().cloned());
-    all.sort();
-    all.dedup();
-    all
+/// Every category a resident can report: the routing table's catalogue.
+fn categories(state: &AppState) -> Vec<&str> {
+    state.rules.routing.categories()
 }
 
 fn service_name(category: &str) -> String {
@@ -184,7 +180,7 @@ const KIND_CHOICES: [CaseKind; 5] = [
 
 async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Result311 {
     let (code, format) = split(&file)?;
-    if !categories(&state).iter().any(|c| c == code) {
+    if !categories(&state).contains(&code) {
         return Err(not_found(format, format!("no service {code:?}")));
     }
     let definition = ServiceDefinition {
@@ -373,13 +369,10 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
     let err = |e: ApiError| Open311Error::new(format, e);
     let req = parse::parse_new_request(body).map_err(err)?;
     let key_name = check_key(state, format, &req.api_key).await?;
-    if !categories(state).contains(&req.service_code) {
+    if let Err(unknown) = state.rules.routing.check_category(&req.service_code) {
         return Err(err(ApiError::invalid(
             "service_code",
-            format!(
-                "unknown service_code {:?}; GET services.json lists them",
-                req.service_code
-            ),
+            format!("{unknown}; GET services.json lists them"),
         )));
     }
     let kind = match req.attributes.get("kind").and_then(|v| v.first()) {

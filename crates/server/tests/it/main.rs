@@ -470,7 +470,7 @@ async fn open311_post_tokens_errors_and_updates() {
             "/open311/v2/requests.json",
             format!("api_key={key}&service_code=unknown&lat=1&long=2"),
             400,
-            "unknown service_code",
+            "service_code: unknown category",
         ),
         (
             "/open311/v2/requests.json",
