@@ -279,7 +279,7 @@ impl Pilot {
         let mut guardrails = BTreeMap::new();
         for unit in &self.units {
             let policy = book.effective_with(unit, self.start, &self.overlay(unit, self.start));
-            violations.extend(PolicyBook::violations_of(&policy));
+            violations.extend(book.violations_of(&policy));
             for g in &policy.guardrails {
                 guardrails
                     .entry((g.owner.clone(), g.guardrail.id.clone()))
@@ -343,6 +343,7 @@ pub fn month_start(index: i64) -> Option<Date> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adoption {
     pub units: Vec<UnitCode>,
+    #[serde(with = "crate::calendar::iso_date")]
     pub from: Date,
 }
 
@@ -397,6 +398,7 @@ pub struct Filing {
     pub filed_by: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub filed_at: OffsetDateTime,
+    #[serde(with = "crate::calendar::iso_date")]
     pub start: Date,
     pub units: Vec<UnitCode>,
     pub hypothesis: String,
