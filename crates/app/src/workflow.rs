@@ -744,6 +744,7 @@ mod tests {
                      [routing.rules.noise]\ncategory = \"noise\"\noffice = \"village.committee\"\n";
         crate::governance::set_policy(
             &store,
+            &Calendar::china(),
             &township,
             "48h.toml",
             layer,

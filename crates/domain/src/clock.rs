@@ -121,6 +121,11 @@ impl Default for ClockConfig {
     }
 }
 
+/// The furthest, in calendar days, that a clock started today can be due under the statute: a petition's 15 days to
+/// accept, then 60 to handle and one extension of 30 (Arts. 22-23, 34). A holiday calendar that does not cover this
+/// far ahead leaves some running clock computed with weekends only.
+pub const LONGEST_CLOCK_DAYS: u32 = 15 + 60 + 30;
+
 /// Which way a statutory limit binds a configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {

@@ -275,6 +275,17 @@ impl Pilot {
     /// each pilot unit at the start date, and returns the record to keep. Filing is a notification, not an approval:
     /// the only reason it fails is a broken guardrail.
     pub fn file(&self, book: &PolicyBook, filed_at: OffsetDateTime) -> Result<Filing, PilotError> {
+        // No retroactive rules: a pilot takes effect no earlier than the local day it is filed.
+        let filed_on = book.calendar().local_date(filed_at);
+        if self.start < filed_on {
+            return Err(PilotError::Invalid {
+                pilot: self.name.clone(),
+                message: format!(
+                    "start {} is before the day it is filed ({filed_on}): a pilot takes effect no earlier than it is filed",
+                    self.start
+                ),
+            });
+        }
         let mut violations = Vec::new();
         let mut guardrails = BTreeMap::new();
         for unit in &self.units {

@@ -231,6 +231,11 @@ impl PolicyBook {
         PolicyBook::default()
     }
 
+    /// The holiday calendar (and local time zone) the book's checks run on.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
     /// The same book, comparing working days with the statute through `calendar` (the deployment's).
     pub fn with_calendar(mut self, calendar: Calendar) -> PolicyBook {
         self.calendar = calendar;
@@ -379,8 +384,14 @@ impl PolicyBook {
 
     /// Refuses a version that would change rules already applied: one that takes effect before `today` (the local
     /// day it is saved), or one that replaces a version of the same unit already in force today, since cases filed
-    /// earlier today ran on that version. A version effective today takes effect from the moment it is saved.
-    pub fn check_not_retroactive(&self, version: &LayerVersion, today: Date) -> Result<(), PolicyError> {
+    /// earlier today (`cases_filed_today` in the unit's subtree) ran on that version. A version effective today takes
+    /// effect from the moment it is saved.
+    pub fn check_not_retroactive(
+        &self,
+        version: &LayerVersion,
+        today: Date,
+        cases_filed_today: bool,
+    ) -> Result<(), PolicyError> {
         if version.effective_from < today {
             return Err(PolicyError::Retroactive {
                 file: version.source.clone(),
@@ -388,10 +399,11 @@ impl PolicyBook {
                 today,
             });
         }
-        let in_force_today = self
-            .versions_of(&version.unit)
-            .iter()
-            .any(|v| v.effective_from == version.effective_from && v.effective_from <= today);
+        let in_force_today = cases_filed_today
+            && self
+                .versions_of(&version.unit)
+                .iter()
+                .any(|v| v.effective_from == version.effective_from && v.effective_from <= today);
         if in_force_today {
             return Err(PolicyError::ReplacesInForce {
                 file: version.source.clone(),

@@ -481,21 +481,26 @@ fn a_layer_takes_effect_no_earlier_than_the_day_it_is_saved() {
     let today = date!(2026 - 12 - 05);
     let past = layer("330502001", date!(2026 - 12 - 04), "mediation.max_days = 20");
     assert_eq!(
-        book.check_not_retroactive(&past, today).unwrap_err().to_string(),
+        book.check_not_retroactive(&past, today, false).unwrap_err().to_string(),
         "330502001.toml: effective_from 2026-12-04 is before today (2026-12-05): a layer takes effect no earlier than \
          the day it is saved (give 2026-12-05 to apply it from now)"
     );
     let now = layer("330502001", today, "mediation.max_days = 20");
-    book.check_not_retroactive(&now, today).expect("today means from now");
+    book.check_not_retroactive(&now, today, false)
+        .expect("today means from now");
     book.save(now).unwrap();
-    // Replacing today's version would change the rules of cases already filed today under it.
+    // Replacing today's version is allowed while no case has been filed under it, and refused after: it would
+    // change the rules of cases already filed today.
     let again = layer("330502001", today, "mediation.max_days = 25");
-    let err = book.check_not_retroactive(&again, today).unwrap_err().to_string();
+    book.check_not_retroactive(&again, today, false)
+        .expect("no case filed yet");
+    let err = book.check_not_retroactive(&again, today, true).unwrap_err().to_string();
     assert!(err.contains("a new version may take effect from 2026-12-06"), "{err}");
     // A version for a later day may be replaced until it takes effect.
     let later = layer("330502001", date!(2027 - 01 - 01), "mediation.max_days = 25");
     book.save(later.clone()).unwrap();
-    book.check_not_retroactive(&later, today).expect("not yet in force");
+    book.check_not_retroactive(&later, today, true)
+        .expect("not yet in force");
 }
 
 #[test]
