@@ -844,6 +844,70 @@ pub async fn assess_pilot(store: &Store, id_or_name: &str) -> Result<PilotEvalua
 mod tests {
     use super::*;
 
+    async fn empty_store(name: &str) -> Store {
+        let path = std::env::temp_dir().join(format!("grassroots-app-governance-{name}-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connects")
+    }
+
+    /// What `grassroots policy set` runs: with no policy file stored, 365 days of petition handling is refused naming
+    /// the article, the refusal is recorded, and a layer dated yesterday is refused naming the field.
+    #[tokio::test]
+    async fn set_policy_holds_the_statute_and_refuses_the_past_with_no_layer_loaded() {
+        let store = empty_store("statute").await;
+        let calendar = Calendar::china();
+        let unit = UnitCode::parse("330502001").expect("code");
+        let now = time::macros::datetime!(2026-12-05 20:00 +8);
+        let layer = "[clocks.petition]\nhandle_days = 365\n";
+        let err = set_policy(&store, &calendar, &unit, "long.toml", layer, None, "head", now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("statute-petition-handling") && err.contains("Art. 34"),
+            "{err}"
+        );
+        let history = store.policy_events(Some("330502001")).await.expect("history");
+        assert!(history.iter().any(|e| e.kind == "rejected"), "{history:?}");
+        let yesterday = Some(time::macros::date!(2026 - 12 - 04));
+        let err = set_policy(
+            &store,
+            &calendar,
+            &unit,
+            "x.toml",
+            "mediation.max_days = 20",
+            yesterday,
+            "head",
+            now,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("effective_from 2026-12-04 is before today (2026-12-05)"),
+            "{err}"
+        );
+        // 20:00 in Beijing is 12:00 UTC: "today" is the local day, and without a date the layer applies from now.
+        let saved = set_policy(
+            &store,
+            &calendar,
+            &unit,
+            "x.toml",
+            "mediation.max_days = 20",
+            None,
+            "head",
+            now,
+        )
+        .await
+        .expect("saved");
+        assert_eq!(saved.effective_from, time::macros::date!(2026 - 12 - 05));
+        assert!(check_policies(&store, &calendar, None).await.expect("check").is_empty());
+    }
+
     /// Twenty townships over 2024, ten cases a unit-month; the pilot's five townships close cases three days faster
     /// from July. The known truth is an ATT of −3 days on the median.
     fn region(effect_days: f64) -> Vec<CaseFacts> {

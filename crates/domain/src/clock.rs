@@ -126,6 +126,15 @@ impl Default for ClockConfig {
 /// far ahead leaves some running clock computed with weekends only.
 pub const LONGEST_CLOCK_DAYS: u32 = 15 + 60 + 30;
 
+/// A warning when a clock started on or before local day `started_by` could end past the days `calendar` covers:
+/// none can when the longest statutory run from that day ([`LONGEST_CLOCK_DAYS`]) stays inside them. The CLI prints it
+/// where clocks are computed and `/api/v1/health` reports it.
+pub fn coverage_warning(calendar: &Calendar, started_by: time::Date) -> Option<String> {
+    calendar
+        .coverage_warning(started_by)
+        .or_else(|| calendar.coverage_warning(started_by + Duration::days(i64::from(LONGEST_CLOCK_DAYS))))
+}
+
 /// Which way a statutory limit binds a configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {
@@ -907,6 +916,21 @@ pub(crate) mod tests {
 
     fn with(toml: &str) -> ClockConfig {
         ClockConfig::from_toml(toml).expect("partial config")
+    }
+
+    #[test]
+    fn a_calendar_that_ends_before_the_longest_clock_is_reported() {
+        let cal = Calendar::china();
+        // From 2026-09-17, the longest statutory run (105 days) ends on 2026-12-31: covered.
+        assert_eq!(coverage_warning(&cal, time::macros::date!(2026 - 09 - 17)), None);
+        let warning = coverage_warning(&cal, time::macros::date!(2026 - 09 - 18)).expect("runs into 2027");
+        assert!(
+            warning.contains("2027-01-01") && warning.contains("--calendar"),
+            "{warning}"
+        );
+        // A calendar that starts after the day is no help either.
+        let later = Calendar::from_toml("covers = \"2027-01-01..2027-12-31\"").expect("calendar");
+        assert!(coverage_warning(&later, time::macros::date!(2026 - 12 - 05)).is_some());
     }
 
     #[test]

@@ -51,13 +51,12 @@ struct CalendarHealth {
 
 async fn health(State(state): State<AppState>) -> axum::Json<Health> {
     let calendar = &state.rules.calendar;
-    let furthest = state.today() + time::Duration::days(i64::from(domain::clock::LONGEST_CLOCK_DAYS));
     axum::Json(Health {
         status: "ok",
         calendar: CalendarHealth {
             covers_from: calendar.covers().map(|(first, _)| first.to_string()),
             covers_until: calendar.covers_until().map(|d| d.to_string()),
-            warning: calendar.coverage_warning(furthest),
+            warning: domain::clock::coverage_warning(calendar, state.today()),
         },
     })
 }

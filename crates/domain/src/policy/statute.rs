@@ -38,7 +38,7 @@ pub fn statute_violations(policy: &Folded, calendar: &Calendar) -> Vec<Violation
             };
             Violation {
                 guardrail: limit.id.to_string(),
-                rule: format!("{} is {}", limit.key.unwrap_or(limit.field), limit.describe()),
+                rule: format!("{}: {}", limit.key.unwrap_or(limit.field), limit.describe()),
                 owner: GuardrailOwner::Statute,
                 owner_source: format!(
                     "{STATUTE_SOURCE}, {}",
