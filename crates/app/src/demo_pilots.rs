@@ -101,7 +101,13 @@ pub async fn evaluate_demo_pilots(
     let mut out = Vec::new();
     for p in pilots {
         if store.pilot(&p.sim.name).await?.is_none() {
-            file_pilot(store, &format!("demo pilot {}", p.sim.name), &p.file, now).await?;
+            // The simulated pilot was filed before it started (a pilot takes effect no earlier than it is filed).
+            let filed = p
+                .sim
+                .start
+                .midnight()
+                .assume_offset(domain::calendar::Calendar::china().offset());
+            file_pilot(store, &format!("demo pilot {}", p.sim.name), &p.file, filed).await?;
             act(store, &p.sim.name, domain::pilot::PilotAction::Start, "demo", now).await?;
         }
         let evaluation = evaluate_pilot(store, &p.sim.name, "demo", now).await?;

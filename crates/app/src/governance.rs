@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use domain::calendar::Calendar;
 use domain::pilot::Outcome;
 use domain::pilot::{
     Adoption, Covariate, Effect, Filing, OutcomeEffect, Pilot, PilotAction, PilotState, SiteSelection, VerdictReport,
@@ -24,11 +25,13 @@ use crate::AppError;
 const DATE: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
+/// Reads an ISO date (`2026-12-15`), the one form of a date in every CLI and JSON input and output.
 pub fn parse_date(s: &str) -> Result<Date, AppError> {
     Date::parse(s.trim(), DATE).map_err(|e| AppError::Invalid(format!("date {s:?}: {e} (expected YYYY-MM-DD)")))
 }
 
-fn fmt_date(d: Date) -> String {
+/// Writes a date as an ISO date (`2026-12-15`).
+pub fn fmt_date(d: Date) -> String {
     d.format(DATE).unwrap_or_else(|_| d.to_string())
 }
 
@@ -85,8 +88,13 @@ pub async fn pilots_in_force(store: &Store) -> Result<Vec<PilotChange>, AppError
 }
 
 /// Saves a layer for `unit` after checking it; a rejected layer is recorded as a `rejected` event and nothing else.
+/// Checked: the schema, every guardrail in force and the statute (working days compared through `calendar`), and that
+/// it takes effect no earlier than `now`'s local day — nor replaces a version in force today once cases have been
+/// filed under it. `fallback_date` (the layer's date when its header names none) defaults to that local day.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_policy(
     store: &Store,
+    calendar: &Calendar,
     unit: &UnitCode,
     source: &str,
     text: &str,
@@ -94,8 +102,21 @@ pub async fn set_policy(
     actor: &str,
     now: OffsetDateTime,
 ) -> Result<LayerVersion, AppError> {
-    let mut book = load_book(store).await?;
+    let mut book = load_book(store).await?.with_calendar(calendar.clone());
+    let today = calendar.local_date(now);
+    let start_of_today = today.midnight().assume_offset(calendar.offset());
+    let filed_today = !store
+        .list_cases(&store::CaseFilter {
+            under: Some(unit.clone()),
+            created_from: Some(start_of_today.unix_timestamp()),
+            limit: 1,
+            ..store::CaseFilter::default()
+        })
+        .await?
+        .is_empty();
+    let fallback_date = fallback_date.or(Some(today));
     let checked = LayerVersion::parse(unit, source, text, fallback_date).and_then(|v| {
+        book.check_not_retroactive(&v, today, filed_today)?;
         book.save(v.clone())?;
         Ok(v)
     });
@@ -137,9 +158,17 @@ pub async fn set_policy(
     }
 }
 
-/// Every broken guardrail under `root` (everything when `None`).
-pub async fn check_policies(store: &Store, root: Option<&UnitCode>) -> Result<Vec<Violation>, AppError> {
-    Ok(load_book(store).await?.check_subtree(root))
+/// Every broken guardrail under `root` (everything when `None`), the statute's included, with working days compared
+/// through `calendar`.
+pub async fn check_policies(
+    store: &Store,
+    calendar: &Calendar,
+    root: Option<&UnitCode>,
+) -> Result<Vec<Violation>, AppError> {
+    Ok(load_book(store)
+        .await?
+        .with_calendar(calendar.clone())
+        .check_subtree(root))
 }
 
 /// Files a pilot: checks it, checks its change against the guardrails, and stores it with its filing record.
@@ -272,7 +301,9 @@ pub async fn act(
         .map_err(AppError::Pilot)?;
     if action == PilotAction::Codify {
         let mut book = load_book(store).await?;
-        let date = now.date();
+        // The codified layer takes effect from now: today in the local calendar, as every policy date is.
+        let calendar = Calendar::china();
+        let date = calendar.local_date(now);
         let owner_raw = book
             .layer_at(&stored.pilot.owner, date)
             .map(|v| v.parsed.raw.clone())
@@ -282,7 +313,17 @@ pub async fn act(
         let source = format!("codified pilot {}", stored.pilot.name);
         let version = LayerVersion::parse(&stored.pilot.owner, &source, &text, Some(date)).map_err(AppError::Policy)?;
         book.save(version).map_err(AppError::Policy)?;
-        set_policy(store, &stored.pilot.owner, &source, &text, Some(date), actor, now).await?;
+        set_policy(
+            store,
+            &calendar,
+            &stored.pilot.owner,
+            &source,
+            &text,
+            Some(date),
+            actor,
+            now,
+        )
+        .await?;
     }
     let event = PilotEventRow {
         action: action.as_str().into(),
@@ -341,7 +382,7 @@ pub async fn adopt(
     let book = load_book(store).await?;
     for unit in &units {
         let policy = book.effective_with(unit, from, &stored.pilot.overlay(unit, from));
-        let broken = PolicyBook::violations_of(&policy);
+        let broken = book.violations_of(&policy);
         if !broken.is_empty() {
             return Err(AppError::Policy(PolicyError::Rejected {
                 file: format!("adoption of pilot {:?}", stored.pilot.name),
@@ -802,6 +843,70 @@ pub async fn assess_pilot(store: &Store, id_or_name: &str) -> Result<PilotEvalua
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn empty_store(name: &str) -> Store {
+        let path = std::env::temp_dir().join(format!("grassroots-app-governance-{name}-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connects")
+    }
+
+    /// What `grassroots policy set` runs: with no policy file stored, 365 days of petition handling is refused naming
+    /// the article, the refusal is recorded, and a layer dated yesterday is refused naming the field.
+    #[tokio::test]
+    async fn set_policy_holds_the_statute_and_refuses_the_past_with_no_layer_loaded() {
+        let store = empty_store("statute").await;
+        let calendar = Calendar::china();
+        let unit = UnitCode::parse("330502001").expect("code");
+        let now = time::macros::datetime!(2026-12-05 20:00 +8);
+        let layer = "[clocks.petition]\nhandle_days = 365\n";
+        let err = set_policy(&store, &calendar, &unit, "long.toml", layer, None, "head", now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("statute-petition-handling") && err.contains("Art. 34"),
+            "{err}"
+        );
+        let history = store.policy_events(Some("330502001")).await.expect("history");
+        assert!(history.iter().any(|e| e.kind == "rejected"), "{history:?}");
+        let yesterday = Some(time::macros::date!(2026 - 12 - 04));
+        let err = set_policy(
+            &store,
+            &calendar,
+            &unit,
+            "x.toml",
+            "mediation.max_days = 20",
+            yesterday,
+            "head",
+            now,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("effective_from 2026-12-04 is before today (2026-12-05)"),
+            "{err}"
+        );
+        // 20:00 in Beijing is 12:00 UTC: "today" is the local day, and without a date the layer applies from now.
+        let saved = set_policy(
+            &store,
+            &calendar,
+            &unit,
+            "x.toml",
+            "mediation.max_days = 20",
+            None,
+            "head",
+            now,
+        )
+        .await
+        .expect("saved");
+        assert_eq!(saved.effective_from, time::macros::date!(2026 - 12 - 05));
+        assert!(check_policies(&store, &calendar, None).await.expect("check").is_empty());
+    }
 
     /// Twenty townships over 2024, ten cases a unit-month; the pilot's five townships close cases three days faster
     /// from July. The known truth is an ATT of −3 days on the median.

@@ -833,6 +833,7 @@ mod tests {
                      [routing.rules.noise]\ncategory = \"noise\"\noffice = \"village.committee\"\n";
         crate::governance::set_policy(
             &store,
+            &Calendar::china(),
             &township,
             "48h.toml",
             layer,
@@ -1024,6 +1025,7 @@ mod tests {
                     format!("[layer]\neffective_from = 2025-03-01\n[clocks.petition]\nhandle_days = {handle_days}\n");
                 crate::governance::set_policy(
                     store,
+                    &domain::calendar::Calendar::china(),
                     township,
                     "handling.toml",
                     &layer,

@@ -8,6 +8,7 @@ use anyhow::{Context, anyhow, bail};
 use app::workflow::{self, CaseQuery, Command};
 use clap::{Args, Subcommand, ValueEnum};
 use domain::access::{Principal, Role};
+use domain::calendar::Calendar;
 use domain::case::OnwardRoute;
 use domain::disclosure::Audience;
 use domain::grid::GridIndex;
@@ -166,14 +167,19 @@ pub struct AlertsArgs {
     json: bool,
 }
 
-pub async fn run(db: &str, cmd: &CaseCommand) -> anyhow::Result<()> {
+pub async fn run(db: &str, cmd: &CaseCommand, calendar: &Calendar) -> anyhow::Result<()> {
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
     match cmd {
-        CaseCommand::List(args) => list(&store, args).await,
-        CaseCommand::Show(args) => show(&store, args).await,
-        CaseCommand::Act(args) => act(&store, args).await,
+        CaseCommand::List(args) => list(&store, args, calendar).await,
+        CaseCommand::Show(args) => show(&store, args, calendar).await,
+        CaseCommand::Act(args) => act(&store, args, calendar).await,
         CaseCommand::Alerts(args) => alerts(&store, args).await,
     }
+}
+
+/// The rules in force on `calendar`, warning when a clock started today could run past the days it covers.
+async fn rules_today(store: &Store, calendar: &Calendar) -> anyhow::Result<workflow::Rules> {
+    crate::workflow::rules_on(store, calendar, calendar.local_date(OffsetDateTime::now_utc())).await
 }
 
 /// The account a command runs as: stored, enabled, its role and scope valid.
@@ -199,9 +205,9 @@ fn instant(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-async fn list(store: &Store, args: &ListArgs) -> anyhow::Result<()> {
+async fn list(store: &Store, args: &ListArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let principal = operator(store, &args.who).await?;
-    let rules = app::governance::rules_in_force(store).await?;
+    let rules = rules_today(store, calendar).await?;
     let parse_time = |flag: &str, s: &Option<String>| -> anyhow::Result<Option<OffsetDateTime>> {
         s.as_deref()
             .map(|s| OffsetDateTime::parse(s, &Rfc3339).map_err(|e| anyhow!("{flag}: {s:?} is not RFC 3339: {e}")))
@@ -271,9 +277,9 @@ async fn list(store: &Store, args: &ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn show(store: &Store, args: &ShowArgs) -> anyhow::Result<()> {
+async fn show(store: &Store, args: &ShowArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let principal = operator(store, &args.who).await?;
-    let rules = app::governance::rules_in_force(store).await?;
+    let rules = rules_today(store, calendar).await?;
     let grids = GridIndex::build(store.load_grids().await?).map_err(|e| anyhow!("stored grids: {e}"))?;
     let held = workflow::hold(store, args.id).await?;
     let view = workflow::disclose(
@@ -413,10 +419,10 @@ fn command_of(args: &ActArgs) -> anyhow::Result<Command> {
     })
 }
 
-async fn act(store: &Store, args: &ActArgs) -> anyhow::Result<()> {
+async fn act(store: &Store, args: &ActArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let command = command_of(args)?;
     let principal = operator(store, &args.who).await?;
-    let rules = app::governance::rules_in_force(store).await?;
+    let rules = rules_today(store, calendar).await?;
     let directory = store.load_directory().await?;
     let status = workflow::perform(
         store,

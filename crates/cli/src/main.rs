@@ -1,9 +1,13 @@
 //! The `grassroots` command-line binary: one entry point with subcommands for every job.
 //!
-//! Conventions: a global `--db URL` (`sqlite://PATH` by default, or `postgres://…`), `--json` wherever output is
-//! tabular, progress bars on long jobs, and on failure a one-line error on stderr with a non-zero exit code.
+//! Conventions: a global `--db URL` (`sqlite://PATH` by default, or `postgres://…`) and `--calendar FILE` (the holiday
+//! calendar every clock and every local "today" is computed on), `--json` wherever output is tabular, ISO dates
+//! (`2026-12-15`) in the calendar's time zone, progress bars on long jobs, and on failure a one-line error on stderr
+//! with a non-zero exit code.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use domain::calendar::Calendar;
 
 mod case;
 mod demo;
@@ -28,6 +32,10 @@ struct Cli {
     /// sqlite://grassroots-demo.db]
     #[arg(long, global = true, env = "GRASSROOTS_DB")]
     db: Option<String>,
+    /// Holiday calendar file (TOML: holidays, workdays, covers, utc_offset; see docs/policy.md) [default: China's
+    /// official 2025 and 2026 calendar, shipped]
+    #[arg(long, global = true, env = "GRASSROOTS_CALENDAR")]
+    calendar: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,21 +89,7 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = match &cli.command {
-        Command::Evaluate(args) => evaluate::run(args),
-        Command::Sim(cmd) => sim::run(cmd),
-        Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
-        Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
-        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args))),
-        Command::User(cmd) => runtime().and_then(|rt| rt.block_on(user::user(db_url(&cli.db), cmd))),
-        Command::Apikey(cmd) => runtime().and_then(|rt| rt.block_on(user::apikey(db_url(&cli.db), cmd))),
-        Command::Audit(args) => runtime().and_then(|rt| rt.block_on(user::audit(db_url(&cli.db), args))),
-        Command::Policy(cmd) => runtime().and_then(|rt| rt.block_on(policy::run(db_url(&cli.db), cmd))),
-        Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd))),
-        Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args))),
-        Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd))),
-        Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd))),
-    };
+    let result = load_calendar(cli.calendar.as_deref()).and_then(|calendar| run(&cli, &calendar));
     if let Err(err) = result {
         // A reader that stopped early (`grassroots report rates --csv | head`) is not an error.
         let closed_pipe = err
@@ -107,6 +101,33 @@ fn main() {
         }
         eprintln!("error: {err:#}");
         std::process::exit(1);
+    }
+}
+
+/// The calendar of `--calendar FILE`, else China's shipped one.
+fn load_calendar(path: Option<&std::path::Path>) -> anyhow::Result<Calendar> {
+    let Some(path) = path else {
+        return Ok(Calendar::china());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --calendar {}", path.display()))?;
+    Ok(Calendar::load(&path.display().to_string(), &text)?)
+}
+
+fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Sim(cmd) => sim::run(cmd),
+        Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
+        Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
+        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args, calendar))),
+        Command::User(cmd) => runtime().and_then(|rt| rt.block_on(user::user(db_url(&cli.db), cmd))),
+        Command::Apikey(cmd) => runtime().and_then(|rt| rt.block_on(user::apikey(db_url(&cli.db), cmd))),
+        Command::Audit(args) => runtime().and_then(|rt| rt.block_on(user::audit(db_url(&cli.db), args))),
+        Command::Policy(cmd) => runtime().and_then(|rt| rt.block_on(policy::run(db_url(&cli.db), cmd, calendar))),
+        Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd, calendar))),
+        Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args, calendar))),
+        Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd, calendar))),
+        Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd, calendar))),
     }
 }
 

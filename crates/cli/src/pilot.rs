@@ -2,9 +2,10 @@
 //! from the case store, and copy a proven practice into more units.
 
 use anyhow::Context;
-use app::governance::{act, adopt, evaluate_pilot, file_pilot, parse_date, pilot_record};
+use app::governance::{act, adopt, evaluate_pilot, file_pilot, fmt_date, parse_date, pilot_record};
 use clap::Subcommand;
 use domain::UnitCode;
+use domain::calendar::Calendar;
 use domain::pilot::PilotAction;
 use store::Store;
 use time::OffsetDateTime;
@@ -48,7 +49,7 @@ pub enum PilotCommand {
     },
 }
 
-pub async fn run(db: &str, cmd: &PilotCommand) -> anyhow::Result<()> {
+pub async fn run(db: &str, cmd: &PilotCommand, calendar: &Calendar) -> anyhow::Result<()> {
     let store = Store::connect(db).await?;
     let now = OffsetDateTime::now_utc();
     match cmd {
@@ -88,8 +89,9 @@ pub async fn run(db: &str, cmd: &PilotCommand) -> anyhow::Result<()> {
             }
             println!("  steps:");
             for e in events {
+                // The local day of the step, an ISO date like every date printed.
                 let at = OffsetDateTime::from_unix_timestamp(e.at)
-                    .map(|t| t.date().to_string())
+                    .map(|t| fmt_date(calendar.local_date(t)))
                     .unwrap_or_default();
                 println!("    {at} {} by {} {}", e.action, e.actor, e.detail);
             }

@@ -1,18 +1,21 @@
-//! `grassroots policy …`: show, set, explain, diff and check the policy layers of units.
+//! `grassroots policy …`: show, set, explain, diff and check the policy layers of units. "Today" is the local day of
+//! the holiday calendar (`--calendar`, UTC+8 by default), as in the REST API, and every date is an ISO date.
 
 use anyhow::Context;
-use app::governance::{check_policies, load_book, parse_date, set_policy};
+use app::governance::{check_policies, fmt_date, load_book, parse_date, set_policy};
 use clap::Subcommand;
 use domain::UnitCode;
+use domain::calendar::Calendar;
 use store::Store;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 #[derive(Subcommand)]
 pub enum PolicyCommand {
     /// Print the effective policy of a unit, each value with the unit that set it.
     Show {
         unit: String,
-        /// The day to show (YYYY-MM-DD; default today).
+        /// The day to show (YYYY-MM-DD; default today, in the calendar's time zone).
         #[arg(long)]
         at: Option<String>,
         #[arg(long)]
@@ -22,13 +25,15 @@ pub enum PolicyCommand {
     Set {
         unit: String,
         file: std::path::PathBuf,
-        /// Effective date when the file has no `layer.effective_from` (default today).
+        /// Effective date when the file has no `layer.effective_from` (default today, meaning from now). A layer
+        /// may not take effect before today.
         #[arg(long)]
         from: Option<String>,
         #[arg(long, default_value = "cli")]
         actor: String,
     },
-    /// Say which layer set KEY for UNIT and which guardrails bound it.
+    /// Say which layer set KEY (a key, or a table such as `clocks.petition`) for UNIT, the default it falls back to,
+    /// and which guardrails and statutory limit bound it.
     Explain {
         unit: String,
         key: String,
@@ -49,19 +54,20 @@ pub enum PolicyCommand {
     History { unit: Option<String> },
 }
 
-fn day(at: &Option<String>) -> anyhow::Result<time::Date> {
+/// The given ISO date, else today in the calendar's time zone.
+fn day(at: &Option<String>, calendar: &Calendar) -> anyhow::Result<time::Date> {
     match at {
         Some(s) => Ok(parse_date(s)?),
-        None => Ok(OffsetDateTime::now_utc().date()),
+        None => Ok(calendar.local_date(OffsetDateTime::now_utc())),
     }
 }
 
-pub async fn run(db: &str, cmd: &PolicyCommand) -> anyhow::Result<()> {
+pub async fn run(db: &str, cmd: &PolicyCommand, calendar: &Calendar) -> anyhow::Result<()> {
     let store = Store::connect(db).await?;
     match cmd {
         PolicyCommand::Show { unit, at, json } => {
             let unit = UnitCode::parse(unit)?;
-            let policy = load_book(&store).await?.effective(&unit, day(at)?);
+            let policy = load_book(&store).await?.effective(&unit, day(at, calendar)?);
             if *json {
                 let map: serde_json::Map<String, serde_json::Value> = policy
                     .leaves
@@ -73,7 +79,7 @@ pub async fn run(db: &str, cmd: &PolicyCommand) -> anyhow::Result<()> {
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&map)?);
             } else {
-                println!("effective policy of {} on {}", policy.unit, policy.date);
+                println!("effective policy of {} on {}", policy.unit, fmt_date(policy.date));
                 for (key, setters) in &policy.leaves {
                     if let Some(s) = setters.last() {
                         println!("  {key} = {}    [{}]", s.value, s.unit);
@@ -93,10 +99,11 @@ pub async fn run(db: &str, cmd: &PolicyCommand) -> anyhow::Result<()> {
         } => {
             let unit = UnitCode::parse(unit)?;
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-            let fallback = Some(day(from)?);
+            let fallback = from.as_ref().map(|f| parse_date(f)).transpose()?;
             let source = file.display().to_string();
             let v = set_policy(
                 &store,
+                calendar,
                 &unit,
                 &source,
                 &text,
@@ -105,11 +112,20 @@ pub async fn run(db: &str, cmd: &PolicyCommand) -> anyhow::Result<()> {
                 OffsetDateTime::now_utc(),
             )
             .await?;
-            println!("saved {} as the layer of {} from {}", source, v.unit, v.effective_from);
+            println!(
+                "saved {} as the layer of {} from {}",
+                source,
+                v.unit,
+                fmt_date(v.effective_from)
+            );
         }
         PolicyCommand::Explain { unit, key, at } => {
             let unit = UnitCode::parse(unit)?;
-            for e in load_book(&store).await?.explain(&unit, key, day(at)?)? {
+            for e in load_book(&store)
+                .await?
+                .with_calendar(calendar.clone())
+                .explain(&unit, key, day(at, calendar)?)?
+            {
                 print!("{e}");
             }
         }
@@ -128,12 +144,12 @@ pub async fn run(db: &str, cmd: &PolicyCommand) -> anyhow::Result<()> {
         }
         PolicyCommand::Check { unit } => {
             let root = unit.as_deref().map(UnitCode::parse).transpose()?;
-            let broken = check_policies(&store, root.as_ref()).await?;
+            let broken = check_policies(&store, calendar, root.as_ref()).await?;
             if broken.is_empty() {
                 println!("all layers keep their guardrails");
             } else {
                 for v in &broken {
-                    println!("{} (from {})", v, v.date);
+                    println!("{} (from {})", v, fmt_date(v.date));
                 }
                 anyhow::bail!("{} guardrail(s) broken", broken.len());
             }
@@ -141,7 +157,8 @@ pub async fn run(db: &str, cmd: &PolicyCommand) -> anyhow::Result<()> {
         PolicyCommand::History { unit } => {
             for e in store.policy_events(unit.as_deref()).await? {
                 let at = OffsetDateTime::from_unix_timestamp(e.at)
-                    .map(|t| t.to_string())
+                    .ok()
+                    .and_then(|t| t.to_offset(calendar.offset()).format(&Rfc3339).ok())
                     .unwrap_or_default();
                 println!("{at}  {} {} {} by {}: {}", e.unit, e.kind, e.source, e.actor, e.detail);
             }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::Args;
+use domain::calendar::Calendar;
 use server::ratelimit::Limit;
 use server::{AppState, ServerConfig};
 use store::Store;
@@ -39,7 +40,7 @@ impl ServeArgs {
         }
     }
 
-    fn config(&self) -> ServerConfig {
+    fn config(&self, calendar: &Calendar) -> ServerConfig {
         let limit = |per_second: f64| Limit {
             burst: (per_second * 2.0).max(1.0),
             per_second: per_second.max(0.001),
@@ -52,25 +53,30 @@ impl ServeArgs {
             body_limit: self.body_limit,
             ip_limit: limit(self.rate_per_ip),
             key_limit: limit(self.rate_per_key),
+            calendar: calendar.clone(),
             ..ServerConfig::default()
         }
     }
 }
 
-pub async fn serve(db: &str, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(db: &str, args: &ServeArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
-    serve_store(store, args).await
+    serve_store(store, args, calendar).await
 }
 
-/// Serves an open store until Ctrl-C or SIGTERM.
-pub async fn serve_store(store: Store, args: &ServeArgs) -> anyhow::Result<()> {
-    let state = AppState::load(store.clone(), args.config())
+/// Serves an open store until Ctrl-C or SIGTERM, every clock on `calendar`.
+pub async fn serve_store(store: Store, args: &ServeArgs, calendar: &Calendar) -> anyhow::Result<()> {
+    let state = AppState::load(store.clone(), args.config(calendar))
         .await
         .context("loading territory and grids")?;
     eprintln!(
         "serving on http://{0}  (REST /api/v1, docs /docs, OpenAPI /openapi.json, Open311 /open311/v2/discovery.json); Ctrl-C stops",
         args.listen
     );
+    let today = calendar.local_date(state.now());
+    if let Some(warning) = domain::clock::coverage_warning(calendar, today) {
+        eprintln!("warning: {warning}");
+    }
     server::serve::run(state, args.listen)
         .await
         .with_context(|| format!("serving on {}", args.listen))?;
@@ -86,5 +92,5 @@ pub async fn serve_demo(store: Store, township: &str, listen: SocketAddr) -> any
     for (name, role, password) in &accounts {
         eprintln!("  {:<14} {name:<22} password {password}", role.as_str());
     }
-    serve_store(store, &ServeArgs::with_listen(listen)).await
+    serve_store(store, &ServeArgs::with_listen(listen), &Calendar::china()).await
 }

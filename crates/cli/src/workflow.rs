@@ -6,6 +6,7 @@ use anyhow::Context;
 use app::workflow;
 use clap::{Args, Subcommand, ValueEnum};
 use domain::Level;
+use domain::calendar::Calendar;
 use domain::rates::{Grouping, RateRow, YearMonth};
 use store::Store;
 
@@ -23,13 +24,13 @@ pub struct TickArgs {
 
 /// Runs the escalation guard once: records the warning and overdue alerts that are due (never twice), and lists the
 /// call-backs due and the riskiest open cases.
-pub async fn tick(db: &str, args: &TickArgs) -> anyhow::Result<()> {
+pub async fn tick(db: &str, args: &TickArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let now = workflow::instant_or_now(args.now.as_deref())?;
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
     if let Some(n) = workflow::ensure_offices(&store).await? {
         eprintln!("no offices on record: staffed the {n} standard offices of the stored territory");
     }
-    let rules = app::governance::rules_in_force(&store).await?;
+    let rules = rules_on(&store, calendar, calendar.local_date(now)).await?;
     let report = workflow::tick(&store, &rules, now, args.top).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -114,10 +115,33 @@ pub struct RatesArgs {
     json: bool,
 }
 
-pub async fn report(db: &str, cmd: &ReportCommand) -> anyhow::Result<()> {
+/// The rules in force on `calendar`, warning on stderr when a clock started by `started_by` could run past the days
+/// the calendar covers (its due date would count weekends only beyond them).
+pub(crate) async fn rules_on(
+    store: &Store,
+    calendar: &Calendar,
+    started_by: time::Date,
+) -> anyhow::Result<workflow::Rules> {
+    let mut rules = app::governance::rules_in_force(store).await?;
+    rules.calendar = calendar.clone();
+    if let Some(warning) = domain::clock::coverage_warning(calendar, started_by) {
+        eprintln!("warning: {warning}");
+    }
+    Ok(rules)
+}
+
+/// The last local day of `month` or, for the month under way, today: the last day a clock of its cases started.
+fn last_day_of(month: YearMonth, now: time::OffsetDateTime, calendar: &Calendar) -> anyhow::Result<time::Date> {
+    let m = time::Month::try_from(month.month).with_context(|| format!("month {month}"))?;
+    let last = time::Date::from_calendar_date(month.year, m, m.length(month.year))
+        .with_context(|| format!("month {month}"))?;
+    Ok(last.min(calendar.local_date(now)))
+}
+
+pub async fn report(db: &str, cmd: &ReportCommand, calendar: &Calendar) -> anyhow::Result<()> {
     match cmd {
-        ReportCommand::Rates(args) => rates(db, args).await,
-        ReportCommand::Outcomes(args) => outcomes(db, args).await,
+        ReportCommand::Rates(args) => rates(db, args, calendar).await,
+        ReportCommand::Outcomes(args) => outcomes(db, args, calendar).await,
     }
 }
 
@@ -125,11 +149,11 @@ fn share(x: Option<f64>) -> String {
     pct(x)
 }
 
-async fn outcomes(db: &str, args: &OutcomesArgs) -> anyhow::Result<()> {
+async fn outcomes(db: &str, args: &OutcomesArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let month = YearMonth::parse(&args.month)?;
     let now = workflow::instant_or_now(args.now.as_deref())?;
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
-    let rules = app::governance::rules_in_force(&store).await?;
+    let rules = rules_on(&store, calendar, last_day_of(month, now, calendar)?).await?;
     let o = workflow::outcomes(&store, &rules, month, now).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -215,7 +239,7 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0))
 }
 
-async fn rates(db: &str, args: &RatesArgs) -> anyhow::Result<()> {
+async fn rates(db: &str, args: &RatesArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let month = YearMonth::parse(&args.month)?;
     let now = workflow::instant_or_now(args.now.as_deref())?;
     let grouping = match args.level {
@@ -224,7 +248,7 @@ async fn rates(db: &str, args: &RatesArgs) -> anyhow::Result<()> {
         RateLevel::Department => Grouping::Department,
     };
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
-    let rules = app::governance::rules_in_force(&store).await?;
+    let rules = rules_on(&store, calendar, last_day_of(month, now, calendar)?).await?;
     let rows = workflow::rates_report(&store, &rules, month, grouping, now).await?;
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -4,7 +4,12 @@
 //! others in working days ("5个工作日", Art. 23 §3). Which days are working days is set each year by the State
 //! Council, including make-up working days on weekends (调休), so the calendar is data: [`Calendar::china`] ships the
 //! official 2025 and 2026 arrangements (`data/holidays-cn.toml`, sources cited there) and a deployment can load its own
-//! file of the same shape with [`Calendar::from_toml`].
+//! file of the same shape with [`Calendar::load`] (`grassroots --calendar FILE`).
+//!
+//! A calendar knows which days it **covers** (`covers = "2025-01-01..2026-12-31"`, or by default from the first of
+//! January of the first year it mentions to the last of December of the last): past its last covered day only
+//! weekends are days off, which is wrong as soon as the next year's notice is out, so a clock that ends after it is
+//! reported ([`Calendar::coverage_warning`]) rather than silently computed.
 //!
 //! Counting follows the usual rule of Chinese procedure: the day on which a period starts is not counted, and a period
 //! ends at the end of its last day in local time (UTC+8 unless the calendar says otherwise).
@@ -12,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime, Time, UtcOffset, Weekday};
+use time::{Date, Duration, Month, OffsetDateTime, Time, UtcOffset, Weekday};
 
 /// The official arrangements shipped with grassroots.
 pub const CHINA_HOLIDAYS_TOML: &str = include_str!("data/holidays-cn.toml");
@@ -51,6 +56,29 @@ pub enum CalendarError {
     Both { date: Date },
     #[error("holiday calendar: utc_offset {value:?} is not of the form +08:00")]
     BadOffset { value: String },
+    #[error("holiday calendar: {date} lies outside the days the calendar covers ({covers})")]
+    OutsideCovers { date: Date, covers: String },
+}
+
+impl CalendarError {
+    /// The text of the file that the error is about, to find its line.
+    fn needle(&self) -> Option<String> {
+        match self {
+            CalendarError::Toml(_) => None,
+            CalendarError::BadDate { value } | CalendarError::BackwardRange { value } => Some(format!("\"{value}\"")),
+            CalendarError::Both { date } | CalendarError::OutsideCovers { date, .. } => Some(date.to_string()),
+            CalendarError::BadOffset { value } => Some(value.clone()),
+        }
+    }
+}
+
+/// A calendar file that does not load: the file, the line when it is known, and what is wrong.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{file}{}: {error}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct CalendarFileError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub error: CalendarError,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +90,9 @@ struct CalendarFile {
     workdays: Vec<String>,
     #[serde(default)]
     utc_offset: Option<String>,
+    /// `FROM..TO`: the days whose holidays the file lists; absent, the whole years it mentions.
+    #[serde(default)]
+    covers: Option<String>,
 }
 
 /// Which dates are working days, and the local time zone in which days begin and end.
@@ -70,6 +101,8 @@ pub struct Calendar {
     holidays: BTreeSet<Date>,
     workdays: BTreeSet<Date>,
     offset: UtcOffset,
+    /// The first and last day whose holidays are known; `None` for weekends only.
+    covers: Option<(Date, Date)>,
 }
 
 impl Default for Calendar {
@@ -79,6 +112,7 @@ impl Default for Calendar {
             holidays: BTreeSet::new(),
             workdays: BTreeSet::new(),
             offset: china_offset(),
+            covers: None,
         }
     }
 }
@@ -92,20 +126,29 @@ fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s.trim(), &format).ok()
 }
 
+fn range(value: &str) -> Result<(Date, Date), CalendarError> {
+    let bad = || CalendarError::BadDate {
+        value: value.to_string(),
+    };
+    let (from, to) = match value.split_once("..") {
+        Some((a, b)) => (parse_date(a).ok_or_else(bad)?, parse_date(b).ok_or_else(bad)?),
+        None => {
+            let d = parse_date(value).ok_or_else(bad)?;
+            (d, d)
+        }
+    };
+    if to < from {
+        return Err(CalendarError::BackwardRange {
+            value: value.to_string(),
+        });
+    }
+    Ok((from, to))
+}
+
 fn expand(values: &[String]) -> Result<BTreeSet<Date>, CalendarError> {
     let mut dates = BTreeSet::new();
     for value in values {
-        let bad = || CalendarError::BadDate { value: value.clone() };
-        let (from, to) = match value.split_once("..") {
-            Some((a, b)) => (parse_date(a).ok_or_else(bad)?, parse_date(b).ok_or_else(bad)?),
-            None => {
-                let d = parse_date(value).ok_or_else(bad)?;
-                (d, d)
-            }
-        };
-        if to < from {
-            return Err(CalendarError::BackwardRange { value: value.clone() });
-        }
+        let (from, to) = range(value)?;
         let mut d = from;
         while d <= to {
             dates.insert(d);
@@ -125,8 +168,29 @@ impl Calendar {
         Calendar::from_toml(CHINA_HOLIDAYS_TOML).unwrap_or_default()
     }
 
-    /// Reads a calendar: `holidays = [...]`, `workdays = [...]` (dates or `FROM..TO` ranges) and an optional
-    /// `utc_offset = "+08:00"`.
+    /// Reads a calendar file; errors name `file` and, when it can be found, the line at fault.
+    pub fn load(file: &str, text: &str) -> Result<Calendar, CalendarFileError> {
+        Calendar::from_toml(text).map_err(|error| {
+            let line = match &error {
+                CalendarError::Toml(_) => toml::from_str::<toml::Table>(text)
+                    .err()
+                    .and_then(|e| e.span())
+                    .map(|span| line_of(text, span.start)),
+                other => other
+                    .needle()
+                    .and_then(|needle| text.find(&needle))
+                    .map(|at| line_of(text, at)),
+            };
+            CalendarFileError {
+                file: file.to_string(),
+                line,
+                error,
+            }
+        })
+    }
+
+    /// Reads a calendar: `holidays = [...]`, `workdays = [...]` (dates or `FROM..TO` ranges), an optional
+    /// `utc_offset = "+08:00"` and an optional `covers = "FROM..TO"`.
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
         let file: CalendarFile = toml::from_str(text).map_err(|e| CalendarError::Toml(e.to_string()))?;
         let holidays = expand(&file.holidays)?;
@@ -141,15 +205,72 @@ impl Calendar {
                 UtcOffset::parse(&value, &format).map_err(|_| CalendarError::BadOffset { value })?
             }
         };
+        let listed = || holidays.iter().chain(&workdays);
+        let covers = match &file.covers {
+            Some(value) => Some(range(value)?),
+            None => match (listed().min(), listed().max()) {
+                (Some(first), Some(last)) => Some((
+                    Date::from_calendar_date(first.year(), Month::January, 1).unwrap_or(*first),
+                    Date::from_calendar_date(last.year(), Month::December, 31).unwrap_or(*last),
+                )),
+                _ => None,
+            },
+        };
+        if let (Some((from, to)), Some(value)) = (covers, &file.covers)
+            && let Some(date) = listed().find(|d| **d < from || **d > to)
+        {
+            return Err(CalendarError::OutsideCovers {
+                date: *date,
+                covers: value.clone(),
+            });
+        }
         Ok(Calendar {
             holidays,
             workdays,
             offset,
+            covers,
         })
     }
 
     pub fn offset(&self) -> UtcOffset {
         self.offset
+    }
+
+    /// The first and last day whose holidays the calendar knows; `None` when it knows only weekends.
+    pub fn covers(&self) -> Option<(Date, Date)> {
+        self.covers
+    }
+
+    /// The last day whose holidays the calendar knows.
+    pub fn covers_until(&self) -> Option<Date> {
+        self.covers.map(|(_, last)| last)
+    }
+
+    /// Whether the holidays of `date` are known.
+    pub fn covers_day(&self, date: Date) -> bool {
+        self.covers.is_some_and(|(first, last)| first <= date && date <= last)
+    }
+
+    /// A warning when a clock ending on local day `last_day` runs past the days the calendar covers: its due date
+    /// then counts weekends only beyond the last covered day. `None` when the calendar covers the day.
+    pub fn coverage_warning(&self, last_day: Date) -> Option<String> {
+        if self.covers_day(last_day) {
+            return None;
+        }
+        Some(match self.covers {
+            Some((first, last)) if last_day > last => format!(
+                "the holiday calendar covers {first} to {last}; a clock ending on {last_day} counts only weekends as \
+                 days off after {last}: load next year's calendar with --calendar FILE (see docs/policy.md)"
+            ),
+            Some((first, last)) => format!(
+                "the holiday calendar covers {first} to {last}; a clock ending on {last_day} counts only weekends as \
+                 days off before {first}"
+            ),
+            None => format!(
+                "no holiday calendar is loaded; a clock ending on {last_day} counts only weekends as days off: load \
+                 one with --calendar FILE (see docs/policy.md)"
+            ),
+        })
     }
 
     /// The local date of an instant.
@@ -237,6 +358,39 @@ impl Calendar {
                 self.end_of(last)
             }
             Period::WorkingDays(n) => self.end_of(self.add_working_days(self.local_date(start), n)),
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map(|s| s.bytes().filter(|b| *b == b'\n').count() + 1)
+        .unwrap_or(1)
+}
+
+/// Serde for a calendar date as an ISO string (`2026-12-15`), the one form every JSON output uses. Reading also
+/// accepts the `[year, ordinal]` pair that records written before this form carry.
+pub mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&date.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Iso(String),
+            YearOrdinal(i32, u16),
+        }
+        match Stored::deserialize(deserializer)? {
+            Stored::Iso(text) => super::parse_date(&text)
+                .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a date (YYYY-MM-DD)"))),
+            Stored::YearOrdinal(year, ordinal) => {
+                Date::from_ordinal_date(year, ordinal).map_err(serde::de::Error::custom)
+            }
         }
     }
 }
@@ -390,5 +544,57 @@ mod tests {
         ));
         let utc = Calendar::from_toml("utc_offset = \"+00:00\"").expect("valid offset");
         assert_eq!(utc.offset(), UtcOffset::UTC);
+    }
+
+    #[test]
+    fn the_calendar_covers_the_years_it_lists_and_warns_past_them() {
+        let cal = china();
+        assert_eq!(cal.covers(), Some((date!(2025 - 01 - 01), date!(2026 - 12 - 31))));
+        assert_eq!(cal.coverage_warning(date!(2026 - 12 - 31)), None);
+        let warning = cal.coverage_warning(date!(2027 - 01 - 02)).expect("past the calendar");
+        assert!(
+            warning.contains("2026-12-31") && warning.contains("--calendar"),
+            "{warning}"
+        );
+        // Without `covers`, the whole years mentioned are covered.
+        let inferred = Calendar::from_toml("holidays = [\"2027-02-06..2027-02-13\"]").expect("calendar");
+        assert_eq!(inferred.covers_until(), Some(date!(2027 - 12 - 31)));
+        assert!(Calendar::default().coverage_warning(date!(2026 - 01 - 05)).is_some());
+        assert!(matches!(
+            Calendar::from_toml("covers = \"2025-01-01..2025-12-31\"\nholidays = [\"2026-01-01\"]").unwrap_err(),
+            CalendarError::OutsideCovers { .. }
+        ));
+    }
+
+    #[test]
+    fn a_bad_calendar_file_names_its_file_and_line() {
+        let text = "covers = \"2027-01-01..2027-12-31\"\nholidays = [\n  \"2027-01-01\",\n  \"2027-02-30\",\n]\n";
+        let err = Calendar::load("cn-2027.toml", text).unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert_eq!(
+            err.to_string(),
+            "cn-2027.toml:4: holiday calendar: \"2027-02-30\" is not a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD)"
+        );
+        let syntax = Calendar::load("x.toml", "holidays = [\n\"2027-01-01\"\nworkdays = 3").unwrap_err();
+        assert!(syntax.line.is_some(), "{syntax}");
+    }
+
+    #[test]
+    fn dates_serialize_as_iso_strings_and_old_pairs_still_read() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Dated {
+            #[serde(with = "iso_date")]
+            start: Date,
+        }
+        let dated = Dated {
+            start: date!(2026 - 12 - 15),
+        };
+        let json = serde_json::to_string(&dated).expect("json");
+        assert_eq!(json, r#"{"start":"2026-12-15"}"#);
+        assert_eq!(serde_json::from_str::<Dated>(&json).expect("iso"), dated);
+        assert_eq!(
+            serde_json::from_str::<Dated>(r#"{"start":[2026,349]}"#).expect("pair"),
+            dated
+        );
     }
 }

@@ -11,8 +11,9 @@
 //!
 //! Every other kind runs a hotline-style **response** clock whose length depends on urgency (emergency 2 hours,
 //! utilities 24 hours, general 7 days, complex 15 days). These are configurable defaults ([`ClockConfig`]), so a policy
-//! layer can tighten them; the statutory petition limits may be tightened but never loosened
-//! ([`ClockConfig::check_within_statute`]).
+//! layer can tighten them; the statutory petition limits ([`STATUTE`]) may be tightened but never loosened
+//! ([`ClockConfig::statute_breaches`]): an office's deadline never gets longer, a resident's window never shorter,
+//! and a limit in working days is compared with the statute's calendar days through the holiday calendar.
 //!
 //! A resident's clock is not reset when the case moves between offices (first-receiver responsibility keeps the
 //! resident from paying for a wrong dispatch); a petition's acceptance clock is, because the Regulations give each
@@ -120,21 +121,188 @@ impl Default for ClockConfig {
     }
 }
 
-/// A configuration that loosens a statutory limit.
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("clock `{field}` may be tightened but not loosened beyond {statute} ({article})")]
-pub struct LoosenedLimit {
+/// The furthest, in calendar days, that a clock started today can be due under the statute: a petition's 15 days to
+/// accept, then 60 to handle and one extension of 30 (Arts. 22-23, 34). A holiday calendar that does not cover this
+/// far ahead leaves some running clock computed with weekends only.
+pub const LONGEST_CLOCK_DAYS: u32 = 15 + 60 + 30;
+
+/// A warning when a clock started on or before local day `started_by` could end past the days `calendar` covers:
+/// none can when the longest statutory run from that day ([`LONGEST_CLOCK_DAYS`]) stays inside them. The CLI prints it
+/// where clocks are computed and `/api/v1/health` reports it.
+pub fn coverage_warning(calendar: &Calendar, started_by: time::Date) -> Option<String> {
+    calendar
+        .coverage_warning(started_by)
+        .or_else(|| calendar.coverage_warning(started_by + Duration::days(i64::from(LONGEST_CLOCK_DAYS))))
+}
+
+/// Which way a statutory limit binds a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// A deadline for an office: a layer may shorten it, never lengthen it.
+    AtMost,
+    /// A window for the resident to ask: a layer may lengthen it, never shorten it.
+    AtLeast,
+}
+
+/// One national limit of the 2022 Regulations on Letters and Visits Work, in calendar days as the Regulations state
+/// it. These hold whatever policy is loaded: a layer may only tighten them ([`ClockConfig::statute_breaches`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatutoryLimit {
+    /// A short name errors quote, e.g. `statute-petition-handling`.
+    pub id: &'static str,
+    /// The [`ClockConfig`] field it bounds.
     pub field: &'static str,
-    pub statute: String,
+    /// The policy key that sets the field, when a layer can.
+    pub key: Option<&'static str>,
+    pub days: u32,
+    pub bound: Bound,
     pub article: &'static str,
 }
 
-fn at_most(p: Period, days: u32) -> bool {
-    match p {
-        Period::Hours(h) => h <= days * 24,
-        Period::Days(d) => d <= days,
-        // A working day is at least one calendar day, so this is the strictest reading.
-        Period::WorkingDays(d) => d <= days,
+/// The national limits. The acceptance limit is the letters and visits departments' (Art. 22) and every other
+/// receiving office's (Art. 23); the windows to ask for review and re-examination are the petitioner's (Arts. 35–36).
+pub const STATUTE: [StatutoryLimit; 8] = [
+    StatutoryLimit {
+        id: "statute-petition-acceptance",
+        field: "petition_acceptance",
+        key: Some("clocks.petition.accept_days"),
+        days: 15,
+        bound: Bound::AtMost,
+        article: "2022 Regulations Arts. 22-23",
+    },
+    StatutoryLimit {
+        id: "statute-petition-handling",
+        field: "petition_handling",
+        key: Some("clocks.petition.handle_days"),
+        days: 60,
+        bound: Bound::AtMost,
+        article: "2022 Regulations Art. 34",
+    },
+    StatutoryLimit {
+        id: "statute-extension-length",
+        field: "max_extension_days",
+        key: Some("clocks.petition.extension_max_days"),
+        days: 30,
+        bound: Bound::AtMost,
+        article: "2022 Regulations Art. 34",
+    },
+    StatutoryLimit {
+        id: "statute-review-request-window",
+        field: "review_request_window",
+        key: Some("clocks.petition.review_request_days"),
+        days: 30,
+        bound: Bound::AtLeast,
+        article: "2022 Regulations Art. 35",
+    },
+    StatutoryLimit {
+        id: "statute-review-decision",
+        field: "review_decision",
+        key: Some("clocks.petition.review_decision_days"),
+        days: 30,
+        bound: Bound::AtMost,
+        article: "2022 Regulations Art. 35",
+    },
+    StatutoryLimit {
+        id: "statute-reexamination-request-window",
+        field: "reexamination_request_window",
+        key: None,
+        days: 30,
+        bound: Bound::AtLeast,
+        article: "2022 Regulations Art. 36",
+    },
+    StatutoryLimit {
+        id: "statute-reexamination-decision",
+        field: "reexamination_decision",
+        key: Some("clocks.petition.recheck_days"),
+        days: 30,
+        bound: Bound::AtMost,
+        article: "2022 Regulations Art. 36",
+    },
+    StatutoryLimit {
+        id: "statute-one-extension",
+        field: "max_extensions",
+        key: None,
+        days: 1,
+        bound: Bound::AtMost,
+        article: "2022 Regulations Art. 34",
+    },
+];
+
+impl StatutoryLimit {
+    /// The limit as a sentence: `at most 60 calendar days (2022 Regulations Art. 34)`.
+    pub fn describe(&self) -> String {
+        let amount = match self.field {
+            "max_extensions" => "one extension".to_string(),
+            "max_extension_days" => format!("{} calendar days of extension", self.days),
+            _ => format!("{} calendar days", self.days),
+        };
+        let way = match self.bound {
+            Bound::AtMost => "at most",
+            Bound::AtLeast => "at least",
+        };
+        format!("{way} {amount} ({})", self.article)
+    }
+}
+
+/// A configuration that gives an office more time, or the resident less, than the Regulations allow.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("clock `{}` is {found}, but the statute allows {}", .limit.field, .limit.describe())]
+pub struct LoosenedLimit {
+    pub limit: StatutoryLimit,
+    /// What the configuration gives, and on which start day it first exceeds the statute.
+    pub found: String,
+}
+
+/// The days over which a limit counted in one unit is compared with one counted in another: every day the calendar
+/// covers, or two weeks of plain weekends when it covers none.
+fn comparison_days(calendar: &Calendar) -> impl Iterator<Item = time::Date> {
+    let (first, last) = calendar
+        .covers()
+        .unwrap_or((time::macros::date!(2025 - 01 - 06), time::macros::date!(2025 - 01 - 19)));
+    let mut next = Some(first);
+    std::iter::from_fn(move || {
+        let day = next.filter(|d| *d <= last)?;
+        next = day.next_day();
+        Some(day)
+    })
+}
+
+/// How `period` breaks `limit`, if it does. Limits in the same unit compare as numbers. A limit in working days is
+/// compared with the statute's calendar days through the calendar, like with like: started on each day the calendar
+/// covers, the period must never end after (for an office's deadline) or before (for a resident's window) the
+/// statutory period started the same day, both ending as the calendar and the roll-over rule say. So `60 working days`
+/// is refused for handling (it ends 84 or more calendar days after its start), and `9 working days` may pass for
+/// acceptance only if no stretch of holidays ever makes it end after the 15th calendar day.
+fn breach(calendar: &Calendar, period: Period, roll_over: bool, limit: &StatutoryLimit) -> Option<String> {
+    let statute = limit.days;
+    let in_bounds = |n: u32| match limit.bound {
+        Bound::AtMost => n <= statute,
+        Bound::AtLeast => n >= statute,
+    };
+    match period {
+        Period::Days(n) => (!in_bounds(n)).then(|| format!("{n} calendar days")),
+        Period::Hours(h) => {
+            // A period of whole days ends between 24 × n hours and 24 × (n + 1) hours after its start.
+            let ok = match limit.bound {
+                Bound::AtMost => h <= statute * 24,
+                Bound::AtLeast => h >= (statute + 1) * 24,
+            };
+            (!ok).then(|| format!("{h} hours"))
+        }
+        Period::WorkingDays(n) => comparison_days(calendar).find_map(|day| {
+            let start = day.midnight().assume_offset(calendar.offset());
+            let ends = calendar.due(start, Period::WorkingDays(n), roll_over);
+            let statute_ends = calendar.due(start, Period::Days(statute), true);
+            let broken = match limit.bound {
+                Bound::AtMost => ends > statute_ends,
+                Bound::AtLeast => ends < statute_ends,
+            };
+            broken.then(|| {
+                let last = calendar.local_date(ends - Duration::seconds(1));
+                let span = (last - day).whole_days();
+                format!("{n} working days, which started on {day} end on {last}, {span} calendar days later")
+            })
+        }),
     }
 }
 
@@ -144,57 +312,42 @@ impl ClockConfig {
         toml::from_str(text)
     }
 
-    /// Rejects a configuration that gives offices more time than the Regulations allow.
-    pub fn check_within_statute(&self) -> Result<(), LoosenedLimit> {
-        let checks: [(&'static str, bool, u32, &'static str); 5] = [
-            (
-                "petition_acceptance",
-                at_most(self.petition_acceptance, 15),
-                15,
-                "2022 Regulations Art. 23",
-            ),
-            (
-                "petition_handling",
-                at_most(self.petition_handling, 60),
-                60,
-                "2022 Regulations Art. 34",
-            ),
-            (
-                "max_extension_days",
-                self.max_extension_days <= 30,
-                30,
-                "2022 Regulations Art. 34",
-            ),
-            (
-                "review_decision",
-                at_most(self.review_decision, 30),
-                30,
-                "2022 Regulations Art. 35",
-            ),
-            (
-                "reexamination_decision",
-                at_most(self.reexamination_decision, 30),
-                30,
-                "2022 Regulations Art. 36",
-            ),
-        ];
-        for (field, ok, days, article) in checks {
-            if !ok {
-                return Err(LoosenedLimit {
-                    field,
-                    statute: format!("{days} days"),
-                    article,
-                });
-            }
+    fn period_of(&self, field: &str) -> Option<Period> {
+        Some(match field {
+            "petition_acceptance" => self.petition_acceptance,
+            "petition_handling" => self.petition_handling,
+            "review_request_window" => self.review_request_window,
+            "review_decision" => self.review_decision,
+            "reexamination_request_window" => self.reexamination_request_window,
+            "reexamination_decision" => self.reexamination_decision,
+            _ => return None,
+        })
+    }
+
+    /// Every statutory limit this configuration breaks ([`STATUTE`]), with working days converted through `calendar`.
+    pub fn statute_breaches(&self, calendar: &Calendar) -> Vec<LoosenedLimit> {
+        STATUTE
+            .iter()
+            .filter_map(|limit| {
+                let found = match limit.field {
+                    "max_extension_days" => (self.max_extension_days > limit.days)
+                        .then(|| format!("{} calendar days of extension", self.max_extension_days)),
+                    "max_extensions" => {
+                        (self.max_extensions > limit.days).then(|| format!("{} extensions", self.max_extensions))
+                    }
+                    field => breach(calendar, self.period_of(field)?, self.roll_over_days_off, limit),
+                }?;
+                Some(LoosenedLimit { limit: *limit, found })
+            })
+            .collect()
+    }
+
+    /// Rejects a configuration that gives offices more time, or residents less, than the Regulations allow.
+    pub fn check_within_statute(&self, calendar: &Calendar) -> Result<(), LoosenedLimit> {
+        match self.statute_breaches(calendar).into_iter().next() {
+            Some(breach) => Err(breach),
+            None => Ok(()),
         }
-        if self.max_extensions > 1 {
-            return Err(LoosenedLimit {
-                field: "max_extensions",
-                statute: "one extension".into(),
-                article: "2022 Regulations Art. 34",
-            });
-        }
-        Ok(())
     }
 
     /// The urgency of a non-petition case from its kind and category.
@@ -755,25 +908,131 @@ pub(crate) mod tests {
         );
     }
 
+    /// The one limit `field` breaks in `config`, if any.
+    fn broken(config: &ClockConfig) -> Vec<&'static str> {
+        config
+            .statute_breaches(&Calendar::china())
+            .iter()
+            .map(|b| b.limit.field)
+            .collect()
+    }
+
+    fn with(toml: &str) -> ClockConfig {
+        ClockConfig::from_toml(toml).expect("partial config")
+    }
+
     #[test]
-    fn a_policy_layer_may_tighten_but_not_loosen_the_statute() {
-        let tight = ClockConfig::from_toml("petition_handling = { days = 30 }\ngeneral = { working_days = 5 }")
-            .expect("partial config");
+    fn a_calendar_that_ends_before_the_longest_clock_is_reported() {
+        let cal = Calendar::china();
+        // From 2026-09-17, the longest statutory run (105 days) ends on 2026-12-31: covered.
+        assert_eq!(coverage_warning(&cal, time::macros::date!(2026 - 09 - 17)), None);
+        let warning = coverage_warning(&cal, time::macros::date!(2026 - 09 - 18)).expect("runs into 2027");
+        assert!(
+            warning.contains("2027-01-01") && warning.contains("--calendar"),
+            "{warning}"
+        );
+        // A calendar that starts after the day is no help either.
+        let later = Calendar::from_toml("covers = \"2027-01-01..2027-12-31\"").expect("calendar");
+        assert!(coverage_warning(&later, time::macros::date!(2026 - 12 - 05)).is_some());
+    }
+
+    #[test]
+    fn the_defaults_are_the_statute_and_tightening_is_allowed() {
+        assert!(broken(&ClockConfig::default()).is_empty());
+        let tight = with("petition_handling = { days = 30 }\ngeneral = { working_days = 5 }");
         assert_eq!(tight.petition_handling, Period::Days(30));
         assert_eq!(tight.emergency, Period::Hours(2));
-        assert!(tight.check_within_statute().is_ok());
-        let loose = ClockConfig::from_toml("petition_handling = { days = 90 }").expect("config");
-        assert_eq!(
-            loose.check_within_statute().unwrap_err().to_string(),
-            "clock `petition_handling` may be tightened but not loosened beyond 60 days (2022 Regulations Art. 34)"
-        );
-        assert!(
-            ClockConfig::from_toml("max_extensions = 2")
-                .expect("config")
-                .check_within_statute()
-                .is_err()
-        );
+        assert!(tight.check_within_statute(&Calendar::china()).is_ok());
         assert!(ClockConfig::from_toml("no_such_clock = 1").is_err());
+    }
+
+    #[test]
+    fn art_22_23_acceptance_may_not_exceed_15_days() {
+        assert_eq!(
+            broken(&with("petition_acceptance = { days = 16 }")),
+            ["petition_acceptance"]
+        );
+        // 15 working days always span more than 15 calendar days.
+        assert_eq!(
+            broken(&with("petition_acceptance = { working_days = 15 }")),
+            ["petition_acceptance"]
+        );
+        // 5 working days never do, even across the Spring Festival.
+        assert!(broken(&with("petition_acceptance = { working_days = 5 }")).is_empty());
+    }
+
+    #[test]
+    fn art_34_handling_may_not_exceed_60_days_counted_in_calendar_days() {
+        let loose = with("petition_handling = { days = 90 }");
+        assert_eq!(
+            loose.check_within_statute(&Calendar::china()).unwrap_err().to_string(),
+            "clock `petition_handling` is 90 calendar days, but the statute allows at most 60 calendar days \
+             (2022 Regulations Art. 34)"
+        );
+        // The bug this replaces: 60 working days were compared as if they were at most 60 calendar days.
+        let working = with("petition_handling = { working_days = 60 }");
+        let err = working.check_within_statute(&Calendar::china()).unwrap_err();
+        assert_eq!(err.limit.article, "2022 Regulations Art. 34");
+        assert!(
+            err.found.starts_with("60 working days, which started on 2025-01-01"),
+            "{}",
+            err.found
+        );
+        // 36 working days fit in 60 calendar days from every day of 2025 and 2026, holidays included; 37 do not
+        // (started before the 2026 Spring Festival or the National Day holiday).
+        assert!(broken(&with("petition_handling = { working_days = 36 }")).is_empty());
+        assert_eq!(
+            broken(&with("petition_handling = { working_days = 37 }")),
+            ["petition_handling"]
+        );
+    }
+
+    #[test]
+    fn art_34_allows_one_extension_of_at_most_30_days() {
+        assert_eq!(broken(&with("max_extension_days = 31")), ["max_extension_days"]);
+        assert_eq!(broken(&with("max_extensions = 2")), ["max_extensions"]);
+        assert!(broken(&with("max_extension_days = 20\nmax_extensions = 0")).is_empty());
+    }
+
+    #[test]
+    fn art_35_the_review_decision_is_due_within_30_days_and_the_window_to_ask_is_at_least_30() {
+        assert_eq!(broken(&with("review_decision = { days = 45 }")), ["review_decision"]);
+        assert_eq!(
+            broken(&with("review_request_window = { days = 20 }")),
+            ["review_request_window"]
+        );
+        let err = with("review_request_window = { days = 20 }")
+            .check_within_statute(&Calendar::china())
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("at least 30 calendar days (2022 Regulations Art. 35)"),
+            "{err}"
+        );
+        // Lengthening the resident's window is allowed; so are 30 working days, which never end sooner.
+        assert!(broken(&with("review_request_window = { days = 60 }")).is_empty());
+        assert!(broken(&with("review_request_window = { working_days = 30 }")).is_empty());
+        // 20 working days end before 30 calendar days from some start day.
+        assert_eq!(
+            broken(&with("review_request_window = { working_days = 20 }")),
+            ["review_request_window"]
+        );
+    }
+
+    #[test]
+    fn art_36_the_reexamination_decision_is_due_within_30_days_and_the_window_to_ask_is_at_least_30() {
+        assert_eq!(
+            broken(&with("reexamination_decision = { days = 31 }")),
+            ["reexamination_decision"]
+        );
+        assert_eq!(
+            broken(&with("reexamination_decision = { working_days = 30 }")),
+            ["reexamination_decision"]
+        );
+        assert_eq!(
+            broken(&with("reexamination_request_window = { days = 15 }")),
+            ["reexamination_request_window"]
+        );
     }
 
     #[test]

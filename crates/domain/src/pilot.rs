@@ -275,11 +275,22 @@ impl Pilot {
     /// each pilot unit at the start date, and returns the record to keep. Filing is a notification, not an approval:
     /// the only reason it fails is a broken guardrail.
     pub fn file(&self, book: &PolicyBook, filed_at: OffsetDateTime) -> Result<Filing, PilotError> {
+        // No retroactive rules: a pilot takes effect no earlier than the local day it is filed.
+        let filed_on = book.calendar().local_date(filed_at);
+        if self.start < filed_on {
+            return Err(PilotError::Invalid {
+                pilot: self.name.clone(),
+                message: format!(
+                    "start {} is before the day it is filed ({filed_on}): a pilot takes effect no earlier than it is filed",
+                    self.start
+                ),
+            });
+        }
         let mut violations = Vec::new();
         let mut guardrails = BTreeMap::new();
         for unit in &self.units {
             let policy = book.effective_with(unit, self.start, &self.overlay(unit, self.start));
-            violations.extend(PolicyBook::violations_of(&policy));
+            violations.extend(book.violations_of(&policy));
             for g in &policy.guardrails {
                 guardrails
                     .entry((g.owner.clone(), g.guardrail.id.clone()))
@@ -343,6 +354,7 @@ pub fn month_start(index: i64) -> Option<Date> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adoption {
     pub units: Vec<UnitCode>,
+    #[serde(with = "crate::calendar::iso_date")]
     pub from: Date,
 }
 
@@ -397,6 +409,7 @@ pub struct Filing {
     pub filed_by: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub filed_at: OffsetDateTime,
+    #[serde(with = "crate::calendar::iso_date")]
     pub start: Date,
     pub units: Vec<UnitCode>,
     pub hypothesis: String,

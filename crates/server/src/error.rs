@@ -177,6 +177,7 @@ fn policy_error(e: domain::policy::PolicyError) -> ApiError {
             violations: violations.iter().map(ViolationView::from).collect(),
         },
         P::Schema { key, .. } | P::UnknownKey { key } => ApiError::invalid(key, message),
+        P::Retroactive { .. } | P::ReplacesInForce { .. } => ApiError::invalid("effective_from", message),
         // The layer is well formed but the policy it makes is inconsistent (e.g. a bound below another).
         P::Invalid { key, .. } => ApiError::Invalid(vec![FieldError::new(key, message)]),
         _ => ApiError::invalid("layer", message),

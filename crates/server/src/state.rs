@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use app::workflow::Rules;
+use domain::calendar::Calendar;
 use domain::grid::GridIndex;
 use domain::office::Directory;
 use domain::territory::Territory;
@@ -29,6 +30,8 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// How often the escalation guard runs in the background while serving (seconds; 0 = never).
     pub tick_every_secs: u64,
+    /// The holiday calendar every clock is computed on (`grassroots --calendar FILE`; China's shipped one by default).
+    pub calendar: Calendar,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +50,7 @@ impl Default for ServerConfig {
             session_ttl_secs: 12 * 3600,
             secure_cookies: false,
             tick_every_secs: 900,
+            calendar: Calendar::china(),
         }
     }
 }
@@ -96,9 +100,10 @@ impl AppState {
             .await
             .map_err(|e| LoadError::Offices(e.to_string()))?;
         let directory = store.load_directory().await?;
-        let rules = app::governance::rules_in_force(&store)
+        let mut rules = app::governance::rules_in_force(&store)
             .await
             .map_err(|e| LoadError::Policy(e.to_string()))?;
+        rules.calendar = config.calendar.clone();
         Ok(AppState(Arc::new(Shared {
             store,
             territory,
@@ -114,5 +119,10 @@ impl AppState {
     /// The time now. The only clock read in the server.
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    /// Today in the calendar's time zone: the one local day of every policy and pilot date, in the API as in the CLI.
+    pub fn today(&self) -> time::Date {
+        self.rules.calendar.local_date(self.now())
     }
 }

@@ -141,9 +141,23 @@ fn filing_records_who_filed_what_when_and_within_which_guardrails() {
         record.contains("\"voluntary-mediation\" of 33 (policies/33.toml): mediation_voluntary"),
         "{record}"
     );
-    // The record survives a round trip through JSON (the store keeps it so).
+    // The record survives a round trip through JSON (the store keeps it so), its dates as ISO dates.
     let json = serde_json::to_string(&filing).unwrap();
+    assert!(json.contains(r#""start":"2024-07-01""#), "{json}");
     assert_eq!(serde_json::from_str::<Filing>(&json).unwrap(), filing);
+}
+
+#[test]
+fn a_pilot_starts_no_earlier_than_the_local_day_it_is_filed() {
+    let pilot = Pilot::parse("pilot.toml", MEDIATION_FIRST).unwrap();
+    // 1 July 2024 at 01:00 in Beijing is still 30 June in UTC: the local day decides, and it is the start day.
+    assert!(pilot.file(&demo_book(), datetime!(2024-06-30 17:00 UTC)).is_ok());
+    let err = pilot.file(&demo_book(), datetime!(2024-07-01 16:30 UTC)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "pilot \"mediation-first\": start 2024-07-01 is before the day it is filed (2024-07-02): a pilot takes effect \
+         no earlier than it is filed"
+    );
 }
 
 #[test]

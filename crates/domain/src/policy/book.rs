@@ -9,9 +9,12 @@ use std::fmt;
 use time::Date;
 
 use super::PolicyError;
-use super::document::{ParsedLayer, leaf_type, parse_layer};
+use super::document::{ParsedLayer, SCHEMA, leaf_type, parse_layer};
 use super::guardrail::{OwnedGuardrail, Violation};
 use super::merge::{Folded, Setter, fold};
+use super::statute::statute_violations;
+use crate::calendar::Calendar;
+use crate::clock::{ClockConfig, STATUTE, StatutoryLimit};
 use crate::territory::UnitCode;
 
 /// One version of one unit's layer.
@@ -85,6 +88,10 @@ pub struct Explanation {
     /// The layers that set the key, from the root down; the last is effective. Empty when nothing sets it.
     pub setters: Vec<Setter>,
     pub guardrails: Vec<OwnedGuardrail>,
+    /// The value the workflow runs on when no layer sets the key (the statutory or deployment default), if any.
+    pub default: Option<String>,
+    /// The national limit on the key, which holds whatever the layers say.
+    pub statute: Option<StatutoryLimit>,
 }
 
 impl Explanation {
@@ -96,7 +103,14 @@ impl Explanation {
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.setters.split_last() {
-            None => writeln!(f, "{} is not set for {} on {}", self.key, self.unit, self.date)?,
+            None => match &self.default {
+                Some(default) => writeln!(
+                    f,
+                    "{} = {default}\n  not set by any layer of {} on {}: the default applies",
+                    self.key, self.unit, self.date
+                )?,
+                None => writeln!(f, "{} is not set for {} on {}", self.key, self.unit, self.date)?,
+            },
             Some((last, earlier)) => {
                 writeln!(f, "{} = {}", self.key, last.value)?;
                 writeln!(
@@ -113,7 +127,13 @@ impl fmt::Display for Explanation {
                 }
             }
         }
-        if self.guardrails.is_empty() {
+        if let (Some(default), false) = (&self.default, self.setters.is_empty()) {
+            writeln!(f, "  default without a layer: {default}")?;
+        }
+        if let Some(limit) = &self.statute {
+            writeln!(f, "  bounded by the statute ({}): {}", limit.id, limit.describe())?;
+        }
+        if self.guardrails.is_empty() && self.statute.is_none() {
             writeln!(f, "  no guardrail bounds this key")?;
         }
         for g in &self.guardrails {
@@ -157,15 +177,69 @@ impl fmt::Display for Change {
     }
 }
 
-/// All layer versions, by unit, each unit's versions in date order.
-#[derive(Debug, Clone, Default)]
+/// The value a key takes when no layer sets it, as the workflow runs it ([`ClockConfig::default`]: the statute's
+/// petition limits and the hotline's usual clocks), with where it comes from.
+fn default_of(key: &str) -> Option<String> {
+    let clocks = ClockConfig::default();
+    let days = |p: crate::calendar::Period| p.describe();
+    let hours = |p: crate::calendar::Period| p.describe();
+    let statute = |field: &str| STATUTE.iter().find(|l| l.field == field).map(|l| l.article);
+    let (value, from) = match key {
+        "clocks.day_count" => ("\"calendar\"".to_string(), None),
+        "clocks.petition.accept_days" => (days(clocks.petition_acceptance), statute("petition_acceptance")),
+        "clocks.petition.handle_days" => (days(clocks.petition_handling), statute("petition_handling")),
+        "clocks.petition.extension_max_days" => (
+            format!("{} days", clocks.max_extension_days),
+            statute("max_extension_days"),
+        ),
+        "clocks.petition.review_request_days" => (days(clocks.review_request_window), statute("review_request_window")),
+        "clocks.petition.review_decision_days" => (days(clocks.review_decision), statute("review_decision")),
+        "clocks.petition.recheck_days" => (days(clocks.reexamination_decision), statute("reexamination_decision")),
+        "clocks.hotline.emergency_hours" => (hours(clocks.emergency), None),
+        "clocks.hotline.utilities_hours" => (hours(clocks.utilities), None),
+        "clocks.hotline.general_hours" => (hours(clocks.general), None),
+        "clocks.hotline.complex_hours" => (hours(clocks.complex), None),
+        "ratings.window_days" => (days(clocks.rating_window), None),
+        _ => return None,
+    };
+    Some(match from {
+        Some(article) => format!("{value} (the statute, {article})"),
+        None => format!("{value} (the deployment's default)"),
+    })
+}
+
+/// All layer versions, by unit, each unit's versions in date order, and the holiday calendar through which a limit
+/// in working days is compared with the statute's calendar days.
+#[derive(Debug, Clone)]
 pub struct PolicyBook {
     versions: BTreeMap<UnitCode, Vec<LayerVersion>>,
+    calendar: Calendar,
+}
+
+impl Default for PolicyBook {
+    fn default() -> Self {
+        PolicyBook {
+            versions: BTreeMap::new(),
+            calendar: Calendar::china(),
+        }
+    }
 }
 
 impl PolicyBook {
+    /// An empty book on China's holiday calendar.
     pub fn new() -> PolicyBook {
         PolicyBook::default()
+    }
+
+    /// The holiday calendar (and local time zone) the book's checks run on.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The same book, comparing working days with the statute through `calendar` (the deployment's).
+    pub fn with_calendar(mut self, calendar: Calendar) -> PolicyBook {
+        self.calendar = calendar;
+        self
     }
 
     /// Builds a book from versions already accepted (e.g. loaded from the store), without checking them again.
@@ -228,9 +302,12 @@ impl PolicyBook {
         fold(unit, date, &chain)
     }
 
-    /// Every guardrail in force over `policy` that it breaks.
-    pub fn violations_of(policy: &Folded) -> Vec<Violation> {
-        policy.guardrails.iter().flat_map(|g| g.check(policy)).collect()
+    /// Every guardrail in force over `policy` that it breaks: the statute's, which hold for every unit, then those
+    /// the layers declare.
+    pub fn violations_of(&self, policy: &Folded) -> Vec<Violation> {
+        let mut out = statute_violations(policy, &self.calendar);
+        out.extend(policy.guardrails.iter().flat_map(|g| g.check(policy)));
+        out
     }
 
     /// The dates at which the effective policy of `unit` can change: the start of every version in its chain.
@@ -256,7 +333,7 @@ impl PolicyBook {
         let mut out = Vec::new();
         for unit in self.units_within(root) {
             for date in self.change_dates(&unit) {
-                for v in Self::violations_of(&self.effective(&unit, date)) {
+                for v in self.violations_of(&self.effective(&unit, date)) {
                     if seen.insert(v.identity()) {
                         out.push(v);
                     }
@@ -305,24 +382,65 @@ impl PolicyBook {
         Ok(())
     }
 
-    /// Which layers set `key` for `unit` at `date` and which guardrails bound it. A key naming a table explains
-    /// every leaf under it.
+    /// Refuses a version that would change rules already applied: one that takes effect before `today` (the local
+    /// day it is saved), or one that replaces a version of the same unit already in force today, since cases filed
+    /// earlier today (`cases_filed_today` in the unit's subtree) ran on that version. A version effective today takes
+    /// effect from the moment it is saved.
+    pub fn check_not_retroactive(
+        &self,
+        version: &LayerVersion,
+        today: Date,
+        cases_filed_today: bool,
+    ) -> Result<(), PolicyError> {
+        if version.effective_from < today {
+            return Err(PolicyError::Retroactive {
+                file: version.source.clone(),
+                date: version.effective_from,
+                today,
+            });
+        }
+        let in_force_today = cases_filed_today
+            && self
+                .versions_of(&version.unit)
+                .iter()
+                .any(|v| v.effective_from == version.effective_from && v.effective_from <= today);
+        if in_force_today {
+            return Err(PolicyError::ReplacesInForce {
+                file: version.source.clone(),
+                unit: version.unit.clone(),
+                date: version.effective_from,
+                next: today.next_day().unwrap_or(today),
+            });
+        }
+        Ok(())
+    }
+
+    /// Which layers set `key` for `unit` at `date`, which guardrails and statutory limit bound it, and the default it
+    /// falls back to. A key naming a table (`clocks.petition`) explains every leaf under it, set or not.
     pub fn explain(&self, unit: &UnitCode, key: &str, date: Date) -> Result<Vec<Explanation>, PolicyError> {
         let policy = self.effective(unit, date);
         let key = key.trim().trim_matches('.');
         let prefix = format!("{key}.");
-        let keys: Vec<&String> = policy
+        let mut keys: BTreeSet<String> = policy
             .leaves
             .keys()
             .filter(|k| k.as_str() == key || k.starts_with(&prefix))
+            .cloned()
             .collect();
-        let keys: Vec<String> = if !keys.is_empty() {
-            keys.into_iter().cloned().collect()
-        } else if leaf_type(key).is_some() {
-            vec![key.to_string()]
-        } else {
-            return Err(PolicyError::UnknownKey { key: key.to_string() });
-        };
+        // The schema's own leaves under the key (those without a name the document chooses), set or not.
+        keys.extend(
+            SCHEMA
+                .iter()
+                .map(|(pattern, _)| *pattern)
+                .filter(|p| (*p == key || p.starts_with(&prefix)) && !p.contains('*'))
+                .map(str::to_string),
+        );
+        if keys.is_empty() {
+            if leaf_type(key).is_none() {
+                return Err(PolicyError::UnknownKey { key: key.to_string() });
+            }
+            keys.insert(key.to_string());
+        }
         Ok(keys
             .into_iter()
             .map(|k| Explanation {
@@ -335,6 +453,8 @@ impl PolicyBook {
                     .filter(|g| g.guardrail.covers(&k))
                     .cloned()
                     .collect(),
+                default: default_of(&k),
+                statute: STATUTE.iter().find(|l| l.key == Some(k.as_str())).copied(),
                 key: k,
             })
             .collect())

@@ -153,13 +153,30 @@ pub struct OwnedGuardrail {
     pub effective_from: Date,
 }
 
+/// Who declared a guardrail: a unit's layer, or the national statute that holds for every unit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GuardrailOwner {
+    Unit(UnitCode),
+    /// The 2022 Regulations on Letters and Visits Work ([`crate::clock::STATUTE`]).
+    Statute,
+}
+
+impl fmt::Display for GuardrailOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GuardrailOwner::Unit(unit) => write!(f, "{unit}"),
+            GuardrailOwner::Statute => f.write_str("the statute"),
+        }
+    }
+}
+
 /// A broken guardrail: which one, who owns it, which unit's effective policy breaks it, at which key, and which
 /// layer set the offending value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Violation {
     pub guardrail: String,
     pub rule: String,
-    pub owner: UnitCode,
+    pub owner: GuardrailOwner,
     pub owner_source: String,
     pub unit: UnitCode,
     pub date: Date,
@@ -171,7 +188,7 @@ pub struct Violation {
 
 impl Violation {
     /// The identity of a violation, ignoring the date at which it was found.
-    pub fn identity(&self) -> (String, UnitCode, UnitCode, String) {
+    pub fn identity(&self) -> (String, GuardrailOwner, UnitCode, String) {
         (
             self.guardrail.clone(),
             self.owner.clone(),
@@ -207,7 +224,7 @@ impl OwnedGuardrail {
             out.push(Violation {
                 guardrail: g.id.clone(),
                 rule: g.describe(),
-                owner: self.owner.clone(),
+                owner: GuardrailOwner::Unit(self.owner.clone()),
                 owner_source: self.source.clone(),
                 unit: policy.unit.clone(),
                 date: policy.date,

@@ -247,8 +247,11 @@ mod tests {
         .expect("province");
         book.save(layer(
             "330502001",
+            // Counting working days, every office deadline must be short enough to end within the statute's
+            // calendar days (2022 Regulations Arts. 22-23, 34-36).
             "[layer]\neffective_from = 2025-03-01\n[clocks]\nday_count = \"working\"\n[clocks.petition]\n\
-             handle_days = 45\n[ratings]\nwindow_days = 10\n",
+             accept_days = 5\nhandle_days = 30\nreview_decision_days = 15\nrecheck_days = 15\n\
+             [ratings]\nwindow_days = 10\n",
         ))
         .expect("township");
         let base = InForce {
@@ -262,8 +265,9 @@ mod tests {
         assert_eq!(before.general, Period::Hours(120));
         assert_eq!(before.petition_handling, Period::Days(60));
         let after = clocks(&village, date!(2025 - 03 - 01)).expect("the township's layer");
-        assert_eq!(after.petition_handling, Period::WorkingDays(45));
-        assert_eq!(after.petition_acceptance, Period::WorkingDays(15));
+        assert_eq!(after.petition_handling, Period::WorkingDays(30));
+        assert_eq!(after.petition_acceptance, Period::WorkingDays(5));
+        assert_eq!(after.review_request_window, Period::WorkingDays(30));
         assert_eq!(after.rating_window, Period::Days(10));
         assert_eq!(
             after.general,
@@ -304,7 +308,7 @@ mod tests {
         let elsewhere = piloted
             .at(&village, date!(2025 - 05 - 02))
             .expect("the township's layer");
-        assert_eq!(elsewhere.clocks.petition_handling, Period::WorkingDays(45));
+        assert_eq!(elsewhere.clocks.petition_handling, Period::WorkingDays(30));
         // Abandoned on 1 July: cases filed from then on are back on the province's clocks.
         let stopped = &piloted
             .at(&in_pilot, date!(2025 - 07 - 01))

@@ -1,6 +1,6 @@
 //! Policy layers: how a unit works (routing, clocks, mediation, staffing, ratings, rate weights), written as TOML,
 //! folded from the province down to the village, versioned by effective date, and bounded by guardrails that a
-//! higher layer declares for everything below it.
+//! higher layer declares for everything below it and by the national statute, which holds with no layer loaded.
 //!
 //! ```
 //! use domain::policy::{LayerVersion, PolicyBook};
@@ -33,9 +33,12 @@ mod document;
 mod guardrail;
 mod in_force;
 mod merge;
+mod statute;
 
 #[cfg(test)]
 mod tests;
+
+use time::Date;
 
 use crate::territory::UnitCode;
 
@@ -45,9 +48,10 @@ pub use document::{
     PolicyDocument, RateWeights, Ratings, Routing, RoutingRule, SCHEMA, Staffing, key_matches, layer_from_table,
     leaf_type, local_date, parse_layer,
 };
-pub use guardrail::{Guardrail, GuardrailRule, OwnedGuardrail, Violation};
+pub use guardrail::{Guardrail, GuardrailOwner, GuardrailRule, OwnedGuardrail, Violation};
 pub use in_force::{InForce, PilotChange, PolicyInForce, clock_config, routing_table};
 pub use merge::{Folded, Setter, deep_merge, flatten, fold};
+pub use statute::{STATUTE_SOURCE, statute_violations};
 
 /// Everything that can go wrong with a policy file or a policy change. Every variant names the file (or source).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -94,6 +98,21 @@ pub enum PolicyError {
         unit: UnitCode,
         key: String,
         message: String,
+    },
+    #[error(
+        "{file}: effective_from {date} is before today ({today}): a layer takes effect no earlier than the day it is \
+         saved (give {today} to apply it from now)"
+    )]
+    Retroactive { file: String, date: Date, today: Date },
+    #[error(
+        "{file}: effective_from {date}: the version of {unit} from {date} is already in force and cases filed under it \
+         keep it; a new version may take effect from {next}"
+    )]
+    ReplacesInForce {
+        file: String,
+        unit: UnitCode,
+        date: Date,
+        next: Date,
     },
     #[error("unknown policy key `{key}` (docs/policy.md lists the keys)")]
     UnknownKey { key: String },

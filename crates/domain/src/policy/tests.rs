@@ -430,6 +430,80 @@ fn explain_names_the_setting_layer_and_the_bounding_guardrails() {
 }
 
 #[test]
+fn explain_without_layers_shows_the_statutory_default_and_every_key_of_a_table() {
+    let book = PolicyBook::new();
+    let found = book
+        .explain(&code("330502001"), "clocks.petition", date!(2026 - 12 - 05))
+        .unwrap();
+    let keys: Vec<&str> = found.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "clocks.petition.accept_days",
+            "clocks.petition.extension_max_days",
+            "clocks.petition.handle_days",
+            "clocks.petition.recheck_days",
+            "clocks.petition.review_decision_days",
+            "clocks.petition.review_request_days",
+        ]
+    );
+    let handle = found[2].to_string();
+    assert!(
+        handle.starts_with(
+            "clocks.petition.handle_days = 60 days (the statute, 2022 Regulations Art. 34)\n  not set by any layer"
+        ),
+        "{handle}"
+    );
+    assert!(
+        handle.contains(
+            "bounded by the statute (statute-petition-handling): at most 60 calendar days (2022 Regulations Art. 34)"
+        ),
+        "{handle}"
+    );
+    let window = found[5].to_string();
+    assert!(
+        window.contains("at least 30 calendar days (2022 Regulations Art. 35)"),
+        "{window}"
+    );
+    let hotline = book
+        .explain(&code("33"), "clocks.hotline.general_hours", date!(2026 - 12 - 05))
+        .unwrap();
+    assert!(
+        hotline[0].to_string().contains("7 days (the deployment's default)"),
+        "{}",
+        hotline[0]
+    );
+}
+
+#[test]
+fn a_layer_takes_effect_no_earlier_than_the_day_it_is_saved() {
+    let mut book = PolicyBook::new();
+    let today = date!(2026 - 12 - 05);
+    let past = layer("330502001", date!(2026 - 12 - 04), "mediation.max_days = 20");
+    assert_eq!(
+        book.check_not_retroactive(&past, today, false).unwrap_err().to_string(),
+        "330502001.toml: effective_from 2026-12-04 is before today (2026-12-05): a layer takes effect no earlier than \
+         the day it is saved (give 2026-12-05 to apply it from now)"
+    );
+    let now = layer("330502001", today, "mediation.max_days = 20");
+    book.check_not_retroactive(&now, today, false)
+        .expect("today means from now");
+    book.save(now).unwrap();
+    // Replacing today's version is allowed while no case has been filed under it, and refused after: it would
+    // change the rules of cases already filed today.
+    let again = layer("330502001", today, "mediation.max_days = 25");
+    book.check_not_retroactive(&again, today, false)
+        .expect("no case filed yet");
+    let err = book.check_not_retroactive(&again, today, true).unwrap_err().to_string();
+    assert!(err.contains("a new version may take effect from 2026-12-06"), "{err}");
+    // A version for a later day may be replaced until it takes effect.
+    let later = layer("330502001", date!(2027 - 01 - 01), "mediation.max_days = 25");
+    book.save(later.clone()).unwrap();
+    book.check_not_retroactive(&later, today, true)
+        .expect("not yet in force");
+}
+
+#[test]
 fn diff_lists_what_changed_between_two_dates() {
     let book = demo_book();
     let changes = book.diff(&code("330502"), date!(2024 - 02 - 01), date!(2024 - 06 - 01));

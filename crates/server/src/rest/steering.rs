@@ -113,6 +113,7 @@ pub async fn set_policy(
     may_govern(principal, &unit)?;
     let version = governance::set_policy(
         &state.store,
+        &state.rules.calendar,
         &unit,
         &source,
         layer,
@@ -127,7 +128,7 @@ pub async fn set_policy(
         StatusCode::CREATED,
         axum::Json(SavedLayer {
             unit: version.unit.to_string(),
-            effective_from: version.effective_from.to_string(),
+            effective_from: governance::fmt_date(version.effective_from),
             source,
             saved_by: principal.account.clone(),
         }),

@@ -642,9 +642,11 @@ async fn body_limit_and_openapi() {
 /// A district layer and a township pilot, stored through the same use cases as the CLI's.
 async fn governance_world() -> World {
     let w = world().await;
-    let now = time::OffsetDateTime::now_utc();
+    // Saved and filed before they take effect: no layer or pilot applies to the past.
+    let now = time::macros::datetime!(2023-12-01 09:00 +8);
     app::governance::set_policy(
         &w.store,
+        &domain::calendar::Calendar::china(),
         &code("330502"),
         "wuxing.toml",
         "mediation.max_days = 20\nmediation.first_for = [\"family\"]\n",

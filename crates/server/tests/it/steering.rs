@@ -12,25 +12,29 @@ async fn guarded_world() -> World {
     let w = governance_world().await;
     app::governance::set_policy(
         &w.store,
+        &domain::calendar::Calendar::china(),
         &code("330502"),
         "wuxing-guardrails.toml",
         "mediation.max_days = 20\n[[guardrail]]\nid = \"district-mediation-limit\"\nkey = \"mediation.max_days\"\nmax = 30\n",
         Some(time::macros::date!(2024 - 01 - 01)),
         "it",
-        time::OffsetDateTime::now_utc(),
+        // Saved before it took effect: a layer takes effect no earlier than it is saved.
+        time::macros::datetime!(2023-12-01 09:00 +8),
     )
     .await
     .expect("guardrail layer");
     w
 }
 
+/// A pilot filed now over REST, starting on 1 July next year (a pilot starts no earlier than it is filed).
 fn pilot_spec(name: &str, max_days: u32) -> String {
+    let year = time::OffsetDateTime::now_utc().year() + 1;
     format!(
         r#"
         name = "{name}"
         owner = "330502001"
         units = ["330502001001"]
-        start = 2024-07-01
+        start = {year}-07-01
         hypothesis = "shorter mediation settles sooner"
         primary_outcome = "median_days_to_close"
         guardrail_outcomes = ["response_rate"]
@@ -462,4 +466,88 @@ async fn a_summoned_office_sees_and_reports_beyond_its_subtree() {
         .collect();
     assert_eq!(ids, [case], "{}", r.text);
     assert!(!ids.contains(&other));
+}
+
+/// The statute holds with no policy file loaded: the demo's office head is refused 365 days of petition handling
+/// with 422 naming the statutory guardrail, its owner, the key and the article (2022 Regulations Art. 34).
+#[tokio::test]
+async fn the_statute_refuses_a_layer_that_lengthens_petition_handling() {
+    let w = governance_world().await;
+    let head = sign_in(&w.app, "office_head").await;
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/units/330502001/policy",
+        Some(&head),
+        Some(json!({"layer": "[clocks.petition]\nhandle_days = 365\n"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body["error"], "guardrail_broken", "{}", r.text);
+    let v = &body["violations"][0];
+    assert_eq!(v["guardrail"], "statute-petition-handling", "{}", r.text);
+    assert_eq!(v["owner"], "the statute", "{}", r.text);
+    assert_eq!(v["key"], "clocks.petition.handle_days", "{}", r.text);
+    assert_eq!(v["value"], "365", "{}", r.text);
+    assert!(
+        v["owner_source"].as_str().is_some_and(|s| s.ends_with("Art. 34"))
+            && v["rule"]
+                .as_str()
+                .is_some_and(|s| s.contains("at most 60 calendar days")),
+        "{}",
+        r.text
+    );
+    // Counting working days alone would lengthen the statutory limits: refused at `clocks.day_count`.
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/units/330502001/policy",
+        Some(&head),
+        Some(json!({"layer": "clocks.day_count = \"working\"\n"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.json()["violations"][0]["key"], "clocks.day_count", "{}", r.text);
+    // A layer dated in the past is refused naming the field; today means from now.
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/units/330502001/policy",
+        Some(&head),
+        Some(json!({"layer": "mediation.max_days = 25\n", "effective_from": "2025-01-01"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.json()["fields"][0]["field"], "effective_from", "{}", r.text);
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/units/330502001/policy",
+        Some(&head),
+        Some(json!({"layer": "[clocks.petition]\nhandle_days = 45\n"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .date()
+        .to_string();
+    assert_eq!(r.json()["effective_from"], today.as_str(), "{}", r.text);
+}
+
+/// The health route says how far the holiday calendar reaches, and warns when a clock started today could run past it.
+#[tokio::test]
+async fn health_reports_the_calendars_coverage() {
+    let w = governance_world().await;
+    let r = json_call(&w.app, "GET", "/api/v1/health", None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["calendar"]["covers_until"], "2026-12-31", "{}", r.text);
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .date();
+    let past_coverage = today + time::Duration::days(105) > time::macros::date!(2026 - 12 - 31);
+    assert_eq!(body["calendar"]["warning"].is_string(), past_coverage, "{}", r.text);
 }
