@@ -11,7 +11,7 @@ use store::Store;
 use time::{Date, OffsetDateTime};
 
 use crate::AppError;
-use crate::governance::{PilotEvaluation, act, evaluate_pilot, file_pilot};
+use crate::governance::{PilotEvaluation, act, file_pilot, panel_cases, record_evaluation};
 
 /// A demo pilot: what the simulator does in its units, and the pilot file the district files.
 #[derive(Debug, Clone)]
@@ -99,6 +99,10 @@ pub async fn evaluate_demo_pilots(
     now: OffsetDateTime,
 ) -> Result<Vec<DemoVerdict>, AppError> {
     let mut out = Vec::new();
+    if pilots.is_empty() {
+        return Ok(out);
+    }
+    let (cases, weights) = panel_cases(store).await?;
     for p in pilots {
         if store.pilot(&p.sim.name).await?.is_none() {
             // The simulated pilot was filed before it started (a pilot takes effect no earlier than it is filed).
@@ -110,7 +114,7 @@ pub async fn evaluate_demo_pilots(
             file_pilot(store, &format!("demo pilot {}", p.sim.name), &p.file, filed).await?;
             act(store, &p.sim.name, domain::pilot::PilotAction::Start, "demo", now).await?;
         }
-        let evaluation = evaluate_pilot(store, &p.sim.name, "demo", now).await?;
+        let evaluation = record_evaluation(store, &p.sim.name, "demo", now, &cases, &weights).await?;
         // A practice shown to work is expanded, so that it is listed among the practices to learn from.
         let state = store.pilot(&p.sim.name).await?.map(|r| r.state);
         if evaluation.verdict.verdict == domain::pilot::Verdict::Expand && state.as_deref() == Some("evaluated") {

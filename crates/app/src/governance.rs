@@ -2,20 +2,23 @@
 //! filing a pilot, moving it through its lifecycle, and evaluating it from the case store with the stats crate.
 //!
 //! Evaluation builds a unit × month panel of each outcome at the level of the pilot's units (cases are counted at
-//! the unit their location falls in), treats adopters as staggered cohorts with not-yet-treated units as controls,
-//! and hands the simple aggregated ATT to `domain::pilot::verdict`. Units with a month without cases are dropped
-//! (the estimator needs a balanced panel) and reported.
+//! the unit their location falls in, each summarised by `domain::rates` on the clocks in force for it), treats
+//! adopters as staggered cohorts with not-yet-treated units as controls, and hands the simple aggregated ATT to
+//! `domain::pilot::verdict`. The estimator needs a balanced panel: a month in which a unit's outcome is undefined
+//! (no case, nothing rated…) takes the unit's value over all its months, so it adds no change over time (see
+//! [`CaseGrid::values`]); only a unit whose outcome is undefined in every month is left out, and reported.
+//! Evaluating reads; recording an evaluation in the pilot's lifecycle is a separate step ([`evaluate_pilot`]).
 
 use std::collections::BTreeMap;
 
+use domain::UnitCode;
 use domain::calendar::Calendar;
-use domain::pilot::Outcome;
 use domain::pilot::{
-    Adoption, Covariate, Effect, Filing, OutcomeEffect, Pilot, PilotAction, PilotState, SiteSelection, VerdictReport,
-    cohorts, month_index, site_selection, verdict,
+    Adoption, Covariate, Effect, Filing, Outcome, OutcomeEffect, PanelCase, Pilot, PilotAction, PilotState,
+    SiteSelection, VerdictReport, cohorts, month_index, outcome_value, site_selection, verdict,
 };
 use domain::policy::{LayerVersion, PilotChange, PolicyBook, PolicyError, Violation};
-use domain::{CaseKind, UnitCode};
+use domain::rates::RateWeights;
 use serde::Serialize;
 use store::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow, Store};
 use time::{Date, OffsetDateTime};
@@ -296,8 +299,8 @@ pub async fn act(
 ) -> Result<PilotState, AppError> {
     let stored = load_pilot(store, id_or_name).await?;
     let next = stored
-        .state
-        .apply(&stored.pilot.name, action)
+        .pilot
+        .step(stored.state, action, local_today(now))
         .map_err(AppError::Pilot)?;
     if action == PilotAction::Codify {
         let mut book = load_book(store).await?;
@@ -410,86 +413,9 @@ pub async fn adopt(
     Ok(())
 }
 
-/// The facts about one case that the outcomes need.
-#[derive(Debug, Clone)]
-pub struct CaseFacts {
-    pub unit: UnitCode,
-    pub kind: CaseKind,
-    pub category: String,
-    pub created_at: i64,
-    pub first_reply_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub rating: Option<String>,
-}
-
-const DAY: f64 = 86_400.0;
-
-/// The value of `outcome` over the cases of one unit and month (`None` when it is undefined, e.g. nothing rated).
-///
-/// Overdue is approximated from the projection: a petition not closed within 60 days, anything else within 15 days
-/// (by `data_end` when still open). Response means a first reply within 2 days. A repeat petition is a petition on a
-/// category that the same unit petitioned about in the previous 90 days.
-pub fn outcome_value(outcome: Outcome, cases: &[&CaseFacts], history: &[&CaseFacts], data_end: i64) -> Option<f64> {
-    let share = |hits: usize, n: usize| (n > 0).then(|| hits as f64 / n as f64);
-    match outcome {
-        Outcome::MedianDaysToClose => {
-            let mut days: Vec<f64> = cases
-                .iter()
-                .filter_map(|c| c.closed_at.map(|t| (t - c.created_at) as f64 / DAY))
-                .collect();
-            if days.is_empty() {
-                return None;
-            }
-            days.sort_by(f64::total_cmp);
-            let n = days.len();
-            Some(if n % 2 == 1 {
-                days[n / 2]
-            } else {
-                (days[n / 2 - 1] + days[n / 2]) / 2.0
-            })
-        }
-        Outcome::OverdueShare => {
-            let overdue = cases
-                .iter()
-                .filter(|c| {
-                    let limit = if c.kind == CaseKind::Petition { 60.0 } else { 15.0 };
-                    (c.closed_at.unwrap_or(data_end) - c.created_at) as f64 / DAY > limit
-                })
-                .count();
-            share(overdue, cases.len())
-        }
-        Outcome::SatisfactionRate => {
-            let rated: Vec<&&CaseFacts> = cases.iter().filter(|c| c.rating.is_some()).collect();
-            let happy = rated
-                .iter()
-                .filter(|c| c.rating.as_deref() != Some("unsatisfied"))
-                .count();
-            share(happy, rated.len())
-        }
-        Outcome::ResponseRate => {
-            let answered = cases
-                .iter()
-                .filter(|c| c.first_reply_at.is_some_and(|t| (t - c.created_at) as f64 <= 2.0 * DAY))
-                .count();
-            share(answered, cases.len())
-        }
-        Outcome::ResolutionRate => share(cases.iter().filter(|c| c.closed_at.is_some()).count(), cases.len()),
-        Outcome::RepeatPetitionRate => {
-            let petitions: Vec<&&CaseFacts> = cases.iter().filter(|c| c.kind == CaseKind::Petition).collect();
-            let repeats = petitions
-                .iter()
-                .filter(|p| {
-                    history.iter().any(|h| {
-                        h.kind == CaseKind::Petition
-                            && h.category == p.category
-                            && h.created_at < p.created_at
-                            && (p.created_at - h.created_at) as f64 <= 90.0 * DAY
-                    })
-                })
-                .count();
-            share(repeats, petitions.len())
-        }
-    }
+/// The local date of an instant, for the lifecycle's dates (the deployment's calendar day, China time).
+fn local_today(now: OffsetDateTime) -> Date {
+    domain::calendar::Calendar::china().local_date(now)
 }
 
 /// The units a pilot's adopters are compared with: the subtree of the level above its owner (the owner itself for a
@@ -505,16 +431,16 @@ pub struct CaseGrid<'a> {
     /// Month indices ([`month_index`]) from the first case's month to the last's.
     pub months: Vec<i64>,
     pub first_month: i64,
-    /// The creation time of the last case: "now" for cases still open.
-    pub last: i64,
-    cells: BTreeMap<(UnitCode, i64), Vec<&'a CaseFacts>>,
+    cells: BTreeMap<(UnitCode, i64), Vec<&'a PanelCase>>,
     /// Every case of a panel unit (the history that repeat petitions look back on).
-    pub by_unit: BTreeMap<UnitCode, Vec<&'a CaseFacts>>,
+    pub by_unit: BTreeMap<UnitCode, Vec<&'a PanelCase>>,
+    /// The deployment's weights (how much "basically satisfied" counts).
+    weights: RateWeights,
 }
 
 impl<'a> CaseGrid<'a> {
     /// Groups `cases` for `pilot`, checking that its start leaves a month before and a month after it in the data.
-    pub fn build(pilot: &Pilot, cases: &'a [CaseFacts]) -> Result<CaseGrid<'a>, AppError> {
+    pub fn build(pilot: &Pilot, cases: &'a [PanelCase], weights: &RateWeights) -> Result<CaseGrid<'a>, AppError> {
         let invalid = |m: String| AppError::Invalid(format!("pilot {:?}: {m}", pilot.name));
         let first = cases
             .iter()
@@ -533,13 +459,13 @@ impl<'a> CaseGrid<'a> {
             .map_err(|e| AppError::Invalid(e.to_string()))?;
         let pool = evaluation_pool(pilot);
         let len = pilot.units[0].level().code_len();
-        let mut cells: BTreeMap<(UnitCode, i64), Vec<&CaseFacts>> = BTreeMap::new();
-        let mut by_unit: BTreeMap<UnitCode, Vec<&CaseFacts>> = BTreeMap::new();
+        let mut cells: BTreeMap<(UnitCode, i64), Vec<&PanelCase>> = BTreeMap::new();
+        let mut by_unit: BTreeMap<UnitCode, Vec<&PanelCase>> = BTreeMap::new();
         for c in cases {
-            if c.unit.as_str().len() < len || !c.unit.is_within(&pool) {
+            if c.unit().as_str().len() < len || !c.unit().is_within(&pool) {
                 continue;
             }
-            let Ok(unit) = UnitCode::parse(&c.unit.as_str()[..len]) else {
+            let Ok(unit) = UnitCode::parse(&c.unit().as_str()[..len]) else {
                 continue;
             };
             let month = month_index(to_date(c.created_at)?);
@@ -550,19 +476,36 @@ impl<'a> CaseGrid<'a> {
         Ok(CaseGrid {
             months: (first_month..=month_index(last_date)).collect(),
             first_month,
-            last,
             cells,
             by_unit,
+            weights: weights.clone(),
         })
     }
 
-    /// The outcome of `unit` in every month, or `None` when some month has no value (no cases, nothing rated…).
-    pub fn values(&self, unit: &UnitCode, outcome: Outcome) -> Option<Vec<f64>> {
+    /// The outcome of `unit` in every month, with the number of months in which it was undefined; `None` when it is
+    /// undefined in every month.
+    ///
+    /// A month without a value — no case that month, or none that decides the outcome (nothing closed, nothing
+    /// rated, no answer) — takes the unit's value over all its cases. That keeps the unit in the balanced panel
+    /// without inventing a change: such a month moves the unit's trajectory neither up nor down, so an empty month
+    /// pulls an estimated effect towards zero, never away from it. A live pilot with a few cases therefore keeps
+    /// every unit that had any case, instead of dropping every unit with one empty month.
+    pub fn values(&self, unit: &UnitCode, outcome: Outcome) -> Option<(Vec<f64>, usize)> {
         let history = self.by_unit.get(unit)?;
-        self.months
+        let overall = outcome_value(outcome, history, history, &self.weights)?;
+        let mut filled = 0;
+        let values = self
+            .months
             .iter()
-            .map(|m| outcome_value(outcome, self.cells.get(&(unit.clone(), *m))?, history, self.last))
-            .collect()
+            .map(|m| {
+                let cell = self.cells.get(&(unit.clone(), *m)).map_or(&[][..], Vec::as_slice);
+                outcome_value(outcome, cell, history, &self.weights).unwrap_or_else(|| {
+                    filled += 1;
+                    overall
+                })
+            })
+            .collect();
+        Some((values, filled))
     }
 }
 
@@ -643,14 +586,19 @@ pub async fn practices(store: &Store) -> Result<Vec<Practice>, AppError> {
 }
 
 /// Evaluates a pilot on `cases` (pure: the caller loads the cases).
-pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -> Result<PilotEvaluation, AppError> {
+pub fn evaluate_on(
+    pilot: &Pilot,
+    adoptions: &[Adoption],
+    cases: &[PanelCase],
+    weights: &RateWeights,
+) -> Result<PilotEvaluation, AppError> {
     let invalid = |m: String| AppError::Invalid(format!("pilot {:?}: {m}", pilot.name));
     let cohort_dates = cohorts(pilot, adoptions).map_err(|e| AppError::Invalid(e.to_string()))?;
     let level = pilot.units[0].level();
     if cohort_dates.keys().any(|u| u.level() != level) {
         return Err(invalid("all adopting units must be at the same level".into()));
     }
-    let grid = CaseGrid::build(pilot, cases)?;
+    let grid = CaseGrid::build(pilot, cases, weights)?;
     let (first_month, months, by_unit) = (grid.first_month, &grid.months, &grid.by_unit);
     let to_date = |t: i64| {
         OffsetDateTime::from_unix_timestamp(t)
@@ -666,13 +614,15 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
     for outcome in pilot.outcomes() {
         let (mut unit_col, mut time_col, mut group_col, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut dropped = 0;
+        let mut filled_months = 0;
         let mut kept = 0;
         let mut kept_adopters = 0;
         for (index, (unit, history)) in by_unit.iter().enumerate() {
-            let Some(values) = grid.values(unit, outcome) else {
+            let Some((values, filled)) = grid.values(unit, outcome) else {
                 dropped += 1;
                 continue;
             };
+            filled_months += filled;
             kept += 1;
             let group = cohort_dates.get(unit).map(|d| month_index(*d)).unwrap_or(0);
             kept_adopters += usize::from(group != 0);
@@ -706,18 +656,25 @@ pub fn evaluate_on(pilot: &Pilot, adoptions: &[Adoption], cases: &[CaseFacts]) -
             }
         }
         if dropped > 0 {
-            warnings.push(format!("{outcome}: {dropped} units dropped for a month without data"));
+            warnings.push(format!(
+                "{outcome}: {dropped} units left out: no case of theirs defines it in any month"
+            ));
+        }
+        if filled_months > 0 {
+            warnings.push(format!(
+                "{outcome}: {filled_months} unit-months without a value took their unit's overall value"
+            ));
         }
         if outcome == pilot.primary {
             units_in_panel = kept;
             adopters_in_panel = kept_adopters;
         }
         let effect = if kept_adopters == 0 {
-            warnings.push(format!("{outcome}: no adopting unit has data in every month"));
+            warnings.push(format!("{outcome}: no adopting unit has a case that defines it"));
             Effect::normal(f64::NAN, f64::NAN)
         } else if kept == kept_adopters {
             warnings.push(format!(
-                "{outcome}: no unit outside the pilot has data in every month to compare with"
+                "{outcome}: no unit outside the pilot has a case that defines it, to compare with"
             ));
             Effect::normal(f64::NAN, f64::NAN)
         } else {
@@ -783,21 +740,34 @@ fn simple_effect(
     Ok((effect, result.warnings))
 }
 
-/// Evaluates a stored pilot on the case store and records the evaluation.
+/// Evaluates a stored pilot on the case store and records the evaluation as a step of its lifecycle (evaluated).
 pub async fn evaluate_pilot(
     store: &Store,
     id_or_name: &str,
     actor: &str,
     now: OffsetDateTime,
 ) -> Result<PilotEvaluation, AppError> {
+    let (cases, weights) = panel_cases(store).await?;
+    record_evaluation(store, id_or_name, actor, now, &cases, &weights).await
+}
+
+/// [`evaluate_pilot`] on cases already read with [`panel_cases`] (several pilots evaluated on one read).
+pub async fn record_evaluation(
+    store: &Store,
+    id_or_name: &str,
+    actor: &str,
+    now: OffsetDateTime,
+    cases: &[PanelCase],
+    weights: &RateWeights,
+) -> Result<PilotEvaluation, AppError> {
     let stored = load_pilot(store, id_or_name).await?;
     let next = stored
-        .state
-        .apply(&stored.pilot.name, PilotAction::Evaluate)
+        .pilot
+        .step(stored.state, PilotAction::Evaluate, local_today(now))
         .map_err(AppError::Pilot)?;
-    let evaluation = evaluate_on(&stored.pilot, &stored.adoptions, &case_facts(store).await?)?;
+    let evaluation = evaluate_on(&stored.pilot, &stored.adoptions, cases, weights)?;
     let event = PilotEventRow {
-        action: "evaluate".into(),
+        action: PilotAction::Evaluate.as_str().into(),
         actor: actor.into(),
         at: now.unix_timestamp(),
         detail: evaluation.evidence(),
@@ -808,36 +778,46 @@ pub async fn evaluate_pilot(
     Ok(evaluation)
 }
 
-/// The facts of every stored case, for an evaluation.
-pub async fn case_facts(store: &Store) -> Result<Vec<CaseFacts>, AppError> {
-    Ok(store
-        .all_case_rows()
-        .await?
-        .into_iter()
-        .map(|r| CaseFacts {
-            unit: r.location.unit,
-            kind: r.kind,
-            category: r.category,
-            created_at: r.created_at,
-            first_reply_at: r.first_reply_at,
-            closed_at: r.closed_at,
-            rating: r.rating,
+/// Every stored case as an evaluation panel sees it, with the deployment's rate weights: each summarised by
+/// `domain::rates` on the clocks in force where and when it was filed, as its log stands at the end of the data (the
+/// last event recorded), so an evaluation of the same store gives the same answer whenever it is run.
+pub async fn panel_cases(store: &Store) -> Result<(Vec<PanelCase>, RateWeights), AppError> {
+    let rules = rules_in_force(store).await?;
+    let everything = store
+        .cases_with_logs_created(OffsetDateTime::UNIX_EPOCH, time::macros::datetime!(9999-12-31 0:00 UTC))
+        .await?;
+    let end = everything
+        .iter()
+        .filter_map(|(_, log)| log.last().map(|e| e.at))
+        .max()
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let cases = everything
+        .iter()
+        .filter_map(|(row, log)| {
+            let summary = crate::workflow::summarise(&rules, row, log, end)?;
+            Some(PanelCase {
+                kind: row.kind,
+                category: row.category.clone(),
+                created_at: row.created_at,
+                closed_at: row.closed_at,
+                summary,
+            })
         })
-        .collect())
+        .collect();
+    Ok((cases, rules.weights.clone()))
 }
 
 /// Evaluates a stored pilot on the case store as it stands, recording nothing: a read for those who follow a pilot
-/// without steering it. A pilot still proposed has no effect to estimate and is refused.
-pub async fn assess_pilot(store: &Store, id_or_name: &str) -> Result<PilotEvaluation, AppError> {
+/// without steering it. A pilot not yet started (still proposed, or before its start date) has no effect to estimate
+/// and is refused, as recording would be.
+pub async fn assess_pilot(store: &Store, id_or_name: &str, now: OffsetDateTime) -> Result<PilotEvaluation, AppError> {
     let stored = load_pilot(store, id_or_name).await?;
-    if stored.state == PilotState::Proposed {
-        return Err(AppError::Pilot(domain::pilot::PilotError::IllegalTransition {
-            pilot: stored.pilot.name.clone(),
-            state: stored.state,
-            action: PilotAction::Evaluate.as_str(),
-        }));
-    }
-    evaluate_on(&stored.pilot, &stored.adoptions, &case_facts(store).await?)
+    stored
+        .pilot
+        .step(stored.state, PilotAction::Evaluate, local_today(now))
+        .map_err(AppError::Pilot)?;
+    let (cases, weights) = panel_cases(store).await?;
+    evaluate_on(&stored.pilot, &stored.adoptions, &cases, &weights)
 }
 
 #[cfg(test)]
@@ -908,9 +888,32 @@ mod tests {
         assert!(check_policies(&store, &calendar, None).await.expect("check").is_empty());
     }
 
+    /// A case of `unit` created at `created` (epoch seconds), replied in a day and answered satisfied, closed after
+    /// `days`.
+    fn case(unit: &UnitCode, created: i64, days: f64) -> PanelCase {
+        let at = OffsetDateTime::from_unix_timestamp(created).expect("instant");
+        PanelCase {
+            kind: domain::CaseKind::Complaint,
+            category: "public_facilities".into(),
+            created_at: created,
+            closed_at: Some(created + (days * 86_400.0) as i64),
+            summary: domain::rates::CaseSummary {
+                case: created,
+                unit: unit.clone(),
+                office: format!("{unit}:gov"),
+                month: domain::rates::YearMonth::of(at, &domain::calendar::Calendar::china()),
+                responded_on_time: Some(true),
+                replied: true,
+                resolved: Some(true),
+                rating: Some(domain::case::Rating::Satisfied),
+                overdue: false,
+            },
+        }
+    }
+
     /// Twenty townships over 2024, ten cases a unit-month; the pilot's five townships close cases three days faster
     /// from July. The known truth is an ATT of −3 days on the median.
-    fn region(effect_days: f64) -> Vec<CaseFacts> {
+    fn region(effect_days: f64) -> Vec<PanelCase> {
         let mut cases = Vec::new();
         let start = time::macros::datetime!(2024-01-01 00:00 UTC).unix_timestamp();
         for town in 1..=20_u32 {
@@ -921,15 +924,7 @@ mod tests {
                     let noise = ((town as i64 * 7919 + month * 104_729 + k * 13) % 17) as f64 / 4.0;
                     let treated = town <= 5 && month >= 6;
                     let days = 10.0 + noise + f64::from(town % 3) + if treated { effect_days } else { 0.0 };
-                    cases.push(CaseFacts {
-                        unit: unit.clone(),
-                        kind: CaseKind::Complaint,
-                        category: "public_facilities".into(),
-                        created_at: created,
-                        first_reply_at: Some(created + 86_400),
-                        closed_at: Some(created + (days * 86_400.0) as i64),
-                        rating: Some("satisfied".into()),
-                    });
+                    cases.push(case(&unit, created, days));
                 }
             }
         }
@@ -954,7 +949,7 @@ mod tests {
 
     #[test]
     fn a_pilot_with_a_known_good_effect_is_expanded() {
-        let e = evaluate_on(&pilot(), &[], &region(-3.0)).expect("evaluates");
+        let e = evaluate_on(&pilot(), &[], &region(-3.0), &RateWeights::default()).expect("evaluates");
         assert_eq!(e.units_in_panel, 20);
         assert_eq!(e.adopters_in_panel, 5);
         let att = e.effects[0].effect.att;
@@ -978,20 +973,183 @@ mod tests {
 
     #[test]
     fn a_harmful_pilot_is_abandoned_and_a_useless_one_kept() {
-        let e = evaluate_on(&pilot(), &[], &region(4.0)).expect("evaluates");
+        let e = evaluate_on(&pilot(), &[], &region(4.0), &RateWeights::default()).expect("evaluates");
         assert_eq!(e.verdict.verdict, domain::pilot::Verdict::Abandon, "{}", e.verdict);
-        let e = evaluate_on(&pilot(), &[], &region(0.0)).expect("evaluates");
+        let e = evaluate_on(&pilot(), &[], &region(0.0), &RateWeights::default()).expect("evaluates");
         assert_ne!(e.verdict.verdict, domain::pilot::Verdict::Abandon, "{}", e.verdict);
         assert_ne!(e.verdict.verdict, domain::pilot::Verdict::Expand, "{}", e.verdict);
     }
 
     #[test]
     fn a_start_before_the_data_is_an_error() {
-        let cases: Vec<CaseFacts> = region(0.0)
+        let cases: Vec<PanelCase> = region(0.0)
             .into_iter()
             .filter(|c| c.created_at > 1_725_000_000)
             .collect();
-        let err = evaluate_on(&pilot(), &[], &cases).expect_err("start before data");
+        let err = evaluate_on(&pilot(), &[], &cases, &RateWeights::default()).expect_err("start before data");
         assert!(err.to_string().contains("before the case data begins"), "{err}");
+    }
+
+    #[test]
+    fn months_without_cases_keep_their_units_in_the_panel() {
+        // A live pilot a few months in: each township has a case only every second or third month.
+        let cases: Vec<PanelCase> = region(-3.0)
+            .into_iter()
+            .filter(|c| {
+                let month = (c.created_at - 1_704_067_200) / (31 * 86_400);
+                let town: i64 = c.unit().as_str()[6..].parse().expect("number");
+                month % (2 + town % 2) == 0
+            })
+            .collect();
+        let e = evaluate_on(&pilot(), &[], &cases, &RateWeights::default()).expect("evaluates");
+        assert_eq!((e.units_in_panel, e.adopters_in_panel), (20, 5), "{:?}", e.warnings);
+        assert!(e.effects.iter().all(|o| o.effect.att.is_finite()), "{:?}", e.effects);
+        assert!(
+            e.warnings
+                .iter()
+                .any(|w| w.contains("unit-months without a value took their unit's overall value")),
+            "{:?}",
+            e.warnings
+        );
+        assert!(!e.warnings.iter().any(|w| w.contains("left out")), "{:?}", e.warnings);
+        // A township without any case is the only one left out.
+        let quiet = UnitCode::parse("330502020").expect("code");
+        let without: Vec<PanelCase> = cases.into_iter().filter(|c| c.unit() != &quiet).collect();
+        let e = evaluate_on(&pilot(), &[], &without, &RateWeights::default()).expect("evaluates");
+        assert_eq!(e.units_in_panel, 19, "{:?}", e.warnings);
+    }
+
+    /// A store with Wuxing district, one township and village, and four complaints a month in January to April 2025.
+    async fn store_with_cases(name: &str) -> Store {
+        use domain::case::{Location, NewCase, Reporter};
+        let path = std::env::temp_dir().join(format!("grassroots-app-governance-{name}-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connects");
+        let unit = |code: &str| {
+            let code = UnitCode::parse(code).expect("code");
+            let parent = code.parent_code();
+            domain::Unit::new(code, "x", parent).expect("unit")
+        };
+        let territory =
+            domain::Territory::build(["330502", "330502001", "330502001001", "330502002", "330502002001"].map(unit))
+                .expect("territory");
+        store
+            .upsert_units(&territory.units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
+        crate::workflow::setup_offices(&store, &territory)
+            .await
+            .expect("offices");
+        let dir = store.load_directory().await.expect("directory");
+        let rules = crate::workflow::Rules::china();
+        for month in 1..=4_u8 {
+            for (day, village) in [
+                (3, "330502001001"),
+                (10, "330502002001"),
+                (17, "330502001001"),
+                (24, "330502002001"),
+            ] {
+                let case = NewCase {
+                    kind: domain::CaseKind::Complaint,
+                    channel: domain::Channel::Hotline,
+                    category: "noise".into(),
+                    description: "d".into(),
+                    location: Location {
+                        lat: None,
+                        lon: None,
+                        unit: UnitCode::parse(village).expect("code"),
+                        grid: None,
+                    },
+                    reporter: Some(Reporter {
+                        name: "Shen".into(),
+                        contact: "13900000000".into(),
+                    }),
+                    co_signers: 0,
+                };
+                let month = time::Month::try_from(month).expect("month");
+                let at = time::Date::from_calendar_date(2025, month, day)
+                    .expect("date")
+                    .with_hms(10, 0, 0)
+                    .expect("time")
+                    .assume_offset(time::macros::offset!(+8));
+                crate::workflow::intake(&store, &rules, &dir, case, at)
+                    .await
+                    .expect("intake");
+            }
+        }
+        store
+    }
+
+    #[tokio::test]
+    async fn evaluating_reads_and_only_a_started_pilot_records_an_evaluation() {
+        use time::macros::datetime;
+        let store = store_with_cases("evaluation").await;
+        let spec = "name = \"quiet-nights\"\nowner = \"330502\"\nunits = [\"330502001\"]\nstart = 2025-03-01\n\
+                    hypothesis = \"fewer complaints\"\nprimary_outcome = \"response_rate\"\nofficials = [\"head\"]\n\
+                    [change]\nclocks.hotline.general_hours = 48\n";
+        file_pilot(&store, "pilot.toml", spec, datetime!(2025-02-10 9:00 +8))
+            .await
+            .expect("filed");
+        let state = |store: &Store| {
+            let store = store.clone();
+            async move {
+                let (stored, _, events) = pilot_record(&store, "quiet-nights").await.expect("record");
+                let steps: Vec<String> = events.into_iter().map(|e| e.action).collect();
+                (stored.state, steps)
+            }
+        };
+        let later = datetime!(2025-05-01 9:00 +8);
+        // Proposed: neither a read nor a record.
+        let err = assess_pilot(&store, "quiet-nights", later)
+            .await
+            .expect_err("not started");
+        assert!(err.to_string().contains("is proposed: it cannot evaluate"), "{err}");
+        let err = evaluate_pilot(&store, "quiet-nights", "head", later)
+            .await
+            .expect_err("not started");
+        assert!(err.to_string().contains("is proposed: it cannot evaluate"), "{err}");
+        // Started early, before its start date: still nothing to evaluate.
+        act(
+            &store,
+            "quiet-nights",
+            PilotAction::Start,
+            "head",
+            datetime!(2025-02-20 9:00 +8),
+        )
+        .await
+        .expect("started");
+        let err = evaluate_pilot(&store, "quiet-nights", "head", datetime!(2025-02-25 9:00 +8))
+            .await
+            .expect_err("before the start date");
+        assert!(
+            err.to_string().contains("cannot be evaluated before it has started"),
+            "{err}"
+        );
+        assert_eq!(
+            state(&store).await,
+            (PilotState::Running, vec!["file".into(), "start".into()])
+        );
+        // Reading an evaluation records nothing.
+        let read = assess_pilot(&store, "quiet-nights", later).await.expect("evaluates");
+        assert_eq!(read.units_in_panel, 2, "{:?}", read.warnings);
+        assert_eq!(
+            state(&store).await,
+            (PilotState::Running, vec!["file".into(), "start".into()])
+        );
+        // Recording one is a lifecycle step.
+        evaluate_pilot(&store, "quiet-nights", "head", later)
+            .await
+            .expect("recorded");
+        assert_eq!(
+            state(&store).await,
+            (
+                PilotState::Evaluated,
+                vec!["file".into(), "start".into(), "evaluate".into()]
+            )
+        );
     }
 }

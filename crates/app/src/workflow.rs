@@ -7,18 +7,18 @@
 
 use domain::calendar::Calendar;
 use domain::case::NewCase;
-use domain::clock::{ClockConfig, Urgency};
+use domain::clock::ClockConfig;
 use domain::escalation::{self, Alert, CallbackDue, CaseView as EscalationView, RiskConfig, RiskScore};
 use domain::office::Directory;
 use domain::policy::{InForce, PilotChange, PolicyBook, PolicyInForce};
-use domain::rates::{CaseSummary, Grouping, RateRow, RateWeights, YearMonth};
+use domain::rates::RateWeights;
 use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
 use domain::{CaseEvent, CaseId, CaseStatus, EventKind, Territory, UnitCode};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
 use store::{CaseAccessRow, CaseRecord, CaseRow, NewCaseRecord, Store, StoreError};
-use time::{Date, OffsetDateTime, Time};
+use time::OffsetDateTime;
 
 mod command;
 mod disclose;
@@ -487,141 +487,13 @@ pub fn instant_or_now(s: Option<&str>) -> Result<OffsetDateTime, WorkflowError> 
     }
 }
 
-/// The first instant of a month in the calendar's local time.
-pub fn month_start(month: YearMonth, calendar: &Calendar) -> Result<OffsetDateTime, WorkflowError> {
-    let m = time::Month::try_from(month.month).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
-    let date = Date::from_calendar_date(month.year, m, 1).map_err(|e| WorkflowError::Invalid(e.to_string()))?;
-    Ok(date.with_time(Time::MIDNIGHT).assume_offset(calendar.offset()))
-}
-
-fn next_month(month: YearMonth) -> YearMonth {
-    if month.month == 12 {
-        YearMonth {
-            year: month.year + 1,
-            month: 1,
-        }
-    } else {
-        YearMonth {
-            year: month.year,
-            month: month.month + 1,
-        }
-    }
-}
-
-/// The month's rates and ranking: cases created in `month`, as their logs stand at `now`.
-pub async fn rates_report(
-    store: &Store,
-    rules: &Rules,
-    month: YearMonth,
-    grouping: Grouping,
-    now: OffsetDateTime,
-) -> Result<Vec<RateRow>, WorkflowError> {
-    let from = month_start(month, &rules.calendar)?;
-    let to = month_start(next_month(month), &rules.calendar)?;
-    let cases = store.cases_with_logs_created(from, to).await?;
-    let summaries: Vec<CaseSummary> = cases
-        .iter()
-        .filter_map(|(row, log)| {
-            let clocks = rules.clocks_of(row);
-            let urgency: Urgency = clocks.urgency(row.kind, &row.category);
-            CaseSummary::from_log(
-                row.id,
-                row.location.unit.clone(),
-                row.kind,
-                urgency,
-                log,
-                now,
-                &clocks,
-                &rules.calendar,
-            )
-        })
-        .collect();
-    Ok(domain::rates::rates(&summaries, month, grouping, &rules.weights))
-}
-
-/// The workflow outcomes of one month's cases, for the demo summary and `report outcomes`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcomes {
-    pub month: YearMonth,
-    pub cases: usize,
-    /// Cases still open at `now` with a clock past its due instant.
-    pub overdue_open: usize,
-    /// Cases that received at least one overdue alert.
-    pub alerted: usize,
-    pub reopened: usize,
-    pub rerouted: usize,
-    pub extended: usize,
-    pub mediation: domain::mediation::MediationTally,
-    pub departments: Vec<domain::whistle::OnTimeRecord>,
-    pub townships: Vec<domain::whistle::OnTimeRecord>,
-    pub township_ranking: Vec<RateRow>,
-    pub department_ranking: Vec<RateRow>,
-}
-
-/// Overdue counts, mediation shares, whistle records and the rankings of the cases created in `month`, as their logs
-/// stand at `now`.
-pub async fn outcomes(
-    store: &Store,
-    rules: &Rules,
-    month: YearMonth,
-    now: OffsetDateTime,
-) -> Result<Outcomes, WorkflowError> {
-    let from = month_start(month, &rules.calendar)?;
-    let to = month_start(next_month(month), &rules.calendar)?;
-    let cases = store.cases_with_logs_created(from, to).await?;
-    let has = |log: &[CaseEvent], pred: &dyn Fn(&EventKind) -> bool| log.iter().any(|e| pred(&e.kind));
-    let mut overdue_open = 0;
-    let mut summaries = Vec::with_capacity(cases.len());
-    let mut summonses = Vec::new();
-    let mut responses = Vec::new();
-    for (row, log) in &cases {
-        let clocks = rules.clocks_of(row);
-        let urgency = clocks.urgency(row.kind, &row.category);
-        let open = CaseStatus::replay(row.id, log).is_ok_and(|s| s.state.is_open());
-        let late = domain::clock::deadlines(row.kind, urgency, log, &clocks, &rules.calendar)
-            .iter()
-            .any(|d| d.is_running() && now > d.due);
-        if open && late {
-            overdue_open += 1;
-        }
-        summonses.extend(domain::whistle::summonses(row.id, log));
-        responses.extend(domain::whistle::township_response(row.id, log, now));
-        summaries.extend(CaseSummary::from_log(
-            row.id,
-            row.location.unit.clone(),
-            row.kind,
-            urgency,
-            log,
-            now,
-            &clocks,
-            &rules.calendar,
-        ));
-    }
-    let count = |pred: &dyn Fn(&EventKind) -> bool| cases.iter().filter(|(_, log)| has(log, pred)).count();
-    Ok(Outcomes {
-        month,
-        cases: cases.len(),
-        overdue_open,
-        alerted: count(&|k| matches!(k, EventKind::DeadlineAlert { overdue: true, .. })),
-        reopened: count(&|k| matches!(k, EventKind::Reopened { .. })),
-        rerouted: count(&|k| matches!(k, EventKind::Rerouted { .. })),
-        extended: count(&|k| matches!(k, EventKind::Extended { .. })),
-        mediation: domain::mediation::MediationTally::of(cases.iter().map(|(r, l)| (r.kind, l.as_slice()))),
-        departments: domain::whistle::department_records(&summonses, now),
-        townships: domain::whistle::township_records(&responses),
-        township_ranking: domain::rates::rates(
-            &summaries,
-            month,
-            Grouping::Unit(domain::Level::Township),
-            &rules.weights,
-        ),
-        department_ranking: domain::rates::rates(&summaries, month, Grouping::Department, &rules.weights),
-    })
-}
+mod reports;
+pub use reports::{Outcomes, month_start, outcomes, rates_report, summarise};
 
 #[cfg(test)]
 mod tests {
     use domain::case::{Location, Rating, Reporter};
+    use domain::rates::{Grouping, YearMonth};
     use domain::{CaseKind, Channel, Level, Unit, UnitCode};
     use time::macros::datetime;
 

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use app::demo_region::{ATTRIBUTION, HUZHOU_RESIDENTS};
 use app::region::{Loaded, ensure_huzhou, huzhou_root, simulate_into};
-use app::summary::{CountySummary, by_county};
+use app::summary::{CountySummary, region_summary};
 use sim::SimConfig;
 use store::Store;
 
@@ -91,10 +91,11 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
     } else if !args.json {
         eprintln!("reused the simulation ({sim_key}) already in {db}");
     }
-    let rows = store.all_case_rows().await?;
-    let summary = by_county(&territory, &rows);
+    let rules = app::governance::rules_in_force(&store).await?;
+    let end = simulation_end(&rules, start, args.months)?;
+    let summary = region_summary(&store, &rules, &territory, end).await?;
     let verdicts = evaluate_pilots(&store, &pilots).await?;
-    let outcomes = last_month_outcomes(&store, start, args.months).await?;
+    let outcomes = last_month_outcomes(&store, &rules, start, args.months).await?;
     if args.json {
         let value = serde_json::json!({ "region": "3305", "months": args.months, "seed": args.seed, "counties": summary, "attribution": ATTRIBUTION, "pilots": verdicts, "last_month": outcomes });
         println!("{}", serde_json::to_string_pretty(&value)?);
@@ -167,6 +168,27 @@ fn print_summary(summary: &[CountySummary]) {
                 .unwrap_or_else(|| "-".into())
         );
     }
+    println!(
+        "\n{:<8} {:<8} {:>9} {:>10} {:>12} {:>9} {:>9}",
+        "county", "name", "response", "resolution", "satisfaction", "feedback", "composite"
+    );
+    for s in summary {
+        let r = &s.rates;
+        println!(
+            "{:<8} {:<8} {:>9} {:>10} {:>12} {:>9} {:>9}",
+            s.code,
+            s.name,
+            percent(r.response_rate),
+            percent(r.resolution_rate),
+            percent(r.satisfaction_rate),
+            percent(r.feedback_coverage),
+            percent(r.composite)
+        );
+    }
+    println!(
+        "resolution: of the replied cases whose resident answered (a rating or a call-back), the share resolved; \
+         feedback: of the replied cases, the share with an answer"
+    );
 }
 
 /// The demo's three pilots (issue 5): good, useless and harmful, from the middle of the simulated period (none when
@@ -210,17 +232,40 @@ fn print_verdicts(verdicts: &[app::demo_pilots::DemoVerdict]) {
     }
 }
 
-/// Overdue counts, mediation, whistles and the township ranking of the last simulated month, as the logs stand at the
-/// end of the simulation (issue 3 item 8).
-async fn last_month_outcomes(store: &Store, start: time::Date, months: u32) -> anyhow::Result<app::workflow::Outcomes> {
-    let rules = app::governance::rules_in_force(store).await?;
-    let month_of = |index: i64| domain::rates::YearMonth {
+fn month_of(index: i64) -> domain::rates::YearMonth {
+    domain::rates::YearMonth {
         year: (index / 12) as i32,
         month: (index % 12 + 1) as u8,
-    };
-    let last = i64::from(start.year()) * 12 + i64::from(u8::from(start.month())) - 1 + i64::from(months) - 1;
-    let end = app::workflow::month_start(month_of(last + 1), &rules.calendar)?;
-    Ok(app::workflow::outcomes(store, &rules, month_of(last), end).await?)
+    }
+}
+
+/// The index of the last simulated month.
+fn last_month(start: time::Date, months: u32) -> i64 {
+    domain::pilot::month_index(start) + i64::from(months) - 1
+}
+
+/// The end of the simulation (the start of the month after the last simulated one): the logs as they stand then.
+fn simulation_end(
+    rules: &app::workflow::Rules,
+    start: time::Date,
+    months: u32,
+) -> anyhow::Result<time::OffsetDateTime> {
+    Ok(app::workflow::month_start(
+        month_of(last_month(start, months) + 1),
+        &rules.calendar,
+    )?)
+}
+
+/// Overdue counts, mediation, whistles and the township ranking of the last simulated month, as the logs stand at the
+/// end of the simulation (issue 3 item 8).
+async fn last_month_outcomes(
+    store: &Store,
+    rules: &app::workflow::Rules,
+    start: time::Date,
+    months: u32,
+) -> anyhow::Result<app::workflow::Outcomes> {
+    let end = simulation_end(rules, start, months)?;
+    Ok(app::workflow::outcomes(store, rules, month_of(last_month(start, months)), end).await?)
 }
 
 fn percent(x: Option<f64>) -> String {
@@ -249,13 +294,15 @@ fn print_outcomes(o: &app::workflow::Outcomes) {
     let show = |rows: &[domain::rates::RateRow]| {
         for r in rows {
             println!(
-                "  {:>3}. {:<12} {:>6} cases  response {:>6}  resolution {:>6}  satisfaction {:>6}  composite {:>6}",
+                "  {:>3}. {:<12} {:>6} cases  response {:>6}  resolution {:>6}  satisfaction {:>6}  feedback {:>6}  \
+                 composite {:>6}",
                 r.rank,
                 r.key,
                 r.cases,
                 percent(r.response_rate),
                 percent(r.resolution_rate),
                 percent(r.satisfaction_rate),
+                percent(r.feedback_coverage),
                 percent(r.composite)
             );
         }

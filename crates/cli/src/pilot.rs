@@ -2,7 +2,7 @@
 //! from the case store, and copy a proven practice into more units.
 
 use anyhow::Context;
-use app::governance::{act, adopt, evaluate_pilot, file_pilot, fmt_date, parse_date, pilot_record};
+use app::governance::{act, adopt, assess_pilot, evaluate_pilot, file_pilot, fmt_date, parse_date, pilot_record};
 use clap::Subcommand;
 use domain::UnitCode;
 use domain::calendar::Calendar;
@@ -25,11 +25,17 @@ pub enum PilotCommand {
         #[arg(long, default_value = "cli")]
         actor: String,
     },
-    /// Estimate the pilot's effects from the case store and give the verdict with its reasons.
+    /// Estimate the pilot's effects from the case store and give the verdict with its reasons. Reads only, unless
+    /// `--record` records the evaluation as a step of the pilot's lifecycle (it becomes `evaluated`).
     Evaluate {
         id: String,
         #[arg(long)]
         json: bool,
+        /// Record the evaluation in the pilot's lifecycle, by `--actor`.
+        #[arg(long)]
+        record: bool,
+        #[arg(long, default_value = "cli", requires = "record")]
+        actor: String,
     },
     /// Practices others are urged to learn from: pilots expanded, codified or last evaluated "expand", with their
     /// evidence.
@@ -103,8 +109,17 @@ pub async fn run(db: &str, cmd: &PilotCommand, calendar: &Calendar) -> anyhow::R
             let state = act(&store, id, action, actor, now).await?;
             println!("pilot {id} is now {state}");
         }
-        PilotCommand::Evaluate { id, json } => {
-            let e = evaluate_pilot(&store, id, "cli", now).await?;
+        PilotCommand::Evaluate {
+            id,
+            json,
+            record,
+            actor,
+        } => {
+            let e = if *record {
+                evaluate_pilot(&store, id, actor, now).await?
+            } else {
+                assess_pilot(&store, id, now).await?
+            };
             if *json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
@@ -126,6 +141,11 @@ pub async fn run(db: &str, cmd: &PilotCommand, calendar: &Calendar) -> anyhow::R
                 print!("{}", e.verdict);
                 for w in e.site_selection.warnings.iter().chain(&e.warnings) {
                     println!("  warning: {w}");
+                }
+                if *record {
+                    println!("recorded: pilot {id} is evaluated");
+                } else {
+                    println!("(not recorded; add --record to record this evaluation in the pilot's lifecycle)");
                 }
             }
         }

@@ -215,19 +215,20 @@ async fn outcomes(db: &str, args: &OutcomesArgs, calendar: &Calendar) -> anyhow:
         }
         writeln!(
             out,
-            "\ntop and bottom {title} by composite (response / resolution / satisfaction)"
+            "\ntop and bottom {title} by composite (response / resolution / satisfaction / feedback coverage)"
         )?;
         let n = rows.len();
         for row in rows.iter().filter(|r| r.rank <= 3 || r.rank as usize + 3 > n) {
             writeln!(
                 out,
-                "  {:>3}. {:<24} {:>5} cases  {:>7} {:>7} {:>7}  composite {:>7}",
+                "  {:>3}. {:<24} {:>5} cases  {:>7} {:>7} {:>7} {:>7}  composite {:>7}",
                 row.rank,
                 row.key,
                 row.cases,
                 pct(row.response_rate),
                 pct(row.resolution_rate),
                 pct(row.satisfaction_rate),
+                pct(row.feedback_coverage),
                 pct(row.composite)
             )?;
         }
@@ -275,13 +276,13 @@ async fn rates(db: &str, args: &RatesArgs, calendar: &Calendar) -> anyhow::Resul
     };
     writeln!(
         out,
-        "{:>4}  {:<24} {:<28} {:>6} {:>9} {:>10} {:>12} {:>9}",
-        "rank", "key", "name", "cases", "response", "resolution", "satisfaction", "composite"
+        "{:>4}  {:<24} {:<28} {:>6} {:>9} {:>10} {:>12} {:>9} {:>9}",
+        "rank", "key", "name", "cases", "response", "resolution", "satisfaction", "feedback", "composite"
     )?;
     for row in &rows {
         writeln!(
             out,
-            "{:>4}  {:<24} {:<28} {:>6} {:>9} {:>10} {:>12} {:>9}",
+            "{:>4}  {:<24} {:<28} {:>6} {:>9} {:>10} {:>12} {:>9} {:>9}",
             row.rank,
             row.key,
             name(row),
@@ -289,11 +290,19 @@ async fn rates(db: &str, args: &RatesArgs, calendar: &Calendar) -> anyhow::Resul
             pct(row.response_rate),
             pct(row.resolution_rate),
             pct(row.satisfaction_rate),
+            pct(row.feedback_coverage),
             pct(row.composite)
         )?;
     }
     if rows.is_empty() {
         writeln!(out, "(no cases created in {month})")?;
+    } else {
+        writeln!(
+            out,
+            "resolution: of the replied cases whose resident answered (a rating or a call-back), the share resolved; \
+             feedback: of the replied cases, the share with an answer. In the composite a case without an answer \
+             counts as neither resolved nor satisfied."
+        )?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! estimating the effects is the app's job.
 
 mod lifecycle;
+mod outcome;
 mod verdict;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ use crate::policy::{
 use crate::territory::UnitCode;
 
 pub use lifecycle::{PilotAction, PilotState};
+pub use outcome::{PanelCase, outcome_value};
 pub use verdict::{
     Balance, Covariate, Effect, MDE_MULTIPLIER, OutcomeEffect, STD_DIFF_WARNING, SiteSelection, Verdict, VerdictReport,
     site_selection, verdict,
@@ -478,6 +480,8 @@ pub enum PilotError {
     NoPostPeriod { pilot: String, start: Date, last: Date },
     #[error("pilot {pilot:?} cannot be filed: {}", list(.violations))]
     BreaksGuardrails { pilot: String, violations: Vec<Violation> },
+    #[error("pilot {pilot:?} starts on {start}: it cannot be evaluated before it has started (today is {today})")]
+    NotStarted { pilot: String, start: Date, today: Date },
     #[error("pilot {pilot:?} is {state}: it cannot {action}")]
     IllegalTransition {
         pilot: String,

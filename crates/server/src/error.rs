@@ -193,9 +193,11 @@ fn pilot_error(e: domain::pilot::PilotError) -> ApiError {
             violations: violations.iter().map(ViolationView::from).collect(),
         },
         P::Policy(e) => policy_error(e),
-        P::IllegalTransition { .. } | P::StartBeforeData { .. } | P::NoPrePeriod { .. } | P::NoPostPeriod { .. } => {
-            ApiError::Conflict(message)
-        }
+        P::IllegalTransition { .. }
+        | P::NotStarted { .. }
+        | P::StartBeforeData { .. }
+        | P::NoPrePeriod { .. }
+        | P::NoPostPeriod { .. } => ApiError::Conflict(message),
         P::File { key, .. } => ApiError::invalid(key, message),
         _ => ApiError::invalid("spec", message),
     }

@@ -444,6 +444,11 @@ fn arrive(
     Some(live.len() - 1)
 }
 
+/// The share of residents called back after the reply (hotline, letter, visit, Open311) who answer.
+const CALLED_BACK_ANSWER: f64 = 0.85;
+/// The share of residents who filed online (web, API) and rate the reply themselves.
+const ONLINE_RATING: f64 = 0.55;
+
 /// The office finishes its work on a case on `date`: reply (or mediation outcome), then the resident's rating and
 /// possibly a reopening. Returns the effort of a reopened case that goes back into the queue.
 fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Date) -> Option<f64> {
@@ -497,7 +502,19 @@ fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Dat
     }
     let days = (reply_at - case.status.created_at).whole_days() as f64;
     let sat = (0.78 - 0.006 * days + case.satisfaction_bias).clamp(0.2, 0.95);
-    if !rng.random_bool(0.75) {
+    // Who answers on the reply: a resident who filed by phone, letter, visit or a third-party app is called back by
+    // the office (the 12345 回访) and most answer; one who filed online rates it themselves, less often; a patrol
+    // event has no resident to ask.
+    let called_back = matches!(
+        case.case.channel,
+        Channel::Hotline | Channel::Letter | Channel::Visit | Channel::Open311
+    );
+    let answers = match case.case.channel {
+        Channel::Hotline | Channel::Letter | Channel::Visit | Channel::Open311 => CALLED_BACK_ANSWER,
+        Channel::Web | Channel::Api => ONLINE_RATING,
+        Channel::Patrol => 0.0,
+    };
+    if !rng.random_bool(answers) {
         case.push(reply_at + Duration::days(7), "system", EventKind::Closed);
         return None;
     }
@@ -509,16 +526,27 @@ fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Dat
     } else {
         Rating::Unsatisfied
     };
-    let rated_at = reply_at + Duration::hours(rng.random_range(2..72));
     let resident = case.resident();
-    case.push(
-        rated_at,
-        &resident,
-        EventKind::Rated {
+    // One answer per reply, recorded while the case is replied (or closed) and within the rating window.
+    let (rated_at, answered) = if called_back {
+        let at = reply_at + Duration::hours(rng.random_range(20..96));
+        let event = EventKind::Callback {
+            text: "called the resident back after the reply and recorded their answer".into(),
+            rating: Some(rating),
+        };
+        (at, case.push(at, office, event))
+    } else {
+        let at = reply_at + Duration::hours(rng.random_range(2..72));
+        let event = EventKind::Rated {
             rating,
             by: resident.clone(),
-        },
-    );
+        };
+        (at, case.push(at, &resident, event))
+    };
+    if !answered {
+        case.push(reply_at + Duration::days(7), "system", EventKind::Closed);
+        return None;
+    }
     if rating == Rating::Unsatisfied {
         if case.case.kind == CaseKind::Petition && rng.random_bool(0.3) {
             case.push(
@@ -536,14 +564,17 @@ fn finish(rng: &mut Xoshiro256PlusPlus, case: &mut Live, office: &str, date: Dat
             );
             return None;
         }
-        if case.status.reopened < 2 && rng.random_bool(0.4) {
-            case.push(
+        // A reopening the rules refuse (a petition is reviewed, not reopened: Art. 35) leaves the case replied.
+        if case.status.reopened < 2
+            && rng.random_bool(0.4)
+            && case.push(
                 rated_at + Duration::hours(1),
                 &resident,
                 EventKind::Reopened {
                     reason: "not resolved".into(),
                 },
-            );
+            )
+        {
             return Some(case.category.effort * rng.random_range(0.3..1.0));
         }
     }

@@ -6,8 +6,9 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use time::Date;
 
-use super::PilotError;
+use super::{Pilot, PilotError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,6 +81,23 @@ impl PilotState {
         actions
             .iter()
             .try_fold(PilotState::Proposed, |state, a| state.apply(pilot, *a))
+    }
+}
+
+impl Pilot {
+    /// The state after `action` taken on `today` (the local date): the lifecycle's transitions, and no evaluation
+    /// before the pilot's start date, when it has had no effect yet (it may be started early: its change applies
+    /// from the start date).
+    pub fn step(&self, state: PilotState, action: PilotAction, today: Date) -> Result<PilotState, PilotError> {
+        let next = state.apply(&self.name, action)?;
+        if action == PilotAction::Evaluate && today < self.start {
+            return Err(PilotError::NotStarted {
+                pilot: self.name.clone(),
+                start: self.start,
+                today,
+            });
+        }
+        Ok(next)
     }
 }
 

@@ -217,6 +217,36 @@ fn the_lifecycle_allows_only_its_own_steps() {
     }
 }
 
+#[test]
+fn a_pilot_is_evaluated_only_once_started_and_from_its_start_date() {
+    let pilot = Pilot::parse("pilot.toml", MEDIATION_FIRST).unwrap();
+    let after = date!(2024 - 09 - 01);
+    // Not started: the lifecycle refuses, whatever the date.
+    let err = pilot
+        .step(PilotState::Proposed, PilotAction::Evaluate, after)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "pilot \"mediation-first\" is proposed: it cannot evaluate"
+    );
+    // Started early, before its start date: nothing to evaluate yet.
+    let running = pilot
+        .step(PilotState::Proposed, PilotAction::Start, date!(2024 - 06 - 15))
+        .unwrap();
+    let err = pilot
+        .step(running, PilotAction::Evaluate, date!(2024 - 06 - 20))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "pilot \"mediation-first\" starts on 2024-07-01: it cannot be evaluated before it has started (today is \
+         2024-06-20)"
+    );
+    assert_eq!(
+        pilot.step(running, PilotAction::Evaluate, after),
+        Ok(PilotState::Evaluated)
+    );
+}
+
 fn effect(outcome: Outcome, att: f64, se: f64) -> OutcomeEffect {
     OutcomeEffect {
         outcome,

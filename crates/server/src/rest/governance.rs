@@ -1,5 +1,6 @@
 //! Governance over REST: the effective policy of a unit and the explanation of one key, the pilots with their
-//! fault-tolerance record, a pilot's evaluation, and the monthly rates and ranking.
+//! fault-tolerance record, a pilot's evaluation (read, not recorded), and the monthly rates with their feedback
+//! coverage and ranking.
 //!
 //! Every handler is thin: it reads and validates the input, asks `domain::access` whether the caller may read
 //! statistics at the unit concerned (office heads, analysts and administrators, within their territory subtree),
@@ -398,10 +399,12 @@ pub async fn get_pilot(
     }))
 }
 
-/// Evaluates a pilot on the case store (difference-in-differences over its adopters, with the site-selection check)
-/// and records the evaluation in its lifecycle.
+/// The pilot's effect as the case store shows it now (difference-in-differences over its adopters, with the
+/// site-selection check), recording nothing: effects per outcome, the verdict and the site-selection check. Reading
+/// needs the right to read statistics at the pilot's owner; recording the evaluation as a lifecycle step is `POST` on
+/// the same path, for those who govern it.
 #[utoipa::path(
-    post,
+    get,
     path = "/api/v1/pilots/{id}/evaluation",
     tag = "governance",
     params(("id" = String, Path, description = "pilot id or name")),
@@ -411,20 +414,20 @@ pub async fn get_pilot(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The pilot's owner lies outside what the caller may read", body = ErrorBody),
         (status = 404, description = "No such pilot", body = ErrorBody),
-        (status = 409, description = "The pilot cannot be evaluated in its state or on the data held", body = ErrorBody),
+        (status = 409, description = "The pilot has not started, or the data held cannot evaluate it", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     )
 )]
-pub async fn evaluate_pilot(
+pub async fn assess_pilot(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<governance::PilotEvaluation>, ApiError> {
     let principal = caller.require()?;
     let row = readable_pilot(&state, principal, &id).await?;
-    let evaluation =
-        governance::evaluate_pilot(&state.store, &row.id.to_string(), &principal.account, state.now()).await?;
-    Ok(Json(evaluation))
+    Ok(Json(
+        governance::assess_pilot(&state.store, &row.id.to_string(), state.now()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -446,13 +449,18 @@ pub struct RateView {
     pub key: String,
     pub cases: u32,
     pub response_rate: Option<f64>,
+    /// Of the replied cases whose resident answered (a rating, or a call-back recording one), the share resolved.
     pub resolution_rate: Option<f64>,
     pub satisfaction_rate: Option<f64>,
+    /// Of the replied cases, the share whose resident answered.
+    pub feedback_coverage: Option<f64>,
+    /// The weighted composite; a case without an answer counts as neither resolved nor satisfied in it.
     pub composite: Option<f64>,
     pub responded_on_time: u32,
     pub response_decided: u32,
     pub resolved: u32,
-    pub resolution_assessed: u32,
+    pub replied: u32,
+    pub with_feedback: u32,
     pub satisfied: u32,
     pub basically_satisfied: u32,
     pub unsatisfied: u32,
@@ -469,11 +477,13 @@ impl From<RateRow> for RateView {
             response_rate: r.response_rate,
             resolution_rate: r.resolution_rate,
             satisfaction_rate: r.satisfaction_rate,
+            feedback_coverage: r.feedback_coverage,
             composite: r.composite,
             responded_on_time: r.responded_on_time,
             response_decided: r.response_decided,
             resolved: r.resolved,
-            resolution_assessed: r.resolution_assessed,
+            replied: r.replied,
+            with_feedback: r.with_feedback,
             satisfied: r.satisfied,
             basically_satisfied: r.basically_satisfied,
             unsatisfied: r.unsatisfied,

@@ -99,7 +99,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(governance::explain_policy))
         .routes(routes!(governance::list_pilots, steering::file_pilot))
         .routes(routes!(governance::get_pilot))
-        .routes(routes!(governance::evaluate_pilot, steering::assess_pilot))
+        .routes(routes!(governance::assess_pilot, steering::record_evaluation))
         .routes(routes!(steering::act_on_pilot))
         .routes(routes!(steering::adopt_pilot))
         .routes(routes!(governance::rates))

@@ -1,5 +1,5 @@
-//! Governance writes over REST: a unit's policy layer, filing a pilot, its lifecycle steps, adoptions by more units,
-//! and the read-only assessment of a pilot's effect.
+//! Governance writes over REST: a unit's policy layer, filing a pilot, its lifecycle steps (recording an evaluation
+//! among them) and adoptions by more units.
 //!
 //! Every handler is thin: it validates the input, asks `domain::access` whether the caller may govern the units
 //! concerned (office heads and administrators, within their territory subtree), calls the same `app::governance`
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Json;
-use super::governance::{AdoptionView, PilotBrief, known_unit, pilot_and_owner, policy_date, readable_pilot};
+use super::governance::{AdoptionView, PilotBrief, known_unit, pilot_and_owner, policy_date};
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -380,31 +380,32 @@ pub async fn adopt_pilot(
     ))
 }
 
-/// The pilot's effect as the case store shows it now, without recording an evaluation step: effects per outcome,
-/// the verdict and the site-selection check. `POST` on the same path runs the evaluation as a lifecycle step.
+/// Evaluates a pilot on the case store and records the evaluation as a step of its lifecycle (it becomes
+/// `evaluated`): a decision for those who govern the pilot's owner. Reading an evaluation without recording it is
+/// `GET` on the same path.
 #[utoipa::path(
-    get,
+    post,
     path = "/api/v1/pilots/{id}/evaluation",
     tag = "governance",
     params(("id" = String, Path, description = "pilot id or name")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The evaluation: effects per outcome, the verdict and the site-selection check", body = Object),
+        (status = 200, description = "The evaluation recorded: effects per outcome, the verdict and the site-selection check", body = Object),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The pilot's owner lies outside what the caller may read", body = ErrorBody),
+        (status = 403, description = "The caller may not govern the pilot's owner", body = ErrorBody),
         (status = 404, description = "No such pilot", body = ErrorBody),
-        (status = 409, description = "The pilot has not started, or the data held cannot evaluate it", body = ErrorBody),
+        (status = 409, description = "The pilot cannot be evaluated in its state (not started, or before its start date) or on the data held", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     )
 )]
-pub async fn assess_pilot(
+pub async fn record_evaluation(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<governance::PilotEvaluation>, ApiError> {
     let principal = caller.require()?;
-    let row = readable_pilot(&state, principal, &id).await?;
-    Ok(axum::Json(
-        governance::assess_pilot(&state.store, &row.id.to_string()).await?,
-    ))
+    let row = governable_pilot(&state, principal, &id).await?;
+    let evaluation =
+        governance::evaluate_pilot(&state.store, &row.id.to_string(), &principal.account, state.now()).await?;
+    Ok(axum::Json(evaluation))
 }

@@ -761,7 +761,17 @@ async fn governance_reads_are_scoped_and_validated() {
     );
     let r = get("/api/v1/pilots/night-patrols", Some(analyst.clone())).await;
     assert_eq!(r.json()["events"][0]["action"], "file", "{}", r.text);
-    // A proposed pilot has not started: the lifecycle refuses an evaluation, and nothing is recorded.
+    // A proposed pilot has not started: the lifecycle refuses to read an evaluation; recording one is a step of
+    // the lifecycle, which an analyst (who reads statistics) may not take.
+    let r = json_call(
+        &w.app,
+        "GET",
+        "/api/v1/pilots/night-patrols/evaluation",
+        Some(&analyst),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     let r = json_call(
         &w.app,
         "POST",
@@ -770,7 +780,7 @@ async fn governance_reads_are_scoped_and_validated() {
         None,
     )
     .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
 }
 
 #[tokio::test]
@@ -791,6 +801,13 @@ async fn rates_rank_the_callers_townships() {
     assert_eq!(
         (rows[0]["key"].as_str(), rows[0]["cases"].as_u64()),
         (Some("330502001"), Some(1)),
+        "{}",
+        r.text
+    );
+    // Not replied yet: no feedback to cover, and resolution unknown.
+    assert_eq!(
+        (rows[0]["replied"].as_u64(), rows[0]["feedback_coverage"].is_null()),
+        (Some(0), true),
         "{}",
         r.text
     );

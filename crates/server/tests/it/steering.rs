@@ -61,21 +61,22 @@ const ACCOUNTS: [&str; 10] = [
 #[tokio::test]
 async fn policy_and_pilot_writes_follow_role_and_territory() {
     let w = guarded_world().await;
-    // (account, set township 330502001's layer, file a pilot it owns, start the pilot, read its evaluation)
-    let expected: [(&str, u16, u16, u16, u16); 10] = [
-        ("resident", 403, 403, 403, 403),
-        ("grid_worker", 403, 403, 403, 403),
-        ("caseworker", 403, 403, 403, 403),
-        ("mediator", 403, 403, 403, 403),
-        ("office_head", 201, 201, 200, 409),
-        ("analyst", 403, 403, 403, 409),
-        ("administrator", 201, 201, 409, 409),
-        ("far-caseworker", 403, 403, 403, 403),
-        ("far-head", 403, 403, 403, 403),
-        ("village-caseworker", 403, 403, 403, 403),
+    // (account, set township 330502001's layer, file a pilot it owns, start the pilot, read its evaluation, record
+    // an evaluation): reading needs read-statistics permission, recording a lifecycle step needs the right to govern.
+    let expected: [(&str, u16, u16, u16, u16, u16); 10] = [
+        ("resident", 403, 403, 403, 403, 403),
+        ("grid_worker", 403, 403, 403, 403, 403),
+        ("caseworker", 403, 403, 403, 403, 403),
+        ("mediator", 403, 403, 403, 403, 403),
+        ("office_head", 201, 201, 200, 409, 409),
+        ("analyst", 403, 403, 403, 409, 403),
+        ("administrator", 201, 201, 409, 409, 409),
+        ("far-caseworker", 403, 403, 403, 403, 403),
+        ("far-head", 403, 403, 403, 403, 403),
+        ("village-caseworker", 403, 403, 403, 403, 403),
     ];
     assert_eq!(expected.map(|e| e.0), ACCOUNTS);
-    for (account, policy, file, start, evaluation) in expected {
+    for (account, policy, file, start, evaluation, record) in expected {
         let token = sign_in(&w.app, account).await;
         let r = json_call(
             &w.app,
@@ -120,7 +121,26 @@ async fn policy_and_pilot_writes_follow_role_and_territory() {
         .await;
         assert_eq!(r.status.as_u16(), evaluation, "{account} evaluation: {}", r.text);
         assert!(r.content_type.starts_with("application/json"), "{account}");
+        let r = json_call(
+            &w.app,
+            "POST",
+            "/api/v1/pilots/night-patrols/evaluation",
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), record, "{account} record evaluation: {}", r.text);
     }
+    // Reading an evaluation changed nothing: the pilot is running, with no evaluation step.
+    let analyst = sign_in(&w.app, "analyst").await;
+    let r = json_call(&w.app, "GET", "/api/v1/pilots/night-patrols", Some(&analyst), None).await;
+    let record = r.json();
+    assert_eq!(record["pilot"]["state"], "running", "{}", r.text);
+    let steps: Vec<&str> = record["events"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!steps.contains(&"evaluate"), "{steps:?}");
     // The layer saved last is the administrator's, set by the township itself.
     let analyst = sign_in(&w.app, "analyst").await;
     let r = json_call(

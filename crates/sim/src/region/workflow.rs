@@ -228,7 +228,14 @@ mod tests {
                 "warning",
                 count(&|k| matches!(k, EventKind::DeadlineAlert { overdue: false, .. })),
             ),
-            ("callback", count(&|k| matches!(k, EventKind::Callback { .. }))),
+            (
+                "callback",
+                count(&|k| matches!(k, EventKind::Callback { rating: None, .. })),
+            ),
+            (
+                "rating call-back",
+                count(&|k| matches!(k, EventKind::Callback { rating: Some(_), .. })),
+            ),
             ("extended", count(&|k| matches!(k, EventKind::Extended { .. }))),
             (
                 "mediation_settled",
@@ -247,11 +254,39 @@ mod tests {
             if c.case.kind == CaseKind::Petition {
                 assert_eq!(status.reopened, 0);
             }
-            // Only the resident who filed rated.
-            for e in &c.events {
-                if let EventKind::Rated { by, .. } = &e.kind {
-                    assert_eq!(by.as_str(), domain::RESIDENT_ACTOR, "a rating names no resident");
+            // Only the resident who filed rated; a call-back recorded the answer of one who filed by phone, letter,
+            // visit or Open311, after a reply, once per reply.
+            let mut answers_since_reply = 0;
+            for (k, e) in c.events.iter().enumerate() {
+                match &e.kind {
+                    EventKind::Rated { by, .. } => {
+                        assert_eq!(by.as_str(), domain::RESIDENT_ACTOR, "a rating names no resident");
+                        answers_since_reply += 1;
+                    }
+                    EventKind::Callback { rating: Some(_), .. } => {
+                        assert!(
+                            matches!(
+                                c.case.channel,
+                                domain::Channel::Hotline
+                                    | domain::Channel::Letter
+                                    | domain::Channel::Visit
+                                    | domain::Channel::Open311
+                            ),
+                            "{:?}",
+                            c.case.channel
+                        );
+                        let state = CaseStatus::replay(i as i64, &c.events[..k]).expect("replays").state;
+                        assert!(matches!(state, CaseState::Replied | CaseState::Closed), "{state:?}");
+                        answers_since_reply += 1;
+                    }
+                    EventKind::Replied { .. } | EventKind::MediationSettled { .. } => answers_since_reply = 0,
+                    _ => {}
                 }
+                assert!(
+                    answers_since_reply <= 1,
+                    "case {i}: two answers on one reply: {:#?}",
+                    c.events
+                );
             }
         }
     }
