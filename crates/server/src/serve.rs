@@ -23,7 +23,6 @@ pub fn app(state: AppState) -> Router {
         .merge(rest)
         .merge(crate::open311::routes::router())
         .route("/health", get(|| async { "ok" }))
-        .route("/api/v1/health", get(health))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn_with_state(state.clone(), per_ip_limit))
@@ -31,34 +30,6 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// What `/api/v1/health` reports: the service is up, and how far its holiday calendar reaches.
-#[derive(serde::Serialize)]
-struct Health {
-    status: &'static str,
-    calendar: CalendarHealth,
-}
-
-#[derive(serde::Serialize)]
-struct CalendarHealth {
-    /// The first and last day whose holidays the calendar knows (`YYYY-MM-DD`); absent for weekends only.
-    covers_from: Option<String>,
-    covers_until: Option<String>,
-    /// Set when a clock started today could end past the last covered day, where only weekends count as days off.
-    warning: Option<String>,
-}
-
-async fn health(State(state): State<AppState>) -> axum::Json<Health> {
-    let calendar = &state.rules.calendar;
-    axum::Json(Health {
-        status: "ok",
-        calendar: CalendarHealth {
-            covers_from: calendar.covers().map(|(first, _)| first.to_string()),
-            covers_until: calendar.covers_until().map(|d| d.to_string()),
-            warning: domain::clock::coverage_warning(calendar, state.today()),
-        },
-    })
 }
 
 /// Refuses a client address that exceeds its rate with 429. In-process tests have no address and share one bucket.

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod governance;
+pub mod health;
 pub mod session;
 pub mod steering;
 pub mod territory;
@@ -81,6 +82,7 @@ impl utoipa::Modify for BearerAuth {
 /// The REST routes and the OpenAPI document describing them and the Open311 routes.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
         .routes(routes!(territory::get_unit))
         .routes(routes!(territory::locate))
         .routes(routes!(territory::grids))

@@ -625,6 +625,10 @@ async fn body_limit_and_openapi() {
     let r = call(&w.app, "GET", "/openapi.json", None, Body::empty(), "").await;
     let doc = r.json();
     assert_eq!(doc["openapi"], "3.1.0");
+    assert!(
+        doc["paths"]["/api/v1/health"]["get"].is_object(),
+        "health is documented"
+    );
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("operations") {
             for (status, response) in op["responses"].as_object().expect("responses") {
