@@ -258,8 +258,8 @@ async fn list(store: &Store, args: &ListArgs, calendar: &Calendar) -> anyhow::Re
     }
     writeln!(
         out,
-        "{:>8}  {:<16} {:<20} {:<14} {:<20} {}",
-        "case", "kind", "category", "unit", "state", "office"
+        "{:>8}  {:<16} {:<20} {:<14} {:<20} office",
+        "case", "kind", "category", "unit", "state"
     )?;
     for r in &rows {
         writeln!(

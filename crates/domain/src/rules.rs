@@ -221,18 +221,16 @@ pub fn check_with_status(
             only_the_resident(&event.actor, ctx, "withdraw")?;
             require_text(reason, "withdrawal needs a reason", FEEDBACK, "the reason")?;
         }
-        EventKind::Assigned { office, .. } => {
-            if office != &before.office {
-                return Err(broken(
-                    "first-receiver responsibility",
-                    ART_23_3,
-                    format!(
-                        "case {} is held by {}; assigning keeps it there (to move it, transfer it within the \
-                         dispute window)",
-                        ctx.case, before.office
-                    ),
-                ));
-            }
+        EventKind::Assigned { office, .. } if office != &before.office => {
+            return Err(broken(
+                "first-receiver responsibility",
+                ART_23_3,
+                format!(
+                    "case {} is held by {}; assigning keeps it there (to move it, transfer it within the dispute \
+                     window)",
+                    ctx.case, before.office
+                ),
+            ));
         }
         EventKind::Reopened { reason } => {
             if petition {

@@ -13,9 +13,10 @@ use time::OffsetDateTime;
 
 use super::{HeldCase, Rules, WorkflowError};
 
-/// A case as one audience may see it. Only [`disclose`] makes one (the private field), so no output can be built
-/// from a case that did not pass the disclosure rules.
+/// A case as one audience may see it. Only [`disclose`] makes one (`non_exhaustive`: no other crate can build one),
+/// so no output can be built from a case that did not pass the disclosure rules.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CaseView {
     pub id: CaseId,
     pub kind: CaseKind,
@@ -44,7 +45,6 @@ pub struct CaseView {
     /// What the principal may do on the case in its state now (empty for the public); the time limits may still
     /// refuse one.
     pub actions: Vec<Action>,
-    _sealed: (),
 }
 
 /// What `audience` may see of `held`. A principal who may not read the case gets `Denied`; the public gets
@@ -141,6 +141,5 @@ pub async fn disclose(
         reporter_withheld: held.record.reporter.is_some() && !r.reporter,
         reporter,
         actions,
-        _sealed: (),
     })
 }

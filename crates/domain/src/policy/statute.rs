@@ -59,7 +59,6 @@ pub fn statute_violations(policy: &Folded, calendar: &Calendar) -> Vec<Violation
 mod tests {
     use time::macros::date;
 
-    use super::*;
     use crate::policy::{LayerVersion, PolicyBook, PolicyError};
     use crate::territory::UnitCode;
 

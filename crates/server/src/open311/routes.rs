@@ -165,7 +165,7 @@ fn services(state: &AppState, format: Format, query: &str) -> Result311 {
                 .route_in(CaseKind::ServiceRequest, c, unit, &state.directory)
                 .is_ok(),
         })
-        .map(|c| service(state, &c))
+        .map(|c| service(state, c))
         .collect();
     ok(format, &Services(list))
 }
@@ -473,11 +473,11 @@ async fn updates(state: &AppState, format: Format, query: &str) -> Result311 {
     // Each case's identifiers, to mask them in the text of its events as its public view does.
     let mut known: std::collections::HashMap<CaseId, Vec<String>> = std::collections::HashMap::new();
     for f in &feed {
-        if !known.contains_key(&f.case_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(f.case_id) {
             let held = workflow::hold(&state.store, f.case_id)
                 .await
                 .map_err(|e| Open311Error::new(format, e))?;
-            known.insert(f.case_id, held.identifiers().into_iter().map(str::to_string).collect());
+            slot.insert(held.identifiers().into_iter().map(str::to_string).collect());
         }
     }
     let public = disclosure::reduction(Audience::Public, &domain::access::CaseFacts::default());
