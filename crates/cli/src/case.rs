@@ -173,7 +173,7 @@ pub async fn run(db: &str, cmd: &CaseCommand, calendar: &Calendar) -> anyhow::Re
         CaseCommand::List(args) => list(&store, args, calendar).await,
         CaseCommand::Show(args) => show(&store, args, calendar).await,
         CaseCommand::Act(args) => act(&store, args, calendar).await,
-        CaseCommand::Alerts(args) => alerts(&store, args).await,
+        CaseCommand::Alerts(args) => alerts(&store, args, calendar).await,
     }
 }
 
@@ -201,8 +201,9 @@ async fn operator(store: &Store, who: &AsAccount) -> anyhow::Result<Principal> {
     })
 }
 
-fn instant(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+/// An instant in the calendar's time zone, as every date the CLI prints.
+fn instant(t: OffsetDateTime, calendar: &Calendar) -> String {
+    t.to_offset(calendar.offset()).format(&Rfc3339).unwrap_or_default()
 }
 
 async fn list(store: &Store, args: &ListArgs, calendar: &Calendar) -> anyhow::Result<()> {
@@ -317,7 +318,12 @@ async fn show(store: &Store, args: &ShowArgs, calendar: &Calendar) -> anyhow::Re
         view.state.as_str(),
         view.office
     )?;
-    writeln!(out, "filed {} by {}", instant(view.created_at), view.channel.as_str())?;
+    writeln!(
+        out,
+        "filed {} by {}",
+        instant(view.created_at, calendar),
+        view.channel.as_str()
+    )?;
     match (&view.reporter, view.reporter_withheld) {
         (Some(r), _) => writeln!(out, "reporter: {} {}", r.name, r.contact)?,
         (None, true) => writeln!(out, "reporter: withheld from this account")?,
@@ -327,15 +333,21 @@ async fn show(store: &Store, args: &ShowArgs, calendar: &Calendar) -> anyhow::Re
     writeln!(out, "log")?;
     for e in &view.events {
         let detail = serde_json::to_string(&e.kind)?;
-        writeln!(out, "  {}  {:<14} {}", instant(e.at), e.actor, detail)?;
+        writeln!(out, "  {}  {:<14} {}", instant(e.at, calendar), e.actor, detail)?;
     }
     writeln!(out, "clocks")?;
     for d in view.deadlines.iter().filter(|d| !d.superseded) {
         let status = match d.met_at {
-            Some(at) => format!("met {}", instant(at)),
+            Some(at) => format!("met {}", instant(at, calendar)),
             None => "running".to_string(),
         };
-        writeln!(out, "  {:<16} due {}  {}", d.clock.as_str(), instant(d.due), status)?;
+        writeln!(
+            out,
+            "  {:<16} due {}  {}",
+            d.clock.as_str(),
+            instant(d.due, calendar),
+            status
+        )?;
     }
     let actions: Vec<&str> = view.actions.iter().map(|a| a.as_str()).collect();
     writeln!(out, "actions open to {}: {}", principal.account, actions.join(", "))?;
@@ -451,7 +463,7 @@ async fn act(store: &Store, args: &ActArgs, calendar: &Calendar) -> anyhow::Resu
     Ok(())
 }
 
-async fn alerts(store: &Store, args: &AlertsArgs) -> anyhow::Result<()> {
+async fn alerts(store: &Store, args: &AlertsArgs, calendar: &Calendar) -> anyhow::Result<()> {
     let principal = operator(store, &args.who).await?;
     let office = args
         .office
@@ -472,7 +484,7 @@ async fn alerts(store: &Store, args: &AlertsArgs) -> anyhow::Result<()> {
             "case {:>8}  {:<14} due {}  {}  (held by {})",
             a.case,
             a.clock,
-            instant(a.due),
+            instant(a.due, calendar),
             if a.overdue { "OVERDUE" } else { "warning" },
             a.holder
         )?;
