@@ -488,7 +488,9 @@ pub fn instant_or_now(s: Option<&str>) -> Result<OffsetDateTime, WorkflowError> 
 }
 
 mod reports;
-pub use reports::{Outcomes, month_start, outcomes, rates_report, summarise};
+pub use reports::{
+    Outcomes, PublishedRates, month_start, outcomes, publication_of, published_rates, rates_report, summarise,
+};
 
 #[cfg(test)]
 mod tests {

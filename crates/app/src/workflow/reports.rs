@@ -33,9 +33,11 @@ fn next_month(month: YearMonth) -> YearMonth {
     }
 }
 
-/// One case reduced for the rates as its log stands at `now`, on the clocks in force for it; `None` for a log that
-/// does not replay.
+/// One case reduced for the rates as its log stood at `now` (events after it are not seen, so a report of a past
+/// instant reads what was known then), on the clocks in force for it; `None` for a log that does not replay or a case
+/// filed after `now`.
 pub fn summarise(rules: &Rules, row: &CaseRow, log: &[CaseEvent], now: OffsetDateTime) -> Option<CaseSummary> {
+    let standing = log.iter().take_while(|e| e.at <= now).count();
     let clocks = rules.clocks_of(row);
     let urgency = clocks.urgency(row.kind, &row.category);
     CaseSummary::from_log(
@@ -43,7 +45,7 @@ pub fn summarise(rules: &Rules, row: &CaseRow, log: &[CaseEvent], now: OffsetDat
         row.location.unit.clone(),
         row.kind,
         urgency,
-        log,
+        &log[..standing],
         now,
         &clocks,
         &rules.calendar,
@@ -66,6 +68,48 @@ pub async fn rates_report(
         .filter_map(|(row, log)| summarise(rules, row, log, now))
         .collect();
     Ok(domain::rates::rates(&summaries, month, grouping, &rules.weights))
+}
+
+/// When a month's ranking is published: once the month is over and its feedback window (the deployment's rating
+/// window) has closed after it. It is computed from the logs as they stood at that instant, so it never changes after.
+pub fn publication_of(month: YearMonth, rules: &Rules) -> Result<OffsetDateTime, WorkflowError> {
+    let end = month_start(next_month(month), &rules.calendar)?;
+    Ok(rules
+        .calendar
+        .due(end, rules.clocks.rating_window, rules.clocks.roll_over_days_off))
+}
+
+/// A month's published ranking: the rates of the cases created in it as their logs stood when it was published.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedRates {
+    pub month: YearMonth,
+    pub published_at: OffsetDateTime,
+    pub rows: Vec<RateRow>,
+}
+
+/// The public ranking of `month`, once published ([`publication_of`]); before that, `Unprocessable` naming the
+/// instant it will be published.
+pub async fn published_rates(
+    store: &Store,
+    rules: &Rules,
+    month: YearMonth,
+    grouping: Grouping,
+    now: OffsetDateTime,
+) -> Result<PublishedRates, WorkflowError> {
+    let published_at = publication_of(month, rules)?;
+    if now < published_at {
+        let day = rules.calendar.local_date(published_at);
+        return Err(WorkflowError::unprocessable(
+            "month",
+            format!("the ranking of {month} is published on {day} once its feedback window has closed"),
+        ));
+    }
+    let rows = rates_report(store, rules, month, grouping, published_at).await?;
+    Ok(PublishedRates {
+        month,
+        published_at,
+        rows,
+    })
 }
 
 /// The workflow outcomes of one month's cases, for the demo summary and `report outcomes`.

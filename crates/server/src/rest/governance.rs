@@ -266,7 +266,7 @@ impl From<&store::PilotRow> for PilotBrief {
     }
 }
 
-fn rfc3339(epoch: i64) -> String {
+pub(super) fn rfc3339(epoch: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(epoch)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
@@ -492,7 +492,7 @@ impl From<RateRow> for RateView {
     }
 }
 
-fn grouping(raw: Option<&str>) -> Result<Grouping, ApiError> {
+pub(super) fn grouping(raw: Option<&str>) -> Result<Grouping, ApiError> {
     match raw.map(str::trim) {
         None | Some("township") => Ok(Grouping::Unit(Level::Township)),
         Some("county") => Ok(Grouping::Unit(Level::County)),
@@ -506,7 +506,7 @@ fn grouping(raw: Option<&str>) -> Result<Grouping, ApiError> {
 }
 
 /// The unit a rates row is about: the row's unit, or the unit of the county office it names.
-fn unit_of_row(key: &str) -> Option<UnitCode> {
+pub(super) fn unit_of_row(key: &str) -> Option<UnitCode> {
     UnitCode::parse(key.split(':').next().unwrap_or(key)).ok()
 }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod cases;
 pub mod governance;
 pub mod health;
+pub mod public;
 pub mod session;
 pub mod steering;
 pub mod territory;
@@ -105,6 +106,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(steering::act_on_pilot))
         .routes(routes!(steering::adopt_pilot))
         .routes(routes!(governance::rates))
+        .routes(routes!(public::published_rates))
+        .routes(routes!(public::pilots))
+        .routes(routes!(public::evaluation))
         .split_for_parts();
     doc.merge(crate::open311::doc::Open311Doc::openapi());
     (router, doc)

@@ -17,6 +17,7 @@ use store::Store;
 use tower::ServiceExt;
 
 mod accounts;
+mod public;
 mod steering;
 mod workflow;
 
@@ -644,7 +645,7 @@ async fn body_limit_and_openapi() {
 }
 
 /// A district layer and a township pilot, stored through the same use cases as the CLI's.
-async fn governance_world() -> World {
+pub(crate) async fn governance_world() -> World {
     let w = world().await;
     // Saved and filed before they take effect: no layer or pilot applies to the past.
     let now = time::macros::datetime!(2023-12-01 09:00 +8);
