@@ -260,15 +260,15 @@ impl Store {
         Ok(logs)
     }
 
-    /// Every open case with its log, for the escalation guard.
     /// For every open case, how many earlier cases the same reporter (same contact) brought on the same category: the
-    /// "repeat petitions by the same person on the same matter" of the escalation-risk score.
+    /// "repeat petitions by the same person on the same matter" of the escalation-risk score. An empty contact names
+    /// nobody, so it matches nothing.
     pub async fn repeat_counts_of_open_cases(&self) -> Result<std::collections::HashMap<i64, u32>, StoreError> {
         let open: Vec<String> = open_states().map(|s| format!("'{s}'")).collect();
         // The states are constants of the domain, not input: the SQL is assembled from them only.
         let sql = format!(
             "SELECT c.id, COUNT(p.id) FROM cases c \
-             JOIN reporters r ON r.case_id = c.id \
+             JOIN reporters r ON r.case_id = c.id AND r.contact <> '' \
              JOIN reporters rp ON rp.contact = r.contact AND rp.case_id <> c.id \
              JOIN cases p ON p.id = rp.case_id AND p.category = c.category AND p.created_at <= c.created_at \
              WHERE c.state IN ({}) GROUP BY c.id",
@@ -281,6 +281,7 @@ impl Store {
             .collect())
     }
 
+    /// Every open case with its log, for the escalation guard.
     pub async fn open_cases_with_logs(&self) -> Result<Vec<(CaseRow, Vec<CaseEvent>)>, StoreError> {
         let mut rows = Vec::new();
         for state in open_states() {

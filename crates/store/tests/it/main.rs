@@ -234,8 +234,27 @@ async fn repeat_cases_by_the_same_person_on_the_same_matter_are_counted() {
         });
         let mut other_matter = case("o");
         other_matter.case.category = "noise".into();
+        // Two filers who gave no contact are not the same person.
+        let anonymous = || {
+            let mut record = case("o");
+            record.case.reporter = Some(Reporter {
+                name: String::new(),
+                contact: String::new(),
+            });
+            record
+        };
         let ids = store
-            .insert_cases(&[case("o"), case("o"), other_person, other_matter], &rules())
+            .insert_cases(
+                &[
+                    case("o"),
+                    case("o"),
+                    other_person,
+                    other_matter,
+                    anonymous(),
+                    anonymous(),
+                ],
+                &rules(),
+            )
             .await
             .expect("insert");
         let counts = store.repeat_counts_of_open_cases().await.expect("counts");
@@ -243,6 +262,7 @@ async fn repeat_cases_by_the_same_person_on_the_same_matter_are_counted() {
         assert_eq!(counts.get(&ids[1]), Some(&1));
         assert_eq!(counts.get(&ids[2]), None, "another person's case is no repeat");
         assert_eq!(counts.get(&ids[3]), None, "another matter is no repeat");
+        assert_eq!(counts.get(&ids[5]), None, "an empty contact names nobody");
     }
 }
 
