@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use domain::calendar::Calendar;
 
+mod backup;
 mod case;
 mod demo;
 mod evaluate;
@@ -76,6 +77,10 @@ enum Command {
     /// A staff workbench: list, show and act on cases as an account (`--as NAME`), under the same rules as the API.
     #[command(subcommand)]
     Case(case::CaseCommand),
+    /// Copy the whole database, consistently, while it serves: `backup --to FILE`.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new database (`--db`): `restore --from FILE`.
+    Restore(backup::RestoreArgs),
 }
 
 const DEFAULT_DB: &str = "sqlite://grassroots.db";
@@ -128,6 +133,8 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
         Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args, calendar))),
         Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd, calendar))),
         Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd, calendar))),
+        Command::Backup(args) => runtime().and_then(|rt| rt.block_on(backup::backup(db_url(&cli.db), args))),
+        Command::Restore(args) => runtime().and_then(|rt| rt.block_on(backup::restore(db_url(&cli.db), args))),
     }
 }
 

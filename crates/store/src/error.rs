@@ -17,6 +17,9 @@ pub enum StoreError {
     /// An event `domain::rules` forbids (named with its rule and article); nothing was written.
     #[error(transparent)]
     Rule(#[from] domain::rules::RuleError),
+    /// A backup or restore that cannot be made: names the file or database and why; nothing was overwritten.
+    #[error("{0}")]
+    Backup(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

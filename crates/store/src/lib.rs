@@ -6,6 +6,7 @@
 //! `cases` row holds a projection of it (state, office, times) that is updated in the same transaction as each append.
 
 mod accounts;
+mod backup;
 mod cases;
 mod error;
 mod guard;
@@ -22,6 +23,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, AuditQuery, AuditRecord, CaseAccessRow};
+pub use backup::{BackupReport, restore};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use guard::{FixedRules, RuleBook, resident};
@@ -40,6 +42,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The URL it was opened with (a backup of PostgreSQL hands it to `pg_dump`).
+    url: String,
     /// SQLite's group-committing writer of new cases (`None` on PostgreSQL, which takes concurrent writers).
     intake: Option<intake::IntakeWriter>,
 }
@@ -51,6 +55,7 @@ impl Store {
     /// Connects to `sqlite://PATH` (creating the file) or `postgres://…` and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
+        let given = url.to_string();
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
                 return Err(StoreError::BadUrl(url.to_string()));
@@ -85,7 +90,12 @@ impl Store {
         };
         migrator.run(&pool).await?;
         let intake = (backend == Backend::Sqlite).then(|| intake::IntakeWriter::start(pool.clone()));
-        Ok(Store { pool, backend, intake })
+        Ok(Store {
+            pool,
+            backend,
+            url: given,
+            intake,
+        })
     }
 
     pub fn backend(&self) -> Backend {

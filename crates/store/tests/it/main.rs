@@ -10,6 +10,7 @@ use store::{FixedRules, NewCaseRecord, Store, StoreError};
 use time::macros::datetime;
 
 mod accounts;
+mod backup;
 
 struct Backends {
     _dir: tempfile::TempDir,
