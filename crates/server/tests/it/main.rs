@@ -18,6 +18,7 @@ use tower::ServiceExt;
 
 mod accounts;
 mod steering;
+mod web;
 mod workflow;
 
 const VILLAGE_A: &str = "330502001001";
