@@ -12,6 +12,8 @@
   var lon = document.getElementById("lon");
   var status = document.getElementById("pin-status");
   var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
+  // The browser tests zoom to a grid before dropping the pin, as a resident would.
+  window.grassrootsMap = map;
   var pin = null;
   var style = { color: "#0b4f6c", weight: 1.5, fillOpacity: 0.08 };
   var fine = { color: "#7a4b00", weight: 1, fillOpacity: 0.05 };
@@ -41,7 +43,9 @@
     });
   }
   map.on("click", function (e) { setPin(e.latlng); });
+  el.setAttribute("data-loading", "true");
   load("/map/areas.geojson", style, true).then(function () {
+    el.removeAttribute("data-loading");
     if (lat.value && lon.value) { setPin(L.latLng(parseFloat(lat.value), parseFloat(lon.value))); }
   });
 })();
