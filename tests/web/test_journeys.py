@@ -76,8 +76,11 @@ def test_resident_reports_from_the_list_caseworker_accepts_and_replies_resident_
     resident.goto(f"/cases/{case}")
     resident.select_option("form[data-action='rate'] select[name=rating]", "satisfied")
     resident.click("form[data-action='rate'] button[type=submit]")
-    resident.wait_for_selector("form[data-action='rate']", state="detached")
-    assert "满意" in resident.locator("#case dl").inner_text()
+    try:
+        resident.wait_for_function("document.querySelector('#case dl').innerText.includes('满意')", timeout=10000)
+    except Exception:
+        screenshot(resident, "rate-failed")
+        raise AssertionError(resident.locator("#case").inner_text())
     resident.goto("/cases")
     check(resident, screenshot, "my-cases")
     resident.goto("/cases?lang=en")

@@ -65,6 +65,7 @@ col-category = Category
 col-state = State
 col-place = Place
 col-created = Filed
+col-grid = Grid
 col-met = Met
 filter-any = (any)
 filter-apply = Filter

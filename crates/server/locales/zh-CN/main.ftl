@@ -65,6 +65,7 @@ col-category = 类别
 col-state = 状态
 col-place = 地点
 col-created = 提交时间
+col-grid = 网格
 col-met = 完成时间
 filter-any = （全部）
 filter-apply = 筛选

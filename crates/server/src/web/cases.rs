@@ -68,6 +68,8 @@ pub struct Filters {
     #[serde(default)]
     state: String,
     #[serde(default)]
+    grid: String,
+    #[serde(default)]
     page: Option<u32>,
 }
 
@@ -79,6 +81,7 @@ struct ListPage<'a> {
     kinds: Vec<Choice>,
     categories: Vec<Choice>,
     states: Vec<Choice>,
+    grid: String,
     page: u32,
     next_page: Option<u32>,
 }
@@ -106,7 +109,7 @@ fn badge_label(ctx: &Ctx, badge: &str) -> String {
 const PAGE_SIZE: u32 = 50;
 
 /// `GET /cases`: a resident's own cases, or the cases a staff member may see, most urgent first, filtered by a GET
-/// form (kind, category, state).
+/// form (kind, category, state, grid).
 pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Filters>) -> Result<Response, Failure> {
     let principal = ctx.require()?;
     let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
@@ -114,6 +117,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Filte
         kind: nonempty(&f.kind).and_then(|k| CaseKind::parse(&k)),
         category: nonempty(&f.category),
         state: nonempty(&f.state).and_then(|s| CaseState::parse(&s)),
+        grid: nonempty(&f.grid),
         page: f.page.unwrap_or(1).max(1),
         page_size: PAGE_SIZE,
         ..CaseQuery::default()
@@ -155,6 +159,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Filte
         kinds,
         categories,
         states,
+        grid: f.grid.clone(),
         page: query.page,
         next_page: full.then_some(query.page + 1),
     }))
