@@ -307,11 +307,12 @@ fn detail_page<'a>(state: &AppState, ctx: &'a Ctx, v: CaseView, failed: Option<(
                 .flatten()
                 .filter(|(k, _)| k.as_str() != "type")
                 .map(|(k, v)| {
-                    let shown = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
+                    let shown = match (k.as_str(), v) {
+                        ("rating" | "clock" | "route", serde_json::Value::String(s)) => ctx.t.name(k, s),
+                        (_, serde_json::Value::String(s)) => s.clone(),
+                        (_, other) => other.to_string(),
                     };
-                    (k.clone(), shown)
+                    (ctx.t.name("field", k), shown)
                 })
                 .collect();
             EventLine {

@@ -321,6 +321,26 @@ async fn the_case_page_offers_exactly_the_actions_the_api_lists_and_the_journey_
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert!(refused.body.contains("role=\"alert\""));
 
+    // A refusal of an offered action is shown inside that action's form.
+    let refused = caseworker
+        .post(
+            &format!("{path}/act"),
+            &[
+                ("action", "transfer"),
+                ("office", "330502999:gov"),
+                ("reason", "不归本单位"),
+            ],
+        )
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    let transfer_form = refused
+        .body
+        .split("data-action=\"transfer\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+        .expect("the transfer form");
+    assert!(transfer_form.contains("role=\"alert\""), "{transfer_form}");
+
     // The caseworker accepts and replies; htmx gets the case's section alone.
     let accepted = caseworker.post(&format!("{path}/act"), &[("action", "accept")]).await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
