@@ -140,8 +140,9 @@ pub struct QueueItem {
     pub due: Option<OffsetDateTime>,
 }
 
-/// One page of [`list_cases`], each case with the due instant of its earliest running clock (on the clocks in force
-/// for it), sorted by time left: the most urgent first, cases without a running clock last.
+/// One page of a workbench queue: the cases of [`list_cases`] matching `q` (the first [`MAX_PAGE_SIZE`] of them, oldest
+/// first), each with the due instant of its earliest running clock (on the clocks in force for it), sorted by time
+/// left — the most urgent first, cases without a running clock last — and then cut into pages.
 pub async fn queue(
     store: &Store,
     rules: &Rules,
@@ -149,7 +150,21 @@ pub async fn queue(
     q: &CaseQuery,
     now: OffsetDateTime,
 ) -> Result<Vec<QueueItem>, WorkflowError> {
-    let rows = list_cases(store, rules, principal, q, now).await?;
+    if q.page == 0 {
+        return Err(WorkflowError::field("page", "pages count from 1"));
+    }
+    if !(1..=MAX_PAGE_SIZE).contains(&q.page_size) {
+        return Err(WorkflowError::field(
+            "page_size",
+            format!("{}; a page holds 1 to {MAX_PAGE_SIZE} rows", q.page_size),
+        ));
+    }
+    let candidates = CaseQuery {
+        page: 1,
+        page_size: MAX_PAGE_SIZE,
+        ..q.clone()
+    };
+    let rows = list_cases(store, rules, principal, &candidates, now).await?;
     let logs = store.load_logs(&rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     let mut items: Vec<QueueItem> = rows
         .into_iter()
@@ -171,7 +186,8 @@ pub async fn queue(
         })
         .collect();
     items.sort_by_key(|i| (i.due.is_none(), i.due, i.row.id));
-    Ok(items)
+    let start = (q.page as usize - 1) * q.page_size as usize;
+    Ok(items.into_iter().skip(start).take(q.page_size as usize).collect())
 }
 
 /// A deadline alert addressed to an office.

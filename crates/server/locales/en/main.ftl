@@ -108,6 +108,7 @@ kind-suggestion = Suggestion
 kind-petition = Petition
 kind-dispute = Dispute
 kind-patrol-event = Patrol event
+state-open = Open, on the clock
 state-submitted = Submitted
 state-accepted = Accepted
 state-in-progress = In progress

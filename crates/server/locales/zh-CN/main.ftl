@@ -108,6 +108,7 @@ kind-suggestion = 建议
 kind-petition = 信访
 kind-dispute = 纠纷
 kind-patrol-event = 巡查事件
+state-open = 办理中（计时中）
 state-submitted = 已提交
 state-accepted = 已受理
 state-in-progress = 办理中

@@ -65,8 +65,8 @@ pub struct Filters {
     kind: String,
     #[serde(default)]
     category: String,
-    #[serde(default)]
-    state: String,
+    /// A state, `open` (open cases with a running clock: the default of a staff queue) or empty for any.
+    state: Option<String>,
     #[serde(default)]
     grid: String,
     #[serde(default)]
@@ -82,6 +82,8 @@ struct ListPage<'a> {
     categories: Vec<Choice>,
     states: Vec<Choice>,
     grid: String,
+    /// The filters as a query string, kept by the page links.
+    filter_query: String,
     page: u32,
     next_page: Option<u32>,
 }
@@ -107,16 +109,25 @@ fn badge_label(ctx: &Ctx, badge: &str) -> String {
 }
 
 const PAGE_SIZE: u32 = 50;
+/// The queue filter "open cases on the clock".
+const OPEN: &str = "open";
 
 /// `GET /cases`: a resident's own cases, or the cases a staff member may see, most urgent first, filtered by a GET
-/// form (kind, category, state, grid).
+/// form (kind, category, state, grid); among the 500 oldest cases that match, as `app::workflow::queue` sorts.
 pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Filters>) -> Result<Response, Failure> {
     let principal = ctx.require()?;
     let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let state_filter = match &f.state {
+        Some(s) => s.trim().to_string(),
+        None if principal.role.is_staff() => OPEN.to_string(),
+        None => String::new(),
+    };
     let query = CaseQuery {
         kind: nonempty(&f.kind).and_then(|k| CaseKind::parse(&k)),
         category: nonempty(&f.category),
-        state: nonempty(&f.state).and_then(|s| CaseState::parse(&s)),
+        state: nonempty(&state_filter).and_then(|s| CaseState::parse(&s)),
+        // "Open, on the clock": every open case with a running clock, due before a horizon no clock reaches.
+        due_before: (state_filter == OPEN).then(|| state.now() + time::Duration::days(36_500)),
         grid: nonempty(&f.grid),
         page: f.page.unwrap_or(1).max(1),
         page_size: PAGE_SIZE,
@@ -152,7 +163,12 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Filte
         .collect();
     let kinds = choices(&ctx, "kind", CaseKind::ALL.iter().map(|k| k.as_str()), &f.kind);
     let categories = choices(&ctx, "category", state.rules.routing.categories(), &f.category);
-    let states = choices(&ctx, "state", CaseState::ALL.iter().map(|s| s.as_str()), &f.state);
+    let states = choices(
+        &ctx,
+        "state",
+        std::iter::once(OPEN).chain(CaseState::ALL.iter().map(|s| s.as_str())),
+        &state_filter,
+    );
     Ok(ctx.render(&ListPage {
         ctx: &ctx,
         rows,
@@ -160,6 +176,13 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Filte
         categories,
         states,
         grid: f.grid.clone(),
+        filter_query: serde_urlencoded::to_string([
+            ("kind", f.kind.as_str()),
+            ("category", f.category.as_str()),
+            ("state", state_filter.as_str()),
+            ("grid", f.grid.as_str()),
+        ])
+        .unwrap_or_default(),
         page: query.page,
         next_page: full.then_some(query.page + 1),
     }))
