@@ -358,6 +358,20 @@ fn grow_regions<K: Clone + Eq + std::hash::Hash>(
 mod tests {
     use super::*;
 
+    /// Neighbouring cells dissolve into one polygon; cells apart stay apart; invalid cells are skipped.
+    #[test]
+    fn outlines_dissolve_cells_into_polygons() {
+        let cell = cell_of(30.87, 120.08).expect("cell");
+        let mut neighbours: Vec<u64> = cell.grid_disk::<Vec<_>>(1).into_iter().map(u64::from).collect();
+        let one = outline(neighbours.clone()).expect("outline");
+        assert_eq!(one.0.len(), 1, "seven touching cells are one polygon");
+        assert!(one.0[0].interiors().is_empty());
+        let far = u64::from(cell_of(30.95, 120.20).expect("cell"));
+        neighbours.extend([far, 0, far]);
+        assert_eq!(outline(neighbours).expect("outline").0.len(), 2);
+        assert!(outline([]).expect("outline").0.is_empty());
+    }
+
     fn unit(code: &str, name: &str) -> Unit {
         let code = UnitCode::parse(code).unwrap();
         Unit::new(code.clone(), name, code.parent_code()).unwrap()
