@@ -453,3 +453,46 @@ async fn the_map_draws_the_territorys_units_and_the_assets_are_embedded() {
     }
     assert_eq!(visitor.get("/assets/nothing.js").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_queue_puts_the_least_time_left_first() {
+    let w = world().await;
+    let resident = sign_in(&w.app, "resident").await;
+    for (kind, category) in [
+        ("petition", "road_repair"),
+        ("service_request", "road_repair"),
+        ("complaint", "noise"),
+        ("enquiry", "land"),
+    ] {
+        let r = json_call(
+            &w.app,
+            "POST",
+            "/api/v1/cases",
+            Some(&resident),
+            Some(serde_json::json!({"kind": kind, "category": category, "description": "排序", "unit": VILLAGE_A})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let mut caseworker = Browser::new(&w.app);
+    caseworker.sign_in("caseworker").await;
+    let queue = caseworker.get("/cases").await;
+    // The second cell of each row: the badge and the due time (`YYYY-MM-DD HH:MM` sorts as text).
+    let dues: Vec<String> = queue
+        .body
+        .split("<tr><td><a href=\"/cases/")
+        .skip(1)
+        .filter_map(|row| row.split("<td>").nth(1))
+        .map(|cell| cell.rsplit("</span>").next().unwrap_or_default())
+        .map(|cell| cell.split("</td>").next().unwrap_or_default().trim().to_string())
+        .collect();
+    assert!(dues.len() >= 3, "{dues:?}");
+    assert!(
+        dues.iter().all(|d| !d.is_empty()),
+        "every open case has a running clock: {dues:?}"
+    );
+    assert!(
+        dues.windows(2).all(|p| p[0] <= p[1]),
+        "not sorted by time left: {dues:?}"
+    );
+}
