@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of grassroots on a fresh machine: sets up what the tests need (a Python venv with the reference
 # implementations, a PostgreSQL server started here), runs the Rust tests against SQLite and PostgreSQL, then the
-# cross-checks against the real references, and stops what it started.
+# cross-checks against the real references and the browser journeys of the web pages, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,6 +17,17 @@ if ! cmp -s crosscheck/requirements.txt .venv/.installed-requirements 2>/dev/nul
   .venv/bin/pip install --quiet --disable-pip-version-check -r crosscheck/requirements.txt
   cp crosscheck/requirements.txt .venv/.installed-requirements
 fi
+if ! cmp -s tests/web/requirements.txt .venv/.installed-web-requirements 2>/dev/null; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/web/requirements.txt
+  cp tests/web/requirements.txt .venv/.installed-web-requirements
+fi
+
+# --- Debian's Chromium and CJK fonts for the browser tests (Playwright's own browser download cannot work here) ---
+step "chromium and fonts-noto-cjk (apt)"
+if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+/usr/bin/chromium --version
 
 # --- PostgreSQL, started as the postgres user (initdb refuses root) ---
 step "postgresql"
@@ -53,3 +64,7 @@ cargo nextest run --workspace --release --no-fail-fast
 step "cross-checks (pytest)"
 export OPENBLAS_NUM_THREADS=1
 .venv/bin/python -m pytest -q crosscheck
+
+# --- The web pages in a real browser: journeys, axe, keyboard only, 375-px screenshots in .tmp/screenshots ---
+step "browser journeys (pytest tests/web)"
+.venv/bin/python -m pytest -q tests/web

@@ -28,7 +28,7 @@ mod listing;
 pub use command::{Command, perform};
 pub use disclose::{CaseView, disclose};
 pub use filing::{Filer, Filing, file_case};
-pub use listing::{AlertView, CaseQuery, alerts_for, list_cases};
+pub use listing::{AlertView, CaseQuery, QueueItem, alerts_for, list_cases, queue};
 
 /// Why a workflow action failed.
 #[derive(Debug, thiserror::Error)]

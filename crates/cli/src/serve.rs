@@ -70,7 +70,7 @@ pub async fn serve_store(store: Store, args: &ServeArgs, calendar: &Calendar) ->
         .await
         .context("loading territory and grids")?;
     eprintln!(
-        "serving on http://{0}  (REST /api/v1, docs /docs, OpenAPI /openapi.json, Open311 /open311/v2/discovery.json); Ctrl-C stops",
+        "serving on http://{0}  (web pages /, REST /api/v1, docs /docs, OpenAPI /openapi.json, Open311 /open311/v2/discovery.json); Ctrl-C stops",
         args.listen
     );
     let today = calendar.local_date(state.now());
@@ -88,7 +88,11 @@ pub async fn serve_store(store: Store, args: &ServeArgs, calendar: &Calendar) ->
 pub async fn serve_demo(store: Store, township: &str, listen: SocketAddr) -> anyhow::Result<()> {
     let township = domain::UnitCode::parse(township)?;
     let accounts = server::accounts::demo_accounts(&store, &township).await?;
-    eprintln!("\ndemo accounts (scope {township}); sign in with POST /api/v1/sessions {{\"name\":…,\"password\":…}}:");
+    eprintln!("\nweb interface: http://{listen}/ (sign in at http://{listen}/signin)");
+    eprintln!(
+        "demo accounts, one per role (scope {township}); sign in on the web or with POST /api/v1/sessions \
+         {{\"name\":…,\"password\":…}}:"
+    );
     for (name, role, password) in &accounts {
         eprintln!("  {:<14} {name:<22} password {password}", role.as_str());
     }

@@ -35,6 +35,8 @@ pub struct GridWorker {
 pub enum GeoError {
     #[error("impossible coordinates lat={lat}, lon={lon}: latitude must be in [-90, 90] and longitude in [-180, 180]")]
     BadCoordinates { lat: f64, lon: f64 },
+    #[error("cannot outline the cells: {0}")]
+    Outline(String),
     #[error("cell {0:#x} is not a valid H3 cell")]
     BadCell(u64),
     #[error("cell {cell:#x} belongs to both grid {first} and grid {second}")]
@@ -73,6 +75,20 @@ impl Grid {
         let lon = points.iter().map(|p| p.lng()).sum::<f64>() / n;
         Some((lat, lon))
     }
+}
+
+/// The outline of a set of grid cells (a grid, or every grid of a unit): the cells dissolved into polygons, in
+/// longitude/latitude degrees. Invalid or repeated cells are skipped, so a unit's outline is the union of its grids.
+pub fn outline(cells: impl IntoIterator<Item = u64>) -> Result<geo::MultiPolygon, GeoError> {
+    let cells: HashSet<CellIndex> = cells
+        .into_iter()
+        .filter_map(|c| CellIndex::try_from(c).ok())
+        .filter(|c| c.resolution() == GRID_RESOLUTION)
+        .collect();
+    h3o::geom::SolventBuilder::new()
+        .build()
+        .dissolve(cells)
+        .map_err(|e| GeoError::Outline(e.to_string()))
 }
 
 #[derive(Debug, Default, Clone)]
@@ -341,6 +357,20 @@ fn grow_regions<K: Clone + Eq + std::hash::Hash>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Neighbouring cells dissolve into one polygon; cells apart stay apart; invalid cells are skipped.
+    #[test]
+    fn outlines_dissolve_cells_into_polygons() {
+        let cell = cell_of(30.87, 120.08).expect("cell");
+        let mut neighbours: Vec<u64> = cell.grid_disk::<Vec<_>>(1).into_iter().map(u64::from).collect();
+        let one = outline(neighbours.clone()).expect("outline");
+        assert_eq!(one.0.len(), 1, "seven touching cells are one polygon");
+        assert!(one.0[0].interiors().is_empty());
+        let far = u64::from(cell_of(30.95, 120.20).expect("cell"));
+        neighbours.extend([far, 0, far]);
+        assert_eq!(outline(neighbours).expect("outline").0.len(), 2);
+        assert!(outline([]).expect("outline").0.is_empty());
+    }
 
     fn unit(code: &str, name: &str) -> Unit {
         let code = UnitCode::parse(code).unwrap();

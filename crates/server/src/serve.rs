@@ -1,4 +1,4 @@
-//! The whole HTTP service: REST + OpenAPI + Swagger UI, Open311, limits and logs, and [`run`] with graceful shutdown.
+//! The whole HTTP service: REST + OpenAPI + Swagger UI, Open311, the web pages at `/`, limits and logs, and [`run`] with graceful shutdown.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -22,6 +22,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(rest)
         .merge(crate::open311::routes::router())
+        .merge(crate::web::router())
         .route("/health", get(|| async { "ok" }))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

@@ -65,6 +65,8 @@ pub struct Shared {
     pub ip_limiter: RateLimiter,
     pub key_limiter: RateLimiter,
     pub config: ServerConfig,
+    /// The map's GeoJSON outlines, computed once per unit (the territory and grids do not change while serving).
+    pub map_outlines: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -113,6 +115,7 @@ impl AppState {
             ip_limiter: RateLimiter::new(config.ip_limit),
             key_limiter: RateLimiter::new(config.key_limit),
             config,
+            map_outlines: Default::default(),
         })))
     }
 

@@ -132,6 +132,64 @@ pub async fn list_cases(
     Ok(rows.into_iter().skip(start).take(q.page_size as usize).collect())
 }
 
+/// One row of a workbench queue: the case and the due instant of its earliest running clock (none when no clock
+/// runs, e.g. a closed case).
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub row: CaseRow,
+    pub due: Option<OffsetDateTime>,
+}
+
+/// One page of a workbench queue: the cases of [`list_cases`] matching `q` (the first [`MAX_PAGE_SIZE`] of them, oldest
+/// first), each with the due instant of its earliest running clock (on the clocks in force for it), sorted by time
+/// left — the most urgent first, cases without a running clock last — and then cut into pages.
+pub async fn queue(
+    store: &Store,
+    rules: &Rules,
+    principal: &Principal,
+    q: &CaseQuery,
+    now: OffsetDateTime,
+) -> Result<Vec<QueueItem>, WorkflowError> {
+    if q.page == 0 {
+        return Err(WorkflowError::field("page", "pages count from 1"));
+    }
+    if !(1..=MAX_PAGE_SIZE).contains(&q.page_size) {
+        return Err(WorkflowError::field(
+            "page_size",
+            format!("{}; a page holds 1 to {MAX_PAGE_SIZE} rows", q.page_size),
+        ));
+    }
+    let candidates = CaseQuery {
+        page: 1,
+        page_size: MAX_PAGE_SIZE,
+        ..q.clone()
+    };
+    let rows = list_cases(store, rules, principal, &candidates, now).await?;
+    let logs = store.load_logs(&rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let mut items: Vec<QueueItem> = rows
+        .into_iter()
+        .map(|row| {
+            let clocks = rules.clocks_of(&row);
+            let events = logs.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+            let due = clock::deadlines(
+                row.kind,
+                clocks.urgency(row.kind, &row.category),
+                events,
+                &clocks,
+                &rules.calendar,
+            )
+            .into_iter()
+            .filter(|d| !d.superseded && d.met_at.is_none())
+            .map(|d| d.due)
+            .min();
+            QueueItem { row, due }
+        })
+        .collect();
+    items.sort_by_key(|i| (i.due.is_none(), i.due, i.row.id));
+    let start = (q.page as usize - 1) * q.page_size as usize;
+    Ok(items.into_iter().skip(start).take(q.page_size as usize).collect())
+}
+
 /// A deadline alert addressed to an office.
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertView {

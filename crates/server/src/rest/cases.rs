@@ -414,7 +414,7 @@ impl From<CaseView> for CaseDetail {
     }
 }
 
-fn rating_name(r: Rating) -> &'static str {
+pub fn rating_name(r: Rating) -> &'static str {
     match r {
         Rating::Satisfied => "satisfied",
         Rating::BasicallySatisfied => "basically_satisfied",
@@ -422,7 +422,7 @@ fn rating_name(r: Rating) -> &'static str {
     }
 }
 
-fn case_id(raw: &str) -> Result<CaseId, ApiError> {
+pub fn case_id(raw: &str) -> Result<CaseId, ApiError> {
     raw.trim()
         .parse::<CaseId>()
         .ok()
@@ -577,7 +577,7 @@ const RATINGS: &str = "satisfied, basically_satisfied, unsatisfied";
 
 impl ActRequest {
     /// The workflow command, with enumerated inputs parsed.
-    fn command(self) -> Result<Command, ApiError> {
+    pub fn command(self) -> Result<Command, ApiError> {
         Ok(match self {
             ActRequest::Accept => Command::Accept,
             ActRequest::NotAccept { reason, refer_to } => Command::NotAccept { reason, refer_to },

@@ -70,12 +70,35 @@ pub struct SessionView {
     )
 )]
 pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> Result<Response, ApiError> {
-    let account = state.store.account(req.name.trim()).await?;
+    let started = start_session(&state, &req.name, &req.password).await?;
+    let body = SessionView {
+        token: started.token,
+        expires_at: started.expires_at,
+        account: AccountView::from(started.account),
+    };
+    let mut response = axum::Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&started.cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// A session just started: its token (shown once), expiry, `Set-Cookie` value and account.
+pub struct StartedSession {
+    pub token: String,
+    pub expires_at: i64,
+    pub cookie: String,
+    pub account: store::AccountRow,
+}
+
+/// Checks a name and password and starts a session: the one sign-in path of the API and the web pages.
+pub async fn start_session(state: &AppState, name: &str, password: &str) -> Result<StartedSession, ApiError> {
+    let account = state.store.account(name.trim()).await?;
     // Verify against a hash even for an unknown name, so timing does not reveal which names exist.
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let dummy = DUMMY.get_or_init(|| auth::hash_password("not anybody's password").unwrap_or_default());
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let verified = auth::verify_password(&req.password, stored.as_deref().unwrap_or(dummy));
+    let verified = auth::verify_password(password, stored.as_deref().unwrap_or(dummy));
     let account = match account {
         Some(a) if verified && stored.is_some() => a,
         _ => return Err(ApiError::WrongCredentials),
@@ -95,16 +118,12 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
         u64::try_from(state.config.session_ttl_secs).unwrap_or(0),
         state.config.secure_cookies,
     );
-    let body = SessionView {
+    Ok(StartedSession {
         token: secret.secret,
         expires_at,
-        account: AccountView::from(account),
-    };
-    let mut response = axum::Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(response)
+        cookie,
+        account,
+    })
 }
 
 /// Signs out: the session token stops working.

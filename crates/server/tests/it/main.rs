@@ -19,6 +19,7 @@ use tower::ServiceExt;
 mod accounts;
 mod public;
 mod steering;
+mod web;
 mod workflow;
 
 const VILLAGE_A: &str = "330502001001";

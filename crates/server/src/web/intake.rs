@@ -1,0 +1,333 @@
+//! Reporting a problem. Anyone can open and fill in the form; sign-in or sign-up is asked at submission, with the
+//! draft carried along in the sign-in form, so nothing typed is lost. The place is a pin on the map (JavaScript) or a
+//! village or community picked from a plain list (no JavaScript needed). Submitting goes through
+//! `app::workflow::file_case`, the one intake path, then to the case page.
+
+use app::workflow::{self, Filer, Filing};
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use domain::CaseKind;
+use domain::territory::{Level, UnitCode};
+use serde::{Deserialize, Serialize};
+
+use super::page::{Ctx, Failure, FieldErrors};
+use super::session::{redirect_with_cookie, sign_in, sign_up};
+use crate::cases::{Whereabouts, locate};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The kinds a resident may choose on the form (a patrol event is recorded by grid workers).
+const RESIDENT_KINDS: [CaseKind; 7] = [
+    CaseKind::ServiceRequest,
+    CaseKind::Complaint,
+    CaseKind::Report,
+    CaseKind::Enquiry,
+    CaseKind::Suggestion,
+    CaseKind::Petition,
+    CaseKind::Dispute,
+];
+
+/// The report as typed: every field a string, so a refused draft comes back exactly as it was.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Draft {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub description: String,
+    /// A village or community code picked from the list.
+    #[serde(default)]
+    pub unit: String,
+    /// A pin dropped on the map (filled in by the page's script).
+    #[serde(default)]
+    pub lat: String,
+    #[serde(default)]
+    pub lon: String,
+    #[serde(default)]
+    pub reporter_name: String,
+    #[serde(default)]
+    pub reporter_contact: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DraftForm {
+    pub csrf: String,
+    #[serde(flatten)]
+    pub draft: Draft,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DraftWithCredentials {
+    pub csrf: String,
+    pub name: String,
+    pub password: String,
+    #[serde(flatten)]
+    pub draft: Draft,
+}
+
+/// A choice of a select: value, label, selected.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The villages and communities of one township, for the list.
+pub struct PlaceGroup {
+    pub label: String,
+    pub places: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage<'a> {
+    ctx: &'a Ctx,
+    draft: &'a Draft,
+    kinds: Vec<Choice>,
+    categories: Vec<Choice>,
+    places: Vec<PlaceGroup>,
+    errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "report_signin.html")]
+struct ReportSigninPage<'a> {
+    ctx: &'a Ctx,
+    draft: &'a Draft,
+    name: String,
+    errors: FieldErrors,
+}
+
+fn report_page<'a>(state: &AppState, ctx: &'a Ctx, draft: &'a Draft, errors: FieldErrors) -> ReportPage<'a> {
+    let kind = if draft.kind.is_empty() {
+        "service_request"
+    } else {
+        draft.kind.as_str()
+    };
+    let kinds = RESIDENT_KINDS
+        .iter()
+        .map(|k| Choice {
+            value: k.as_str().into(),
+            label: ctx.t.name("kind", k.as_str()),
+            selected: k.as_str() == kind,
+        })
+        .collect();
+    let categories = state
+        .rules
+        .routing
+        .categories()
+        .into_iter()
+        .map(|c| Choice {
+            value: c.into(),
+            label: ctx.t.name("category", c),
+            selected: c == draft.category,
+        })
+        .collect();
+    let places = state
+        .territory
+        .at_level(Level::Township)
+        .into_iter()
+        .map(|township| PlaceGroup {
+            label: township.name.clone(),
+            places: state
+                .territory
+                .children(&township.code)
+                .iter()
+                .filter_map(|c| state.territory.get(c))
+                .map(|v| Choice {
+                    value: v.code.to_string(),
+                    label: v.name.clone(),
+                    selected: v.code.as_str() == draft.unit,
+                })
+                .collect(),
+        })
+        .filter(|g| !g.places.is_empty())
+        .collect();
+    ReportPage {
+        ctx,
+        draft,
+        kinds,
+        categories,
+        places,
+        errors,
+    }
+}
+
+/// `GET /report`: the empty form, for anyone.
+pub async fn form(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let draft = Draft::default();
+    ctx.render(&report_page(&state, &ctx, &draft, FieldErrors::default()))
+}
+
+const FIELDS: [&str; 8] = [
+    "kind",
+    "category",
+    "description",
+    "unit",
+    "lat",
+    "location",
+    "reporter_name",
+    "reporter_contact",
+];
+
+fn optional(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// The draft as a filing: parsed as REST parses a new case, located as REST locates one.
+fn filing(state: &AppState, ctx: &Ctx, draft: &Draft) -> Result<Filing, FieldErrors> {
+    let kind = CaseKind::parse(draft.kind.trim())
+        .ok_or_else(|| FieldErrors(vec![("kind".into(), ctx.t.t("report-kind-missing"))]))?;
+    let point = match (draft.lat.trim().parse::<f64>(), draft.lon.trim().parse::<f64>()) {
+        (Ok(lat), Ok(lon)) => Some((lat, lon)),
+        _ => None,
+    };
+    let unit = optional(&draft.unit)
+        .map(|u| UnitCode::parse(&u).map_err(|e| FieldErrors(vec![("unit".into(), e.to_string())])))
+        .transpose()?;
+    if point.is_none() && unit.is_none() {
+        return Err(FieldErrors(vec![("unit".into(), ctx.t.t("report-place-missing"))]));
+    }
+    let location = locate(
+        state,
+        &Whereabouts {
+            point,
+            unit,
+            address: None,
+        },
+    )
+    .map_err(|e| {
+        let mut errors = FieldErrors::from_error(&e, &FIELDS);
+        // The map's point and the list's unit are one question on the page: show it beside the list.
+        for (field, _) in &mut errors.0 {
+            if field == "lat" || field == "location" {
+                *field = "unit".into();
+            }
+        }
+        errors
+    })?;
+    Ok(Filing {
+        kind,
+        channel: None,
+        category: draft.category.trim().to_string(),
+        description: draft.description.clone(),
+        location,
+        reporter_name: optional(&draft.reporter_name),
+        reporter_contact: optional(&draft.reporter_contact),
+        complained_unit: None,
+        complained_office: None,
+        co_signers: 0,
+    })
+}
+
+/// Files the draft as the signed-in resident: the new case's page, or the form again with the errors beside it.
+async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) -> Response {
+    let Some(principal) = ctx.user.as_ref() else {
+        return ctx.render(&ReportSigninPage {
+            ctx,
+            draft,
+            name: String::new(),
+            errors: FieldErrors::default(),
+        });
+    };
+    let filed = match filing(state, ctx, draft) {
+        Ok(filing) => workflow::file_case(
+            &state.store,
+            &state.rules,
+            &state.directory,
+            Filer::Principal(principal),
+            filing,
+            state.now(),
+        )
+        .await
+        .map_err(|e| FieldErrors::from_error(&ApiError::from(e), &FIELDS)),
+        Err(errors) => Err(errors),
+    };
+    match filed {
+        Ok((id, _)) => {
+            let to = format!("/cases/{id}");
+            match cookie {
+                Some(cookie) => redirect_with_cookie(ctx, &to, cookie),
+                None => ctx.with_cookies(axum::response::IntoResponse::into_response(Redirect::to(&to))),
+            }
+        }
+        Err(errors) => {
+            let page = report_page(state, ctx, draft, errors);
+            let response = ctx.render_with(StatusCode::BAD_REQUEST, &page);
+            match cookie {
+                // Signed in on the way, but the draft needs a fix: keep the new session.
+                Some(cookie) => {
+                    let mut response = response;
+                    if let Ok(v) = axum::http::HeaderValue::from_str(cookie) {
+                        response.headers_mut().append(axum::http::header::SET_COOKIE, v);
+                    }
+                    response
+                }
+                None => response,
+            }
+        }
+    }
+}
+
+/// `POST /report`: files the case, or asks the public to sign in or up first (the draft comes along).
+pub async fn submit(State(state): State<AppState>, ctx: Ctx, Form(form): Form<DraftForm>) -> Result<Response, Failure> {
+    ctx.check_csrf(&form.csrf)?;
+    Ok(file(&state, &ctx, &form.draft, None).await)
+}
+
+/// The principal a new session gives, for filing in the same request.
+async fn principal_of_new_session(state: &AppState, name: &str) -> Option<domain::access::Principal> {
+    let row = state.store.account(name.trim()).await.ok().flatten()?;
+    crate::caller::principal_of(&row).ok()
+}
+
+async fn after_session(
+    state: &AppState,
+    ctx: Ctx,
+    form: DraftWithCredentials,
+    started: Result<String, FieldErrors>,
+) -> Response {
+    match started {
+        Ok(cookie) => {
+            let mut signed_in = ctx.clone();
+            signed_in.user = principal_of_new_session(state, &form.name).await;
+            file(state, &signed_in, &form.draft, Some(&cookie)).await
+        }
+        Err(errors) => ctx.render_with(
+            StatusCode::UNAUTHORIZED,
+            &ReportSigninPage {
+                ctx: &ctx,
+                draft: &form.draft,
+                name: form.name,
+                errors,
+            },
+        ),
+    }
+}
+
+/// `POST /report/signin`: signs in, then files the draft.
+pub async fn signin_and_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<DraftWithCredentials>,
+) -> Result<Response, Failure> {
+    ctx.check_csrf(&form.csrf)?;
+    let started = sign_in(&state, &ctx, &form.name, &form.password).await;
+    Ok(after_session(&state, ctx, form, started).await)
+}
+
+/// `POST /report/signup`: creates a resident account, signs it in, then files the draft.
+pub async fn signup_and_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<DraftWithCredentials>,
+) -> Result<Response, Failure> {
+    ctx.check_csrf(&form.csrf)?;
+    let started = sign_up(&state, &ctx, &form.name, &form.password).await;
+    Ok(after_session(&state, ctx, form, started).await)
+}

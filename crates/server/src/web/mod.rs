@@ -1,0 +1,42 @@
+//! The web interface, served at `/` by the same router as `/api/v1` and `/open311/v2`: server-rendered pages
+//! (askama templates in `crates/server/templates/`), in Chinese or English (`i18n`), with the vendored Leaflet and
+//! htmx embedded under `/assets/`.
+//!
+//! Pages are thin in the same way as the REST handlers: each extracts the caller ([`Ctx`]), calls the same `app`
+//! function (`file_case`, `perform`, `list_cases`, `alerts_for`) and builds what it shows of a case only from the
+//! `CaseView` that `app::workflow::disclose` returns; the forms a page offers are the actions that view lists. With
+//! `HX-Request` set a handler answers the fragment that changed, otherwise the whole page; every page works without
+//! JavaScript. Every POST form carries a CSRF token checked against a cookie (double submit).
+
+pub mod assets;
+pub mod cases;
+pub mod i18n;
+pub mod intake;
+pub mod map;
+pub mod page;
+pub mod session;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// The routes of the web interface.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(page::home))
+        .route("/signin", get(session::signin_form).post(session::signin))
+        .route("/signup", get(session::signup_form).post(session::signup))
+        .route("/signout", post(session::signout))
+        .route("/report", get(intake::form).post(intake::submit))
+        .route("/report/signin", post(intake::signin_and_submit))
+        .route("/report/signup", post(intake::signup_and_submit))
+        .route("/cases", get(cases::list))
+        .route("/cases/{id}", get(cases::detail))
+        .route("/cases/{id}/act", post(cases::act))
+        .route("/alerts", get(cases::alerts))
+        .route("/map/areas.geojson", get(map::areas))
+        .route("/assets/{*path}", get(assets::serve))
+}
+
+pub use page::Ctx;

@@ -1,0 +1,286 @@
+//! What every page shares: [`Ctx`] (the caller, the language, the CSRF token, whether htmx asked for a fragment), the
+//! rendering of a template into a response with the cookies it needs, the error page, and the home page.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use domain::access::Principal;
+
+use super::i18n::{LANG_COOKIE, Lang, Tr};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The cookie holding the CSRF token that every POST form must repeat (double submit).
+pub const CSRF_COOKIE: &str = "grassroots_csrf";
+
+/// The request as a page sees it.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub t: Tr,
+    /// The signed-in account; `None` for the public and for an expired or disabled session (the page then offers
+    /// sign-in, as for anyone).
+    pub user: Option<Principal>,
+    /// The token every form of this page carries.
+    pub csrf: String,
+    /// True when the token was made for this response (no cookie yet): the response sets the cookie.
+    csrf_is_new: bool,
+    /// True when `?lang=` chose the language: the response remembers it in a cookie.
+    lang_chosen: bool,
+    /// The path of this page, for the language switch and the return after sign-in.
+    pub path: String,
+    /// `HX-Request: true`: answer only the fragment that changed.
+    pub htmx: bool,
+    secure_cookies: bool,
+}
+
+fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+fn query_lang(parts: &Parts) -> Option<Lang> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, Self::Rejection> {
+        let chosen = query_lang(parts);
+        let lang = chosen
+            .or_else(|| cookie(parts, LANG_COOKIE).and_then(Lang::parse))
+            .unwrap_or(Lang::Zh);
+        let (csrf, csrf_is_new) = match cookie(parts, CSRF_COOKIE) {
+            Some(token) if token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                (token.to_string(), false)
+            }
+            _ => (crate::auth::new_request_token().unwrap_or_default(), true),
+        };
+        let user = Caller::from_request_parts(parts, state).await.ok().and_then(|c| c.0);
+        let htmx = parts.headers.get("hx-request").is_some_and(|v| v == "true");
+        Ok(Ctx {
+            t: Tr::new(lang),
+            user,
+            csrf,
+            csrf_is_new,
+            lang_chosen: chosen.is_some(),
+            path: parts.uri.path().to_string(),
+            htmx,
+            secure_cookies: state.config.secure_cookies,
+        })
+    }
+}
+
+/// A page that could not be shown: the error page (or a sign-in redirect), already rendered.
+pub struct Failure(Box<Response>);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    ctx: &'a Ctx,
+    status: u16,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    ctx: &'a Ctx,
+}
+
+impl Ctx {
+    /// Whether the signed-in account is staff (the workbench and alerts links).
+    pub fn is_staff(&self) -> bool {
+        self.user.as_ref().is_some_and(|p| p.role.is_staff())
+    }
+
+    /// The role of the signed-in account, translated.
+    pub fn role_name(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|p| self.t.name("role", p.role.as_str()))
+            .unwrap_or_default()
+    }
+
+    /// The `lang` tag of `<html>`.
+    pub fn lang_tag(&self) -> &'static str {
+        self.t.lang.tag()
+    }
+
+    /// The link that shows this page in the other language.
+    pub fn switch_href(&self) -> String {
+        format!("{}?lang={}", self.path, self.t.lang.other().tag())
+    }
+
+    pub fn switch_label(&self) -> String {
+        match self.t.lang.other() {
+            Lang::Zh => "中文".to_string(),
+            Lang::En => "English".to_string(),
+        }
+    }
+
+    /// Refuses a form whose token does not match the cookie (or when there is no cookie yet).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), Failure> {
+        let same = !self.csrf_is_new
+            && submitted.len() == self.csrf.len()
+            && submitted
+                .bytes()
+                .zip(self.csrf.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(self.error_page(StatusCode::FORBIDDEN, self.t.t("error-csrf")))
+        }
+    }
+
+    /// The signed-in principal, or a redirect to the sign-in page that comes back here.
+    pub fn require(&self) -> Result<&Principal, Failure> {
+        self.user.as_ref().ok_or_else(|| {
+            Failure(Box::new(
+                Redirect::to(&format!("/signin?next={}", self.path)).into_response(),
+            ))
+        })
+    }
+
+    /// Renders a page (or a fragment) with the cookies this request needs.
+    pub fn render(&self, template: &impl Template) -> Response {
+        self.render_with(StatusCode::OK, template)
+    }
+
+    pub fn render_with(&self, status: StatusCode, template: &impl Template) -> Response {
+        match template.render() {
+            Ok(html) => self.with_cookies((status, Html(html)).into_response()),
+            Err(error) => {
+                tracing::error!(%error, "a template failed to render");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            }
+        }
+    }
+
+    /// Adds the CSRF and language cookies when this request made or chose them.
+    pub fn with_cookies(&self, mut response: Response) -> Response {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        let mut add = |value: String| {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+        };
+        if self.csrf_is_new {
+            add(format!(
+                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                self.csrf
+            ));
+        }
+        if self.lang_chosen {
+            add(format!(
+                "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000{secure}",
+                self.t.lang.tag()
+            ));
+        }
+        response
+    }
+
+    /// The error page for a status and a message in the page's language.
+    pub fn error_page(&self, status: StatusCode, message: String) -> Failure {
+        Failure(Box::new(self.render_with(
+            status,
+            &ErrorPage {
+                ctx: self,
+                status: status.as_u16(),
+                message,
+            },
+        )))
+    }
+
+    /// The error page for an error of the API layer: the same status, the message of a client error (never the
+    /// details of a server fault); a missing sign-in goes to the sign-in page.
+    pub fn fail(&self, error: impl Into<ApiError>) -> Failure {
+        let error = error.into();
+        if matches!(error, ApiError::Unauthenticated) {
+            return Failure(Box::new(
+                Redirect::to(&format!("/signin?next={}", self.path)).into_response(),
+            ));
+        }
+        let status = error.status();
+        if status.is_server_error() {
+            tracing::error!(%error, "a page failed");
+            return self.error_page(status, self.t.t("error-internal"));
+        }
+        self.error_page(status, error.to_string())
+    }
+}
+
+/// The home page: report a problem, and for the signed-in their cases, the workbench and alerts.
+pub async fn home(ctx: Ctx) -> Response {
+    ctx.render(&HomePage { ctx: &ctx })
+}
+
+/// A problem with one field of a form, shown beside it.
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors(pub Vec<(String, String)>);
+
+impl FieldErrors {
+    /// The message for `field`, or an empty string.
+    pub fn of(&self, field: &str) -> String {
+        self.0
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|(f, _)| f == field)
+    }
+
+    /// Messages not tied to a field of the form.
+    pub fn general(&self) -> String {
+        self.of("")
+    }
+
+    /// Spreads an API error over the fields it names; any other error goes to the form as a whole.
+    pub fn from_error(error: &ApiError, fields: &[&str]) -> FieldErrors {
+        let list = match error {
+            ApiError::Invalid(list) | ApiError::Unprocessable(list) => list
+                .iter()
+                .map(|f| {
+                    let field = if fields.contains(&f.field.as_str()) {
+                        f.field.clone()
+                    } else {
+                        String::new()
+                    };
+                    (field, f.message.clone())
+                })
+                .collect(),
+            other if other.status().is_server_error() => vec![(String::new(), "internal error".to_string())],
+            other => vec![(String::new(), other.to_string())],
+        };
+        FieldErrors(list)
+    }
+}

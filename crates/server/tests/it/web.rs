@@ -1,0 +1,498 @@
+//! The web pages through the router, as a browser uses them: cookies kept per visitor, forms posted with the CSRF
+//! token the page carries. Pages render in both languages; every POST form carries the token and a POST without it
+//! is refused; a resident's pages never show another resident's identifiers; a caseworker's case page offers exactly
+//! the actions the API lists; a resident reports (sign-in asked at submission), a caseworker accepts and replies, and
+//! the resident rates, all through forms.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::{PASSWORD, VILLAGE_A, json_call, sign_in, world};
+
+/// One visitor: the cookies the site set, sent back on every request.
+struct Browser {
+    app: Router,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+impl Browser {
+    fn new(app: &Router) -> Browser {
+        Browser {
+            app: app.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = Request::builder().method(method).uri(uri);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.header(header::COOKIE, jar.join("; "));
+        }
+        let body = match form {
+            Some(fields) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(serde_urlencoded::to_string(fields).expect("form"))
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .app
+            .clone()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("response");
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let pair = value.to_str().expect("cookie").split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        Page {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        self.send("GET", uri, None).await
+    }
+
+    /// Posts a form with the CSRF token of the last page (the cookie's value, as the page's hidden field has it).
+    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.cookies.get("grassroots_csrf").cloned().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.send("POST", uri, Some(&all)).await
+    }
+
+    async fn sign_in(&mut self, name: &str) {
+        self.get("/signin").await;
+        let page = self
+            .post("/signin", &[("name", name), ("password", PASSWORD), ("next", "/")])
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "sign in {name}: {}", page.body);
+    }
+}
+
+/// The value of `attribute` on the element that has `marker`.
+fn attribute(body: &str, marker: &str, attribute: &str) -> String {
+    let at = body.find(marker).unwrap_or_else(|| panic!("no {marker} in the page"));
+    let rest = &body[at..];
+    let start = rest.find(&format!("{attribute}=\"")).expect("attribute") + attribute.len() + 2;
+    rest[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+fn set(words: &str) -> Vec<String> {
+    let mut v: Vec<String> = words.split_whitespace().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+/// The actions of the API's case detail for `token`.
+async fn api_actions(app: &Router, token: &str, case: i64) -> Vec<String> {
+    let r = json_call(app, "GET", &format!("/api/v1/cases/{case}"), Some(token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut v: Vec<String> = r.json()["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Files a road repair in village A through the report form; the sign-in is asked at submission and the draft kept.
+async fn report_through_the_form(browser: &mut Browser, account: &str, description: &str) -> i64 {
+    browser.get("/report").await;
+    let draft = [
+        ("kind", "service_request"),
+        ("category", "road_repair"),
+        ("description", description),
+        ("unit", VILLAGE_A),
+        ("lat", ""),
+        ("lon", ""),
+        ("reporter_name", "李四"),
+        ("reporter_contact", "13900001234"),
+    ];
+    let asked = browser.post("/report", &draft).await;
+    if browser.cookies.contains_key("grassroots_session") {
+        assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+        return asked.location.trim_start_matches("/cases/").parse().expect("case id");
+    }
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.body.contains("action=\"/report/signin\""),
+        "sign-in asked: {}",
+        asked.body
+    );
+    assert!(asked.body.contains(description), "the draft is kept");
+    let mut with_credentials = draft.to_vec();
+    with_credentials.extend([("name", account), ("password", PASSWORD)]);
+    let filed = browser.post("/report/signin", &with_credentials).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    assert!(
+        browser.cookies.contains_key("grassroots_session"),
+        "signed in on the way"
+    );
+    filed.location.trim_start_matches("/cases/").parse().expect("case id")
+}
+
+#[tokio::test]
+async fn pages_render_in_both_languages_and_remember_the_choice() {
+    let w = world().await;
+    let mut visitor = Browser::new(&w.app);
+    for path in ["/", "/report", "/signin", "/signup"] {
+        let zh = visitor.get(path).await;
+        assert_eq!(zh.status, StatusCode::OK, "{path}");
+        assert!(
+            zh.body.contains("lang=\"zh-CN\"") && zh.body.contains("反映问题"),
+            "{path} in Chinese"
+        );
+        let en = visitor.get(&format!("{path}?lang=en")).await;
+        assert!(
+            en.body.contains("lang=\"en\"") && en.body.contains("Report a problem"),
+            "{path} in English"
+        );
+        assert!(
+            en.body.contains(&format!("href=\"{path}?lang=zh-CN\"")),
+            "{path} links back to Chinese"
+        );
+        let remembered = visitor.get(path).await;
+        assert!(
+            remembered.body.contains("lang=\"en\""),
+            "{path}: the cookie keeps English"
+        );
+        visitor.get(&format!("{path}?lang=zh-CN")).await;
+    }
+    // The report form lists the catalogue and the villages, so it works without the map's script.
+    let report = visitor.get("/report").await;
+    assert!(report.body.contains("value=\"road_repair\"") && report.body.contains("道路维修"));
+    assert!(report.body.contains(&format!("value=\"{VILLAGE_A}\"")) && report.body.contains("甲村"));
+}
+
+#[tokio::test]
+async fn every_post_form_carries_the_token_and_a_post_without_it_is_refused() {
+    let w = world().await;
+    let mut resident = Browser::new(&w.app);
+    let case = report_through_the_form(&mut resident, "resident", "门口的路塌了一个坑").await;
+    let mut caseworker = Browser::new(&w.app);
+    caseworker.sign_in("caseworker").await;
+    let pages = [
+        (0, "/report".to_string()),
+        (0, format!("/cases/{case}")),
+        (1, format!("/cases/{case}")),
+        (1, "/".to_string()),
+    ];
+    for (who, path) in pages {
+        let browser = if who == 0 { &mut resident } else { &mut caseworker };
+        let page = browser.get(&path).await;
+        let token = browser.cookies.get("grassroots_csrf").cloned().expect("token cookie");
+        let forms: Vec<&str> = page.body.split("<form").skip(1).collect();
+        assert!(!forms.is_empty());
+        for form in forms.iter().filter(|f| f.starts_with(" method=\"post\"")) {
+            let form = form.split("</form>").next().unwrap_or_default();
+            assert!(
+                form.contains(&format!("name=\"csrf\" value=\"{token}\"")),
+                "{path}: a form without the token: {form}"
+            );
+        }
+    }
+    // Without the token, or with another one, nothing happens.
+    let accept = [("action", "accept")];
+    let forged = caseworker
+        .send(
+            "POST",
+            &format!("/cases/{case}/act"),
+            Some(&[("csrf", "0123456789abcdef0123456789abcdef"), accept[0]]),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let missing = caseworker
+        .send("POST", &format!("/cases/{case}/act"), Some(&accept))
+        .await;
+    assert!(missing.status.is_client_error(), "{}", missing.status);
+    let signin = Browser::new(&w.app)
+        .send("POST", "/signin", Some(&[("name", "resident"), ("password", PASSWORD)]))
+        .await;
+    assert!(signin.status.is_client_error());
+    let token = sign_in(&w.app, "caseworker").await;
+    let r = json_call(&w.app, "GET", &format!("/api/v1/cases/{case}"), Some(&token), None).await;
+    assert_eq!(
+        r.json()["case"]["state"],
+        "submitted",
+        "the forged posts changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_resident_never_sees_another_residents_identifiers() {
+    let w = world().await;
+    let mut other = Browser::new(&w.app);
+    other.sign_in("other-resident").await;
+    let theirs = report_through_the_form(&mut other, "other-resident", "井盖丢了").await;
+    let mut resident = Browser::new(&w.app);
+    let mine = report_through_the_form(&mut resident, "resident", "路面开裂").await;
+    let list = resident.get("/cases").await;
+    assert!(list.body.contains(&format!("/cases/{mine}\"")));
+    assert!(!list.body.contains(&format!("/cases/{theirs}\"")));
+    let page = resident.get(&format!("/cases/{theirs}")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    for secret in ["李四", "13900001234", "other-resident", "井盖丢了"] {
+        assert!(!page.body.contains(secret), "{secret} leaked");
+        assert!(!list.body.contains(secret), "{secret} leaked in the list");
+    }
+    // Their own case shows them what they gave, and their account name only in the header.
+    let own = resident.get(&format!("/cases/{mine}")).await;
+    assert!(own.body.contains("13900001234") && own.body.contains("路面开裂"));
+}
+
+#[tokio::test]
+async fn the_case_page_offers_exactly_the_actions_the_api_lists_and_the_journey_runs_on_forms() {
+    let w = world().await;
+    let mut resident = Browser::new(&w.app);
+    let case = report_through_the_form(&mut resident, "resident", "桥头路灯下的路面坑洼").await;
+    let path = format!("/cases/{case}");
+    let mut caseworker = Browser::new(&w.app);
+    caseworker.sign_in("caseworker").await;
+    let staff_token = sign_in(&w.app, "caseworker").await;
+    let resident_token = sign_in(&w.app, "resident").await;
+
+    // Each step: the page lists the API's actions, and a form for each of them.
+    let check = |page: &Page, api: &[String]| {
+        assert_eq!(set(&attribute(&page.body, "id=\"case\"", "data-actions")), api);
+        for action in api
+            .iter()
+            .filter(|a| !matches!(a.as_str(), "read_case" | "read_reporter" | "create_case"))
+        {
+            let forms: Vec<String> = page
+                .body
+                .split("data-action=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next().map(str::to_string))
+                .collect();
+            let offered = match action.as_str() {
+                "mediate" => forms.iter().any(|f| f.starts_with("mediation_")),
+                other => forms.iter().any(|f| f == other),
+            };
+            assert!(offered, "no form for {action}");
+        }
+    };
+    let page = caseworker.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    check(&page, &api_actions(&w.app, &staff_token, case).await);
+    assert!(page.body.contains("data-action=\"accept\""));
+    let page = resident.get(&path).await;
+    check(&page, &api_actions(&w.app, &resident_token, case).await);
+    assert!(
+        !page.body.contains("data-action=\"accept\""),
+        "a resident is offered no staff action"
+    );
+
+    // A refusal is shown beside the form that was sent, naming the rule.
+    let refused = caseworker.post(&format!("{path}/act"), &[("action", "close")]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("role=\"alert\""));
+
+    // A refusal of an offered action is shown inside that action's form.
+    let refused = caseworker
+        .post(
+            &format!("{path}/act"),
+            &[
+                ("action", "transfer"),
+                ("office", "330502999:gov"),
+                ("reason", "不归本单位"),
+            ],
+        )
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    let transfer_form = refused
+        .body
+        .split("data-action=\"transfer\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+        .expect("the transfer form");
+    assert!(transfer_form.contains("role=\"alert\""), "{transfer_form}");
+
+    // The caseworker accepts and replies; htmx gets the case's section alone.
+    let accepted = caseworker.post(&format!("{path}/act"), &[("action", "accept")]).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let csrf = caseworker.cookies.get("grassroots_csrf").cloned().expect("token");
+    let mut req = Request::builder()
+        .method("POST")
+        .uri(format!("{path}/act"))
+        .header("hx-request", "true")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let jar: Vec<String> = caseworker.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    req = req.header(header::COOKIE, jar.join("; "));
+    let body = serde_urlencoded::to_string([("csrf", csrf.as_str()), ("action", "reply"), ("text", "已派人修补")])
+        .expect("form");
+    let fragment = w
+        .app
+        .clone()
+        .oneshot(req.body(Body::from(body)).expect("request"))
+        .await
+        .expect("response");
+    assert_eq!(fragment.status(), StatusCode::OK);
+    let fragment =
+        String::from_utf8_lossy(&fragment.into_body().collect().await.expect("body").to_bytes()).into_owned();
+    assert!(
+        fragment.starts_with("\n<section id=\"case\"") || fragment.starts_with("<section id=\"case\""),
+        "{fragment}"
+    );
+    assert!(!fragment.contains("<html"));
+
+    // The resident sees the reply and rates it through the form the page offers.
+    let page = resident.get(&path).await;
+    check(&page, &api_actions(&w.app, &resident_token, case).await);
+    assert!(page.body.contains("已派人修补") && page.body.contains("data-action=\"rate\""));
+    let rated = resident
+        .post(&format!("{path}/act"), &[("action", "rate"), ("rating", "satisfied")])
+        .await;
+    assert_eq!(rated.status, StatusCode::SEE_OTHER, "{}", rated.body);
+    let r = json_call(
+        &w.app,
+        "GET",
+        &path.replace("/cases", "/api/v1/cases"),
+        Some(&resident_token),
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["rating"], "satisfied");
+
+    // The queue lists it for the caseworker, and the alerts inbox opens.
+    assert!(
+        caseworker
+            .get("/cases?state=")
+            .await
+            .body
+            .contains(&format!("{path}\""))
+    );
+    assert_eq!(caseworker.get("/alerts").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_up_shows_errors_beside_the_field_and_signs_in() {
+    let w = world().await;
+    let mut visitor = Browser::new(&w.app);
+    visitor.get("/signup").await;
+    let short = visitor
+        .post("/signup", &[("name", "newcomer"), ("password", "short")])
+        .await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    assert!(short.body.contains("id=\"password-error\""), "{}", short.body);
+    let taken = visitor
+        .post("/signup", &[("name", "resident"), ("password", "long enough pass")])
+        .await;
+    assert!(taken.body.contains("id=\"name-error\""));
+    let made = visitor
+        .post("/signup", &[("name", "newcomer"), ("password", "long enough pass")])
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let home = visitor.get("/").await;
+    assert!(home.body.contains("newcomer"));
+    let out = visitor.post("/signout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!visitor.get("/").await.body.contains("newcomer"));
+    // The workbench asks for sign-in.
+    assert_eq!(visitor.get("/cases").await.location, "/signin?next=/cases");
+}
+
+#[tokio::test]
+async fn the_map_draws_the_territorys_units_and_the_assets_are_embedded() {
+    let w = world().await;
+    let mut visitor = Browser::new(&w.app);
+    let areas = visitor.get("/map/areas.geojson").await;
+    assert_eq!(areas.status, StatusCode::OK);
+    let json: Value = serde_json::from_str(&areas.body).expect("geojson");
+    assert_eq!(json["type"], "FeatureCollection");
+    let names: Vec<&str> = json["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["properties"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["月河街道", "朝阳街道"]);
+    let grids = visitor.get(&format!("/map/areas.geojson?under={VILLAGE_A}")).await;
+    assert!(grids.body.contains(&format!("{VILLAGE_A}-01")) && grids.body.contains("MultiPolygon"));
+    for asset in [
+        "/assets/vendor/leaflet/leaflet.js",
+        "/assets/vendor/leaflet/leaflet.css",
+        "/assets/vendor/htmx/htmx.min.js",
+        "/assets/site.css",
+        "/assets/report-map.js",
+    ] {
+        assert_eq!(visitor.get(asset).await.status, StatusCode::OK, "{asset}");
+    }
+    assert_eq!(visitor.get("/assets/nothing.js").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_queue_puts_the_least_time_left_first() {
+    let w = world().await;
+    let resident = sign_in(&w.app, "resident").await;
+    for (kind, category) in [
+        ("petition", "road_repair"),
+        ("service_request", "road_repair"),
+        ("complaint", "noise"),
+        ("enquiry", "land"),
+    ] {
+        let r = json_call(
+            &w.app,
+            "POST",
+            "/api/v1/cases",
+            Some(&resident),
+            Some(serde_json::json!({"kind": kind, "category": category, "description": "排序", "unit": VILLAGE_A})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let mut caseworker = Browser::new(&w.app);
+    caseworker.sign_in("caseworker").await;
+    let queue = caseworker.get("/cases").await;
+    // The second cell of each row: the badge and the due time (`YYYY-MM-DD HH:MM` sorts as text).
+    let dues: Vec<String> = queue
+        .body
+        .split("<tr><td><a href=\"/cases/")
+        .skip(1)
+        .filter_map(|row| row.split("<td>").nth(1))
+        .map(|cell| cell.rsplit("</span>").next().unwrap_or_default())
+        .map(|cell| cell.split("</td>").next().unwrap_or_default().trim().to_string())
+        .collect();
+    assert!(dues.len() >= 3, "{dues:?}");
+    assert!(
+        dues.iter().all(|d| !d.is_empty()),
+        "every open case has a running clock: {dues:?}"
+    );
+    assert!(
+        dues.windows(2).all(|p| p[0] <= p[1]),
+        "not sorted by time left: {dues:?}"
+    );
+}
