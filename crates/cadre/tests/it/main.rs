@@ -1,0 +1,3 @@
+//! Integration tests of the cadre crate: scenarios in, expected outcomes out.
+
+mod staffing;
