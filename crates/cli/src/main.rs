@@ -17,6 +17,7 @@ mod policy;
 mod progress;
 mod serve;
 mod sim;
+mod staffing;
 mod territory;
 mod user;
 mod workflow;
@@ -76,6 +77,9 @@ enum Command {
     /// A staff workbench: list, show and act on cases as an account (`--as NAME`), under the same rules as the API.
     #[command(subcommand)]
     Case(case::CaseCommand),
+    /// Staffing: `staffing match --people FILE --posts FILE [--max-km 50] [--json]` places people in posts exactly.
+    #[command(subcommand)]
+    Staffing(staffing::StaffingCommand),
 }
 
 const DEFAULT_DB: &str = "sqlite://grassroots.db";
@@ -117,6 +121,7 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
     match &cli.command {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Sim(cmd) => sim::run(cmd),
+        Command::Staffing(cmd) => staffing::run(cmd),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
         Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args, calendar))),
