@@ -230,6 +230,7 @@ impl CandidatePairs {
             }
             pairs.has_post_with_skill.push(!touched.is_empty());
             touched.sort_unstable();
+            let row_start = pairs.post.len();
             for &post in &touched {
                 let shared = std::mem::take(&mut shared_count[post as usize]);
                 // A degree of latitude is at least 110.5 km everywhere: a cheap test before the trigonometry.
@@ -245,9 +246,25 @@ impl CandidatePairs {
                 }
             }
             touched.clear();
+            pairs.sort_row_by_fit(row_start);
             pairs.row_start.push(pairs.post.len());
         }
         pairs
+    }
+
+    /// Orders the pairs from `start` to the end by descending fit (then post), so that a search can stop reading a
+    /// person's pairs at the first one too poor to matter.
+    fn sort_row_by_fit(&mut self, start: usize) {
+        let mut order: Vec<usize> = (start..self.post.len()).collect();
+        order.sort_by_key(|&k| (Reverse(self.scaled_fit[k]), self.post[k]));
+        let post: Vec<u32> = order.iter().map(|&k| self.post[k]).collect();
+        let scaled_fit: Vec<i64> = order.iter().map(|&k| self.scaled_fit[k]).collect();
+        let shared: Vec<u32> = order.iter().map(|&k| self.shared[k]).collect();
+        let km: Vec<f64> = order.iter().map(|&k| self.km[k]).collect();
+        self.post[start..].copy_from_slice(&post);
+        self.scaled_fit[start..].copy_from_slice(&scaled_fit);
+        self.shared[start..].copy_from_slice(&shared);
+        self.km[start..].copy_from_slice(&km);
     }
 
     fn of(&self, person: usize) -> std::ops::Range<usize> {
@@ -351,6 +368,13 @@ impl<'a> Flow<'a> {
                 let stay_unmatched = distance + node_potential - self.potential[sink as usize];
                 self.relax(sink, stay_unmatched, node, 0);
                 for pair in self.pairs.of(person) {
+                    // Prices of posts only rise (their potentials only fall from 0), so −fit + π(person) bounds the
+                    // reduced cost from below; pairs come by descending fit, so once that bound reaches the sink's
+                    // tentative distance no later pair can lead anywhere shorter.
+                    let lower_bound = distance - self.pairs.scaled_fit[pair] + node_potential;
+                    if lower_bound >= self.distance[sink as usize] {
+                        break;
+                    }
                     let post = self.pairs.post[pair];
                     if post == self.post_of[person] {
                         continue;
