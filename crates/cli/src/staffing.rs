@@ -253,13 +253,13 @@ fn print_tables(staffing: &Staffing, people: &[Identity], posts: &[Identity], pl
     }
     println!();
     println!("unmatched: {} people, by skills", staffing.unmatched.len());
-    println!("{:>7}  {:<26} skills", "people", "why");
+    println!("{:>7}  {:<28} skills", "people", "why");
     for group in &staffing.unmatched_groups {
         let why = match group.shortfall {
             Shortfall::NoPostWithTheirSkills => "no post asks for these",
             Shortfall::PostsOutOfReach => "posts beyond --max-km",
             Shortfall::PostsFilled => "posts filled by better fits",
         };
-        println!("{:>7}  {:<26} {}", group.people.len(), why, group.skills.join(";"));
+        println!("{:>7}  {:<28} {}", group.people.len(), why, group.skills.join(";"));
     }
 }
