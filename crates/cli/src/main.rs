@@ -12,6 +12,7 @@ use domain::calendar::Calendar;
 mod case;
 mod demo;
 mod evaluate;
+mod grids;
 mod pilot;
 mod policy;
 mod progress;
@@ -80,6 +81,9 @@ enum Command {
     /// Staffing: `staffing match --people FILE --posts FILE [--max-km 50] [--json]` places people in posts exactly.
     #[command(subcommand)]
     Staffing(staffing::StaffingCommand),
+    /// Grids: `grids design --unit CODE [--grids N] [--json]` proposes grids of balanced workload beside today's.
+    #[command(subcommand)]
+    Grids(grids::GridsCommand),
 }
 
 const DEFAULT_DB: &str = "sqlite://grassroots.db";
@@ -132,6 +136,7 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
         Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd, calendar))),
         Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args, calendar))),
         Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd, calendar))),
+        Command::Grids(cmd) => runtime().and_then(|rt| rt.block_on(grids::run(db_url(&cli.db), cmd))),
         Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd, calendar))),
     }
 }
