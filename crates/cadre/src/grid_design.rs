@@ -82,6 +82,11 @@ impl CellGraph {
         self.cells.len()
     }
 
+    /// The indexes of a cell's neighbours among the graph's cells.
+    pub fn neighbours(&self, cell: usize) -> &[u32] {
+        &self.neighbours[cell]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
     }

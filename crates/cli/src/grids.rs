@@ -29,6 +29,10 @@ pub struct DesignArgs {
     pub passes: usize,
     #[arg(long)]
     pub json: bool,
+    /// Also write every cell as CSV (`cell,workload,current_grid,proposed_grid,neighbours`), e.g. for
+    /// bench/grids/run.sh to give another regionaliser the same cells.
+    #[arg(long)]
+    pub cells_csv: Option<std::path::PathBuf>,
 }
 
 pub async fn run(db: &str, command: &GridsCommand) -> Result<()> {
@@ -76,6 +80,10 @@ async fn design_command(store: &Store, args: &DesignArgs) -> Result<()> {
     let proposed = graph.figures(&proposal.grid_of, grids);
     let moved = cells_changing_grid(&current_grid_of, &proposal.grid_of, grids);
     let ids: Vec<String> = (0..grids).map(|g| format!("{unit}-P{:04}", g + 1)).collect();
+    if let Some(path) = &args.cells_csv {
+        write_cells_csv(path, &graph, &cells, &workload, &current_grid_of, &proposal.grid_of)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.json {
         let mut members: Vec<Vec<String>> = vec![Vec::new(); grids];
         for (at, &grid) in proposal.grid_of.iter().enumerate() {
@@ -131,6 +139,34 @@ async fn design_command(store: &Store, args: &DesignArgs) -> Result<()> {
         ids[0],
         ids[grids - 1]
     );
+    Ok(())
+}
+
+fn write_cells_csv(
+    path: &std::path::Path,
+    graph: &CellGraph,
+    cells: &[u64],
+    workload: &[f64],
+    current: &[u32],
+    proposed: &[u32],
+) -> Result<()> {
+    let mut writer = csv::Writer::from_path(path)?;
+    writer.write_record(["cell", "workload", "current_grid", "proposed_grid", "neighbours"])?;
+    for at in 0..cells.len() {
+        let neighbours: Vec<String> = graph
+            .neighbours(at)
+            .iter()
+            .map(|&n| format!("{:x}", cells[n as usize]))
+            .collect();
+        writer.write_record([
+            format!("{:x}", cells[at]),
+            workload[at].to_string(),
+            current[at].to_string(),
+            proposed[at].to_string(),
+            neighbours.join(";"),
+        ])?;
+    }
+    writer.flush()?;
     Ok(())
 }
 
