@@ -192,17 +192,45 @@ fn seeds(graph: &CellGraph, count: usize) -> Vec<usize> {
         .unwrap_or(0);
     let mut seeds = vec![first];
     let mut nearest: Vec<f64> = (0..n).map(|c| graph.squared_km(c, first)).collect();
+    // Candidates by `weight × squared distance to the nearest seed`, largest first; keys only shrink, so a stale
+    // entry is recognised on popping and pushed back with its current key.
+    let mut candidates: BinaryHeap<(Ordered, std::cmp::Reverse<usize>)> =
+        (0..n).map(|c| (Ordered(weight[c] * nearest[c]), std::cmp::Reverse(c))).collect();
+    let mut seen = vec![usize::MAX; n];
+    let mut is_seed = vec![false; n];
+    is_seed[first] = true;
+    let mut queue = VecDeque::new();
     while seeds.len() < count {
-        let next = (0..n)
-            .max_by(|&a, &b| {
-                (weight[a] * nearest[a])
-                    .total_cmp(&(weight[b] * nearest[b]))
-                    .then(b.cmp(&a))
-            })
-            .unwrap_or(0);
+        let Some((Ordered(key), std::cmp::Reverse(next))) = candidates.pop() else { break };
+        let current = weight[next] * nearest[next];
+        if key != current {
+            candidates.push((Ordered(current), std::cmp::Reverse(next)));
+            continue;
+        }
+        if is_seed[next] {
+            continue;
+        }
+        is_seed[next] = true;
         seeds.push(next);
-        for (cell, distance) in nearest.iter_mut().enumerate() {
-            *distance = distance.min(graph.squared_km(cell, next));
+        // The cells the new seed is nearer to lie around it: a breadth-first search from it, which stops at cells
+        // it does not improve, updates them without visiting the whole unit. Cells it cannot reach keep a larger
+        // distance than true, which only makes them likelier seeds for their own part of the unit.
+        nearest[next] = 0.0;
+        seen[next] = seeds.len();
+        queue.push_back(next);
+        while let Some(cell) = queue.pop_front() {
+            for &neighbour in &graph.neighbours[cell] {
+                let neighbour = neighbour as usize;
+                if seen[neighbour] == seeds.len() {
+                    continue;
+                }
+                seen[neighbour] = seeds.len();
+                let distance = graph.squared_km(neighbour, next);
+                if distance < nearest[neighbour] {
+                    nearest[neighbour] = distance;
+                    queue.push_back(neighbour);
+                }
+            }
         }
     }
     seeds
