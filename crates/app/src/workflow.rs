@@ -489,6 +489,8 @@ pub fn instant_or_now(s: Option<&str>) -> Result<OffsetDateTime, WorkflowError> 
 
 mod reports;
 pub use reports::{Outcomes, month_start, outcomes, rates_report, summarise};
+mod workload;
+pub use workload::{Holder, WorkloadRow, workload_report};
 
 #[cfg(test)]
 mod tests {

@@ -194,14 +194,17 @@ fn seeds(graph: &CellGraph, count: usize) -> Vec<usize> {
     let mut nearest: Vec<f64> = (0..n).map(|c| graph.squared_km(c, first)).collect();
     // Candidates by `weight × squared distance to the nearest seed`, largest first; keys only shrink, so a stale
     // entry is recognised on popping and pushed back with its current key.
-    let mut candidates: BinaryHeap<(Ordered, std::cmp::Reverse<usize>)> =
-        (0..n).map(|c| (Ordered(weight[c] * nearest[c]), std::cmp::Reverse(c))).collect();
+    let mut candidates: BinaryHeap<(Ordered, std::cmp::Reverse<usize>)> = (0..n)
+        .map(|c| (Ordered(weight[c] * nearest[c]), std::cmp::Reverse(c)))
+        .collect();
     let mut seen = vec![usize::MAX; n];
     let mut is_seed = vec![false; n];
     is_seed[first] = true;
     let mut queue = VecDeque::new();
     while seeds.len() < count {
-        let Some((Ordered(key), std::cmp::Reverse(next))) = candidates.pop() else { break };
+        let Some((Ordered(key), std::cmp::Reverse(next))) = candidates.pop() else {
+            break;
+        };
         let current = weight[next] * nearest[next];
         if key != current {
             candidates.push((Ordered(current), std::cmp::Reverse(next)));
