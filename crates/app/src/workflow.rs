@@ -729,7 +729,7 @@ mod tests {
             vec![
                 (Holder::Office, office, 1, 1, 1, 0),
                 (Holder::Grid, "330502001001-01", 1, 1, 1, 0),
-                (Holder::Staff, "li", 1, 1, 1, 0),
+                (Holder::Staff, "330502001:gov/li", 1, 1, 1, 0),
             ]
         );
         // February: the case did not exist yet.

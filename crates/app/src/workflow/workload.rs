@@ -14,7 +14,8 @@ use store::Store;
 use super::reports::{month_start, next_month, summarise};
 use super::{Rules, WorkflowError};
 
-/// Who carries the load: an office, a grid, or a staff member named on the case's last assignment.
+/// Who carries the load: an office, a grid, or a staff member named on the case's last assignment (with the office
+/// that assigned them: `330502001:gov/li`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Holder {
@@ -74,8 +75,12 @@ pub async fn workload_report(
         let open = closed_at.is_none();
         let arrived = row.created_at >= from_epoch;
         let handling_days = closed_at.map(|at| (at - row.created_at) as f64 / 86_400.0);
+        // Staff are named with their office (`330502001:gov/li`), as alerts name the people they notify.
         let staff = log.iter().rev().find_map(|event| match &event.kind {
-            EventKind::Assigned { staff: Some(staff), .. } => Some(staff.clone()),
+            EventKind::Assigned {
+                office,
+                staff: Some(staff),
+            } => Some(format!("{office}/{staff}")),
             _ => None,
         });
         let holders = [

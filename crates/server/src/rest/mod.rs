@@ -9,6 +9,7 @@ pub mod governance;
 pub mod session;
 pub mod steering;
 pub mod territory;
+pub mod workload;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -103,6 +104,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(steering::act_on_pilot))
         .routes(routes!(steering::adopt_pilot))
         .routes(routes!(governance::rates))
+        .routes(routes!(workload::workload))
         .split_for_parts();
     doc.merge(crate::open311::doc::Open311Doc::openapi());
     (router, doc)
