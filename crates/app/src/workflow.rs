@@ -491,6 +491,8 @@ mod reports;
 pub use reports::{
     Outcomes, PublishedRates, month_start, outcomes, publication_of, published_rates, rates_report, summarise,
 };
+mod workload;
+pub use workload::{Holder, WorkloadRow, workload_report};
 
 #[cfg(test)]
 mod tests {
@@ -692,6 +694,52 @@ mod tests {
             rates_report(&store, &rules, april, Grouping::Department, now)
                 .await
                 .expect("rates")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_workload_counts_open_overdue_and_arrived_cases_per_office_grid_and_staff() {
+        let (store, rules, dir) = setup("workload").await;
+        let created = datetime!(2025-03-03 10:00 +8);
+        let mut road_repair = new_case(CaseKind::ServiceRequest, "road_repair");
+        road_repair.location.grid = Some("330502001001-01".into());
+        let (road, _) = intake(&store, &rules, &dir, road_repair, created)
+            .await
+            .expect("intake");
+        let office = "330502001:gov";
+        let accepted = event(created, office, EventKind::Accepted { office: office.into() });
+        act(&store, &rules, road, accepted).await.expect("accept");
+        let assigned = event(
+            created,
+            office,
+            EventKind::Assigned {
+                office: office.into(),
+                staff: Some("li".into()),
+            },
+        );
+        act(&store, &rules, road, assigned).await.expect("assign");
+        // Unanswered at the end of March: open and past its response clock (10 March), for all three holders.
+        let march = YearMonth::parse("2025-03").expect("month");
+        let rows = workload_report(&store, &rules, march).await.expect("workload");
+        let got: Vec<(Holder, &str, u32, u32, u32, u32)> = rows
+            .iter()
+            .map(|r| (r.holder, r.id.as_str(), r.open, r.overdue, r.arrived, r.closed))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Holder::Office, office, 1, 1, 1, 0),
+                (Holder::Grid, "330502001001-01", 1, 1, 1, 0),
+                (Holder::Staff, "330502001:gov/li", 1, 1, 1, 0),
+            ]
+        );
+        // February: the case did not exist yet.
+        let february = YearMonth::parse("2025-02").expect("month");
+        assert!(
+            workload_report(&store, &rules, february)
+                .await
+                .expect("workload")
                 .is_empty()
         );
     }

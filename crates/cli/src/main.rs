@@ -13,11 +13,13 @@ mod backup;
 mod case;
 mod demo;
 mod evaluate;
+mod grids;
 mod pilot;
 mod policy;
 mod progress;
 mod serve;
 mod sim;
+mod staffing;
 mod territory;
 mod user;
 mod workflow;
@@ -81,6 +83,12 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into a new database (`--db`): `restore --from FILE`.
     Restore(backup::RestoreArgs),
+    /// Staffing: `staffing match --people FILE --posts FILE [--max-km 50] [--json]` places people in posts exactly.
+    #[command(subcommand)]
+    Staffing(staffing::StaffingCommand),
+    /// Grids: `grids design --unit CODE [--grids N] [--json]` proposes grids of balanced workload beside today's.
+    #[command(subcommand)]
+    Grids(grids::GridsCommand),
 }
 
 const DEFAULT_DB: &str = "sqlite://grassroots.db";
@@ -122,6 +130,7 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
     match &cli.command {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Sim(cmd) => sim::run(cmd),
+        Command::Staffing(cmd) => staffing::run(cmd),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
         Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args, calendar))),
@@ -132,6 +141,7 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
         Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd, calendar))),
         Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args, calendar))),
         Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd, calendar))),
+        Command::Grids(cmd) => runtime().and_then(|rt| rt.block_on(grids::run(db_url(&cli.db), cmd))),
         Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd, calendar))),
         Command::Backup(args) => runtime().and_then(|rt| rt.block_on(backup::backup(db_url(&cli.db), args))),
         Command::Restore(args) => runtime().and_then(|rt| rt.block_on(backup::restore(db_url(&cli.db), args))),

@@ -78,6 +78,30 @@ pub enum ReportCommand {
     /// One month's workflow outcomes: overdue cases, mediation settled at village and township level, whistles
     /// answered in time by each department, and the top of the rankings.
     Outcomes(OutcomesArgs),
+    /// Workload per office, grid and staff member: open and overdue at the month's end, arrived and closed in it,
+    /// median handling days.
+    Workload(WorkloadArgs),
+}
+
+#[derive(Args)]
+pub struct WorkloadArgs {
+    /// The month, YYYY-MM.
+    #[arg(long)]
+    month: String,
+    /// Only offices, grids or staff members [default: all three].
+    #[arg(long, value_enum)]
+    holder: Option<HolderArg>,
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum HolderArg {
+    Office,
+    Grid,
+    Staff,
 }
 
 #[derive(Args)]
@@ -142,7 +166,59 @@ pub async fn report(db: &str, cmd: &ReportCommand, calendar: &Calendar) -> anyho
     match cmd {
         ReportCommand::Rates(args) => rates(db, args, calendar).await,
         ReportCommand::Outcomes(args) => outcomes(db, args, calendar).await,
+        ReportCommand::Workload(args) => workload(db, args, calendar).await,
     }
+}
+
+async fn workload(db: &str, args: &WorkloadArgs, calendar: &Calendar) -> anyhow::Result<()> {
+    let month = YearMonth::parse(&args.month)?;
+    let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
+    let now = workflow::instant_or_now(None)?;
+    let rules = rules_on(&store, calendar, last_day_of(month, now, calendar)?).await?;
+    let wanted = args.holder.map(|h| match h {
+        HolderArg::Office => workflow::Holder::Office,
+        HolderArg::Grid => workflow::Holder::Grid,
+        HolderArg::Staff => workflow::Holder::Staff,
+    });
+    let rows: Vec<workflow::WorkloadRow> = workflow::workload_report(&store, &rules, month)
+        .await?
+        .into_iter()
+        .filter(|row| wanted.is_none_or(|h| row.holder == h))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if args.csv {
+        let mut w = csv::Writer::from_writer(out);
+        for row in &rows {
+            w.serialize(row)?;
+        }
+        w.flush()?;
+        return Ok(());
+    }
+    writeln!(out, "workload in {month}")?;
+    writeln!(
+        out,
+        "{:<7} {:<32} {:>6} {:>8} {:>8} {:>7} {:>13}",
+        "holder", "id", "open", "overdue", "arrived", "closed", "median days"
+    )?;
+    for row in &rows {
+        let holder = match row.holder {
+            workflow::Holder::Office => "office",
+            workflow::Holder::Grid => "grid",
+            workflow::Holder::Staff => "staff",
+        };
+        let median = row.median_handling_days.map_or("-".to_string(), |d| format!("{d:.1}"));
+        writeln!(
+            out,
+            "{holder:<7} {:<32} {:>6} {:>8} {:>8} {:>7} {median:>13}",
+            row.id, row.open, row.overdue, row.arrived, row.closed
+        )?;
+    }
+    Ok(())
 }
 
 fn share(x: Option<f64>) -> String {

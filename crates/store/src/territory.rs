@@ -146,6 +146,31 @@ impl Store {
         Ok(grids)
     }
 
+    /// The grids of a unit's subtree (grids belong to villages, whose codes extend the unit's).
+    pub async fn load_grids_under(&self, unit: &UnitCode) -> Result<Vec<Grid>, StoreError> {
+        let prefix = unit.as_str();
+        Ok(self
+            .load_grids()
+            .await?
+            .into_iter()
+            .filter(|g| g.unit.as_str().starts_with(prefix))
+            .collect())
+    }
+
+    /// Where the located cases of a unit's grids were reported: the history a grid's workload is read from.
+    pub async fn case_points_under(&self, unit: &UnitCode) -> Result<Vec<(f64, f64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.lat, c.lon FROM cases c JOIN grids g ON g.id = c.grid \
+             WHERE g.unit LIKE $1 AND c.lat IS NOT NULL AND c.lon IS NOT NULL",
+        )
+        .bind(format!("{}%", unit.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<f64, _>(0)?, row.try_get::<f64, _>(1)?)))
+            .collect()
+    }
+
     pub async fn load_grid_workers(&self, grid: &str) -> Result<Vec<GridWorker>, StoreError> {
         let rows: Vec<(String, String, String, i64)> =
             sqlx::query_as("SELECT id, grid, name, auxiliary FROM grid_workers WHERE grid = $1 ORDER BY id")

@@ -11,6 +11,7 @@ pub mod public;
 pub mod session;
 pub mod steering;
 pub mod territory;
+pub mod workload;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -109,6 +110,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(public::published_rates))
         .routes(routes!(public::pilots))
         .routes(routes!(public::evaluation))
+        .routes(routes!(workload::workload))
         .split_for_parts();
     doc.merge(crate::open311::doc::Open311Doc::openapi());
     (router, doc)

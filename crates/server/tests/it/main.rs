@@ -725,7 +725,7 @@ async fn governance_reads_are_scoped_and_validated() {
     );
 
     // (uri, token, status): validation before access, access before data, never a 5xx.
-    let cases: [(&'static str, Option<String>, u16); 17] = [
+    let cases: [(&'static str, Option<String>, u16); 21] = [
         ("/api/v1/units/330502001/policy", None, 401),
         ("/api/v1/units/330502001/policy", Some(caseworker.clone()), 403),
         ("/api/v1/units/330502001/policy", Some(far_head.clone()), 403),
@@ -747,6 +747,10 @@ async fn governance_reads_are_scoped_and_validated() {
         ("/api/v1/rates?month=2025-13", Some(analyst.clone()), 400),
         ("/api/v1/rates?month=2025-03&group=street", Some(analyst.clone()), 400),
         ("/api/v1/rates", Some(analyst.clone()), 400),
+        ("/api/v1/workload?month=2025-03", Some(analyst.clone()), 200),
+        ("/api/v1/workload?month=2025-03", Some(caseworker.clone()), 403),
+        ("/api/v1/workload?month=2025-03&holder=boss", Some(analyst.clone()), 400),
+        ("/api/v1/workload", Some(analyst.clone()), 400),
     ];
     for (uri, token, status) in cases {
         let r = get(uri, token).await;
@@ -787,6 +791,35 @@ async fn governance_reads_are_scoped_and_validated() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+}
+
+#[tokio::test]
+async fn workload_shows_the_open_case_of_the_callers_office_and_nothing_to_a_far_head() {
+    let w = world().await;
+    let resident = sign_in(&w.app, "resident").await;
+    resident_case(&w, &resident).await;
+    let month = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
+    let uri = format!(
+        "/api/v1/workload?month={:04}-{:02}&holder=office",
+        month.year(),
+        u8::from(month.month())
+    );
+    let analyst = sign_in(&w.app, "analyst").await;
+    let r = json_call(&w.app, "GET", &uri, Some(&analyst), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let rows = r.json();
+    assert_eq!(
+        (
+            rows[0]["holder"].as_str(),
+            rows[0]["open"].as_u64(),
+            rows[0]["arrived"].as_u64()
+        ),
+        (Some("office"), Some(1), Some(1)),
+        "{}",
+        r.text
+    );
+    let far = sign_in(&w.app, "far-head").await;
+    assert_eq!(json_call(&w.app, "GET", &uri, Some(&far), None).await.text, "[]");
 }
 
 #[tokio::test]
