@@ -5,13 +5,14 @@
 use app::governance;
 use app::workflow;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use domain::UnitCode;
 use domain::rates::YearMonth;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
+use super::Query;
 use super::governance::{PilotBrief, RateView, RatesQuery, grouping, pilot_and_owner, rfc3339, unit_of_row};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
