@@ -139,6 +139,22 @@ pub struct RatesArgs {
     json: bool,
 }
 
+/// Writes `rows` to stdout as JSON or CSV when one is asked for; `false` when the caller prints its own table.
+fn write_json_or_csv<T: serde::Serialize>(rows: &[T], json: bool, csv: bool) -> anyhow::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, rows)?;
+        writeln!(out)?;
+    } else if csv {
+        let mut w = csv::Writer::from_writer(out);
+        for row in rows {
+            w.serialize(row)?;
+        }
+        w.flush()?;
+    }
+    Ok(json || csv)
+}
+
 /// The rules in force on `calendar`, warning on stderr when a clock started by `started_by` could run past the days
 /// the calendar covers (its due date would count weekends only beyond them).
 pub(crate) async fn rules_on(
@@ -185,20 +201,10 @@ async fn workload(db: &str, args: &WorkloadArgs, calendar: &Calendar) -> anyhow:
         .into_iter()
         .filter(|row| wanted.is_none_or(|h| row.holder == h))
         .collect();
+    if write_json_or_csv(&rows, args.json, args.csv)? {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    if args.csv {
-        let mut w = csv::Writer::from_writer(out);
-        for row in &rows {
-            w.serialize(row)?;
-        }
-        w.flush()?;
-        return Ok(());
-    }
     writeln!(out, "workload in {month}")?;
     writeln!(
         out,
@@ -327,20 +333,10 @@ async fn rates(db: &str, args: &RatesArgs, calendar: &Calendar) -> anyhow::Resul
     let store = Store::connect(db).await.with_context(|| format!("opening {db}"))?;
     let rules = rules_on(&store, calendar, last_day_of(month, now, calendar)?).await?;
     let rows = workflow::rates_report(&store, &rules, month, grouping, now).await?;
+    if write_json_or_csv(&rows, args.json, args.csv)? {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    if args.csv {
-        let mut w = csv::Writer::from_writer(out);
-        for row in &rows {
-            w.serialize(row)?;
-        }
-        w.flush()?;
-        return Ok(());
-    }
     let territory = store.load_territory(None).await?;
     let name = |row: &RateRow| {
         let unit = row.key.split(':').next().unwrap_or(&row.key);

@@ -40,14 +40,8 @@ pub struct CaseQuery {
     pub page_size: u32,
 }
 
-/// One page of the cases `principal` may see that match `q`, oldest first.
-pub async fn list_cases(
-    store: &Store,
-    rules: &Rules,
-    principal: &Principal,
-    q: &CaseQuery,
-    now: OffsetDateTime,
-) -> Result<Vec<CaseRow>, WorkflowError> {
+/// A page number from 1 and a page size from 1 to [`MAX_PAGE_SIZE`], or the field at fault.
+fn check_paging(q: &CaseQuery) -> Result<(), WorkflowError> {
     if q.page == 0 {
         return Err(WorkflowError::field("page", "pages count from 1"));
     }
@@ -57,6 +51,18 @@ pub async fn list_cases(
             format!("{}; a page holds 1 to {MAX_PAGE_SIZE} rows", q.page_size),
         ));
     }
+    Ok(())
+}
+
+/// One page of the cases `principal` may see that match `q`, oldest first.
+pub async fn list_cases(
+    store: &Store,
+    rules: &Rules,
+    principal: &Principal,
+    q: &CaseQuery,
+    now: OffsetDateTime,
+) -> Result<Vec<CaseRow>, WorkflowError> {
+    check_paging(q)?;
     let offset = i64::from(q.page - 1) * i64::from(q.page_size);
     let limit = i64::from(q.page_size);
     let by_clock = q.overdue || q.due_before.is_some();
@@ -150,15 +156,7 @@ pub async fn queue(
     q: &CaseQuery,
     now: OffsetDateTime,
 ) -> Result<Vec<QueueItem>, WorkflowError> {
-    if q.page == 0 {
-        return Err(WorkflowError::field("page", "pages count from 1"));
-    }
-    if !(1..=MAX_PAGE_SIZE).contains(&q.page_size) {
-        return Err(WorkflowError::field(
-            "page_size",
-            format!("{}; a page holds 1 to {MAX_PAGE_SIZE} rows", q.page_size),
-        ));
-    }
+    check_paging(q)?;
     let candidates = CaseQuery {
         page: 1,
         page_size: MAX_PAGE_SIZE,

@@ -6,7 +6,6 @@ use app::governance;
 use app::workflow;
 use axum::Json;
 use axum::extract::{Path, State};
-use domain::UnitCode;
 use domain::rates::YearMonth;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -57,8 +56,7 @@ pub async fn published_rates(
     let grouping = grouping(q.group.as_deref())?;
     let published = workflow::published_rates(&state.store, &state.rules, month, grouping, state.now()).await?;
     let name_of = |key: &str| {
-        unit_of_row(key)
-            .and_then(|unit| state.territory.get(&unit).map(|u| u.name.clone()))
+        unit_name(&state, key)
             .map(|name| match key.split_once(':') {
                 Some((_, office)) => format!("{name} {office}"),
                 None => name,
@@ -81,6 +79,11 @@ pub async fn published_rates(
             })
             .collect(),
     }))
+}
+
+/// The territory's name of the unit a key names (a unit code, or an office `UNIT:KEY`).
+fn unit_name(state: &AppState, key: &str) -> Option<String> {
+    unit_of_row(key).and_then(|unit| state.territory.get(&unit).map(|u| u.name.clone()))
 }
 
 /// A pilot as the public sees it: what was tried, where, its lifecycle, never who signed each step.
@@ -117,10 +120,7 @@ pub async fn pilots(State(state): State<AppState>) -> Result<Json<Vec<PublicPilo
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let (stored, _filings, events) = governance::pilot_record(&state.store, &row.id.to_string()).await?;
-        let owner_name = UnitCode::parse(&row.owner)
-            .ok()
-            .and_then(|owner| state.territory.get(&owner).map(|u| u.name.clone()))
-            .unwrap_or_default();
+        let owner_name = unit_name(&state, &row.owner).unwrap_or_default();
         out.push(PublicPilot {
             pilot: PilotBrief::from(row),
             owner_name,
