@@ -28,7 +28,16 @@ def sign_up_at_submission(page, name):
     page.fill("#new-name", name)
     page.fill("#new-password", PASSWORD)
     page.click("form[action='/report/signup'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    page.wait_for_url(re.compile(r"/(cases/\d+|report/signup)$"))
+    return file_anyway_if_asked(page)
+
+
+def file_anyway_if_asked(page):
+    """When open cases of the same category in the same place may be the same matter, the page offers them; these
+    journeys report a different matter, so they file anyway."""
+    if page.locator("form.file-anyway").count():
+        page.click("form.file-anyway button[type=submit]")
+        page.wait_for_url(re.compile(r"/cases/\d+$"))
     return int(page.url.rsplit("/", 1)[1])
 
 
@@ -151,5 +160,43 @@ def test_a_keyboard_only_report(new_page):
     tab_to(page, "#new-password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    page.wait_for_url(re.compile(r"/(cases/\d+|report/signup)$"))
+    if page.locator("form.file-anyway").count():
+        tab_to(page, "form.file-anyway button[type=submit]")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/cases/\d+$"))
     assert "Pothole reported with the keyboard alone." in page.content()
+
+
+def test_a_second_resident_adds_their_voice_instead_of_filing_again(new_page, screenshot):
+    first = new_page()
+    first.goto("/report")
+    village = village_of(first)
+    first.select_option("#unit", village)
+    first.select_option("#category", "streetlight")
+    first.fill("#description", "小学门口的路灯坏了一周。")
+    first.click("#report-form button[type=submit]")
+    case = sign_up_at_submission(first, f"resident-{next(counter)}-first")
+
+    second = new_page()
+    second.goto("/report")
+    second.select_option("#unit", village)
+    second.select_option("#category", "streetlight")
+    second.fill("#description", "学校门口路灯不亮。")
+    second.click("#report-form button[type=submit]")
+    second.wait_for_url(re.compile(r"/report$"))
+    second.fill("#new-name", f"resident-{next(counter)}-second")
+    second.fill("#new-password", PASSWORD)
+    second.click("form[action='/report/signup'] button[type=submit]")
+    second.wait_for_selector("form.file-anyway")
+    check(second, screenshot, "report-duplicates")
+    assert "小学门口的路灯坏了一周" in second.content()
+    second.click(f"form[action='/cases/{case}/act'] button[type=submit]")
+    second.wait_for_url(re.compile(rf"/cases/{case}$"))
+    check(second, screenshot, "case-co-signed")
+    assert re.search(r"附议人数\s*1\b", second.locator("#case dl").inner_text())
+    # The co-signer sees the case as the public does: not the first resident's account.
+    assert "-first" not in second.locator("#case").inner_text()
+    first.goto(f"/cases/{case}")
+    assert re.search(r"附议人数\s*1\b", first.locator("#case dl").inner_text())
+    assert "有居民附议" in first.locator(".timeline").inner_text()

@@ -22,11 +22,13 @@ use time::OffsetDateTime;
 
 mod command;
 mod disclose;
+mod duplicates;
 mod filing;
 mod listing;
 
 pub use command::{Command, perform};
 pub use disclose::{CaseView, disclose};
+pub use duplicates::{DUPLICATE_WINDOW_DAYS, possible_duplicates};
 pub use filing::{Filer, Filing, file_case};
 pub use listing::{AlertView, CaseQuery, QueueItem, alerts_for, list_cases, queue};
 
@@ -323,6 +325,7 @@ impl HeldCase {
         );
         facts.complained_unit = self.access.complained_unit.clone();
         facts.complained_office = self.access.complained_office.clone();
+        facts.public = domain::disclosure::is_public_kind(self.record.row.kind);
         facts
     }
 

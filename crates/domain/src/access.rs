@@ -98,16 +98,20 @@ impl Role {
                     | A::Withdraw
                     | A::ReviewRequest
                     | A::ReexaminationRequest
+                    | A::CoSign
             ),
             // Grid workers settle small matters on the spot ("small matters don't leave the village", Art. 15).
             Role::GridWorker => matches!(
                 action,
                 A::ReadCase | A::ReadReporter | A::CreateCase | A::Accept | A::Reply | A::Callback
             ),
-            Role::Caseworker => !matches!(action, A::Extend | A::Mediate | A::Rate | A::Reopen | A::Withdraw),
+            Role::Caseworker => !matches!(
+                action,
+                A::Extend | A::Mediate | A::Rate | A::Reopen | A::Withdraw | A::CoSign
+            ),
             Role::Mediator => matches!(action, A::ReadCase | A::ReadReporter | A::CreateCase | A::Mediate),
             // Only the head approves an extension (Art. 34: extended "with the approval of the responsible person").
-            Role::OfficeHead => !matches!(action, A::Rate | A::Reopen | A::Withdraw),
+            Role::OfficeHead => !matches!(action, A::Rate | A::Reopen | A::Withdraw | A::CoSign),
             Role::Analyst | Role::Administrator => matches!(action, A::ReadCase),
         }
     }
@@ -172,6 +176,8 @@ pub enum Action {
     ReexaminationRequest,
     /// The level above the reviewing office decides the re-examination; the matter is then final (Art. 36).
     ReexaminationDecide,
+    /// Another resident adds their voice to an open public case ("add my voice"): a co-signer, never its filer.
+    CoSign,
 }
 
 /// Whose a case must be for a staff member to take an action on it.
@@ -192,7 +198,7 @@ pub enum Reach {
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::ReadCase,
         Action::ReadReporter,
         Action::CreateCase,
@@ -216,6 +222,7 @@ impl Action {
         Action::ReviewDecide,
         Action::ReexaminationRequest,
         Action::ReexaminationDecide,
+        Action::CoSign,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -243,6 +250,7 @@ impl Action {
             Action::ReviewDecide => "review_decide",
             Action::ReexaminationRequest => "reexamination_request",
             Action::ReexaminationDecide => "reexamination_decide",
+            Action::CoSign => "co_sign",
         }
     }
 
@@ -276,6 +284,7 @@ impl Action {
             Action::ReviewDecide => "decide the review",
             Action::ReexaminationRequest => "request a re-examination",
             Action::ReexaminationDecide => "decide the re-examination",
+            Action::CoSign => "add a voice to the case",
         }
     }
 
@@ -283,7 +292,8 @@ impl Action {
     pub fn reach(self) -> Reach {
         use Action as A;
         match self {
-            A::ReadCase | A::ReadReporter => Reach::Read,
+            // A co-signer reads the case as the public does; residents' reach is decided in `can`.
+            A::ReadCase | A::ReadReporter | A::CoSign => Reach::Read,
             A::CreateCase => Reach::File,
             A::Report => Reach::Summoned,
             // Staff of the review body record a request that came on paper; they decide it.
@@ -414,6 +424,9 @@ pub struct CaseFacts {
     pub complained_unit: Option<UnitCode>,
     /// The office a complaint or petition is about, if it names one.
     pub complained_office: Option<String>,
+    /// Whether the case is of a kind the public may see ([`crate::disclosure::is_public_kind`]): only such a case
+    /// takes other residents' voices.
+    pub public: bool,
 }
 
 impl CaseFacts {
@@ -426,6 +439,7 @@ impl CaseFacts {
             summoned_offices: status.whistled_offices.clone(),
             complained_unit: None,
             complained_office: None,
+            public: false,
         }
     }
 
@@ -516,6 +530,10 @@ pub enum Denied {
         office: String,
         verb: &'static str,
     },
+    #[error("only a case the public may see takes other residents' voices")]
+    NotPublic,
+    #[error("the resident who filed a case does not co-sign it")]
+    OwnCase,
     #[error("only an office summoned on the case may {verb}")]
     NotSummoned { verb: &'static str },
     #[error(
@@ -559,7 +577,15 @@ pub fn can(principal: &Principal, action: Action, facts: &CaseFacts) -> Result<(
     if !role.permits(action) {
         return Err(Denied::RoleCannot { role, verb });
     }
-    if role == Role::Resident {
+    if action == Action::CoSign {
+        // Residents co-sign what the public sees, and never their own case.
+        if !facts.public {
+            return Err(Denied::NotPublic);
+        }
+        if facts.reported_by(principal) {
+            return Err(Denied::OwnCase);
+        }
+    } else if role == Role::Resident {
         if !facts.reported_by(principal) {
             return Err(Denied::NotOwnCase {
                 account: principal.account.clone(),
@@ -700,6 +726,7 @@ mod tests {
             unit: Some(code(VILLAGE)),
             office: HOLDING.into(),
             reporter_account: Some("alice".into()),
+            public: true,
             ..CaseFacts::default()
         }
     }
@@ -760,35 +787,35 @@ mod tests {
 
     /// The expected matrix, one row per role, one column per [`Action::ALL`]; `Y` allowed, `.` denied, for a case
     /// within the action's reach. Which relation reaches which action is the table in `reaches`.
-    //                     read rptr crt acc nac asg trf ret dsp rep ext cls cbk med whs rpt rat reo wdr rvq rvd rxq rxd
+    //                     read rptr crt acc nac asg trf ret dsp rep ext cls cbk med whs rpt rat reo wdr rvq rvd rxq rxd cos
     const MATRIX: [(Role, &str); 7] = [
         (
             Role::Resident,
-            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   .   .   .   Y   Y   Y   Y   .   Y   .",
+            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   .   .   .   Y   Y   Y   Y   .   Y   .   .",
         ),
         (
             Role::GridWorker,
-            " Y    Y    Y   Y   .   .   .   .   .   Y   .   .   Y   .   .   .   .   .   .   .   .   .   .",
+            " Y    Y    Y   Y   .   .   .   .   .   Y   .   .   Y   .   .   .   .   .   .   .   .   .   .   .",
         ),
         (
             Role::Caseworker,
-            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   .   Y   Y   .   Y   Y   .   .   .   Y   Y   Y   Y",
+            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   .   Y   Y   .   Y   Y   .   .   .   Y   Y   Y   Y   .",
         ),
         (
             Role::Mediator,
-            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   Y   .   .   .   .   .   .   .   .   .",
+            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   Y   .   .   .   .   .   .   .   .   .   .",
         ),
         (
             Role::OfficeHead,
-            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   .   .   .   Y   Y   Y   Y",
+            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   .   .   .   Y   Y   Y   Y   .",
         ),
         (
             Role::Analyst,
-            "    Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
+            "    Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
         ),
         (
             Role::Administrator,
-            "Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
+            "Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
         ),
     ];
 
@@ -827,7 +854,8 @@ mod tests {
                     let expected = match (role, relation) {
                         // A resident's reach is their own case, wherever it lies.
                         (Role::Resident, Relation::Holding) => allowed,
-                        (Role::Resident, _) => false,
+                        // Other residents may only add their voice to a public case.
+                        (Role::Resident, _) => action == Action::CoSign,
                         // The complained-about unit may read the case, and nothing else (not even the reporter).
                         (_, Relation::Complained) => allowed && action == Action::ReadCase,
                         (_, relation) => allowed && reaches(relation, action.reach()),
@@ -839,7 +867,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 7 * 7 * 23);
+        assert_eq!(checked, 7 * 7 * 24);
     }
 
     #[test]

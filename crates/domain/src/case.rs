@@ -121,6 +121,8 @@ pub const MAX_WHISTLE_WORKING_DAYS: u32 = 30;
 /// name or contact: only the resident who filed acts as a resident on a case, so one opaque name identifies them to the
 /// rules and to nobody else. Account names cannot contain parentheses, so no staff account can pass for it.
 pub const RESIDENT_ACTOR: &str = "(resident)";
+/// The opaque actor of a co-signer's event: another resident who added their voice to the case ("add my voice").
+pub const CO_SIGNER_ACTOR: &str = "(co-signer)";
 
 /// A location: a point, a unit, or both (a point is resolved to its unit by the grid index at intake).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +283,11 @@ pub enum EventKind {
     Note {
         text: String,
     },
+    /// Another resident adds their voice to an open public case (FixMyStreet's "me too"): one more co-signer. `voice`
+    /// is a one-way digest of the case and the account, so one account counts once and the log never names it.
+    CoSigned {
+        voice: String,
+    },
 }
 
 impl EventKind {
@@ -312,6 +319,7 @@ impl EventKind {
             EventKind::DepartmentReported { .. } => "department_reported",
             EventKind::Callback { .. } => "callback",
             EventKind::Note { .. } => "note",
+            EventKind::CoSigned { .. } => "co_signed",
         }
     }
 }
@@ -435,6 +443,12 @@ pub struct CaseStatus {
     pub extensions: u32,
     pub rating: Option<Rating>,
     pub reopened: u32,
+    /// Residents who added their voice after filing (beyond the co-signers counted at intake).
+    #[serde(default)]
+    pub co_signed: u32,
+    /// The voices of [`EventKind::CoSigned`], so one account counts once; digests, never shown.
+    #[serde(skip)]
+    pub voices: Vec<String>,
     pub settled_by_mediation: bool,
     pub reviewed: bool,
     pub reexamined: bool,
@@ -463,6 +477,8 @@ impl CaseStatus {
             extensions: 0,
             rating: None,
             reopened: 0,
+            co_signed: 0,
+            voices: Vec::new(),
             settled_by_mediation: false,
             reviewed: false,
             reexamined: false,
@@ -529,6 +545,7 @@ impl CaseStatus {
             (E::Callback { rating: Some(_), .. }, _) => return Err(illegal()),
             (E::DeadlineAlert { .. } | E::Callback { .. } | E::Note { .. }, _) => state,
             (E::Whistle { .. } | E::DepartmentReported { .. }, s) if s.is_open() => state,
+            (E::CoSigned { .. }, s) if s.is_open() => state,
             _ => return Err(illegal()),
         };
         match &event.kind {
@@ -571,6 +588,10 @@ impl CaseStatus {
             E::DeadlineAlert { overdue: true, .. } => self.overdue_alerts += 1,
             E::Whistle { offices, .. } => self.whistled_offices.extend(offices.iter().cloned()),
             E::DepartmentReported { office, .. } => self.reported_offices.push(office.clone()),
+            E::CoSigned { voice } => {
+                self.co_signed += 1;
+                self.voices.push(voice.clone());
+            }
             _ => {}
         }
         if next.is_open() {

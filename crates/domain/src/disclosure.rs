@@ -251,6 +251,8 @@ pub fn disclose_event(event: &CaseEvent, r: Reduction, known: &[&str]) -> Option
             rating: *rating,
         },
         E::Note { text: t } => E::Note { text: text(t) },
+        // The digest says nothing to a reader and must not let one link voices across cases.
+        E::CoSigned { .. } => E::CoSigned { voice: String::new() },
         other => other.clone(),
     };
     let resident = event.actor == RESIDENT_ACTOR || known.iter().any(|k| !k.is_empty() && *k == event.actor);

@@ -24,6 +24,9 @@ pub const MEDIATION_LAW_29: &str = "People's Mediation Law 2010 Art. 29";
 pub const WHISTLE: &str = "township whistles, departments report (街乡吹哨、部门报到)";
 pub const FEEDBACK: &str = "resident feedback rules";
 pub const CLOCK_CONFIG: &str = "the deployment's clock configuration";
+/// Joint matters: one matter raised by many is handled once, and every voice counts (FixMyStreet's "me too" on a
+/// public report).
+pub const CO_SIGNING: &str = "joint matters: one matter, handled once, every voice counted";
 
 /// Why an event may not be appended.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -380,6 +383,32 @@ pub fn check_with_status(
                     ART_23,
                     "the channel the petitioner should use instead (refer_to)",
                 )?;
+            }
+        }
+        EventKind::CoSigned { voice } => {
+            if !crate::disclosure::is_public_kind(ctx.kind) {
+                return Err(broken(
+                    "co-sign a public case",
+                    CO_SIGNING,
+                    format!(
+                        "case {} is a {}, which names people and is never public; a resident files their own",
+                        ctx.case, ctx.kind
+                    ),
+                ));
+            }
+            if event.actor != crate::case::CO_SIGNER_ACTOR || voice.is_empty() {
+                return Err(broken(
+                    "co-sign a public case",
+                    CO_SIGNING,
+                    "a voice is added by a signed-in resident, recorded as (co-signer) with its digest",
+                ));
+            }
+            if before.voices.contains(voice) {
+                return Err(broken(
+                    "one voice per resident",
+                    CO_SIGNING,
+                    format!("this account has already added its voice to case {}", ctx.case),
+                ));
             }
         }
         _ => {}

@@ -280,8 +280,8 @@ impl Store {
         let status = check_log(&subject, &log, first_new)?;
         let new_last = expected_last_seq + events.len() as i64;
         let updated = sqlx::query(
-            "UPDATE cases SET state = $1, office = $2, first_reply_at = $3, closed_at = $4, rating = $5, last_seq = $6 \
-             WHERE id = $7 AND last_seq = $8",
+            "UPDATE cases SET state = $1, office = $2, first_reply_at = $3, closed_at = $4, rating = $5, last_seq = $6, \
+             co_signers = co_signers + $9 WHERE id = $7 AND last_seq = $8",
         )
         .bind(status.state.as_str())
         .bind(status.office.as_str())
@@ -291,6 +291,13 @@ impl Store {
         .bind(new_last)
         .bind(case)
         .bind(expected_last_seq)
+        // The voices this append adds (the column starts at the co-signers counted at intake).
+        .bind(
+            events
+                .iter()
+                .filter(|e| matches!(e.kind, domain::EventKind::CoSigned { .. }))
+                .count() as i64,
+        )
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {

@@ -21,6 +21,10 @@ pub struct PublicFilter {
     pub to: i64,
     /// `Some(true)` open only, `Some(false)` closed only.
     pub open: Option<bool>,
+    /// Only cases located in this unit (exactly; a village or community); ignored when `ids` is given.
+    pub unit: Option<String>,
+    /// The newest cases first (otherwise by id, as Open311 pages them).
+    pub newest_first: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -53,13 +57,17 @@ impl Store {
             if !f.categories.is_empty() {
                 sql += &format!(" AND category IN ({})", list(f.categories.len(), &mut next));
             }
+            if f.unit.is_some() {
+                sql += &format!(" AND unit = {}", next());
+            }
             match f.open {
                 Some(true) => sql += &format!(" AND state NOT IN ({})", crate::cases::closed_states_sql()),
                 Some(false) => sql += &format!(" AND state IN ({})", crate::cases::closed_states_sql()),
                 None => {}
             }
         }
-        sql += &format!(" ORDER BY id LIMIT {} OFFSET {}", next(), next());
+        let order = if f.newest_first { "id DESC" } else { "id" };
+        sql += &format!(" ORDER BY {order} LIMIT {} OFFSET {}", next(), next());
         let mut q = sqlx::query(AssertSqlSafe(sql));
         if f.kinds.is_empty() {
             q = q.bind("none");
@@ -75,6 +83,9 @@ impl Store {
             q = q.bind(f.from).bind(f.to);
             for c in &f.categories {
                 q = q.bind(c.clone());
+            }
+            if let Some(unit) = &f.unit {
+                q = q.bind(unit.clone());
             }
         }
         q = q.bind(f.limit).bind(f.offset);

@@ -9,7 +9,7 @@
 use domain::access::{self, Action, Principal};
 use domain::calendar::Period;
 use domain::case::{
-    MAX_LIST_ENTRIES, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_WHISTLE_WORKING_DAYS, OnwardRoute, RESIDENT_ACTOR,
+    MAX_LIST_ENTRIES, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_WHISTLE_WORKING_DAYS, OnwardRoute, CO_SIGNER_ACTOR, RESIDENT_ACTOR,
 };
 use domain::office::{Directory, OfficeId};
 use domain::routing::{PriorCase, return_to_lower};
@@ -97,6 +97,8 @@ pub enum Command {
     ReexaminationDecide {
         text: String,
     },
+    /// Add the principal's voice to an open public case ("add my voice"): one more co-signer.
+    CoSign,
 }
 
 impl Command {
@@ -125,6 +127,7 @@ impl Command {
             Command::ReviewDecide { .. } => Action::ReviewDecide,
             Command::ReexaminationRequest => Action::ReexaminationRequest,
             Command::ReexaminationDecide { .. } => Action::ReexaminationDecide,
+            Command::CoSign => Action::CoSign,
         }
     }
 }
@@ -181,6 +184,7 @@ fn sample_event(action: Action, office: &str) -> Option<EventKind> {
         Action::ReviewDecide => EventKind::ReviewDecided { text },
         Action::ReexaminationRequest => EventKind::ReexaminationRequested,
         Action::ReexaminationDecide => EventKind::ReexaminationDecided { text },
+        Action::CoSign => EventKind::CoSigned { voice: text },
     })
 }
 
@@ -236,6 +240,18 @@ fn list(field: &'static str, values: &[String]) -> Result<Vec<String>, WorkflowE
     values.iter().map(|v| name(field, v)).collect()
 }
 
+/// The digest that stands for an account's voice on one case: the same account twice gives the same digest (so it
+/// counts once), and the digest names neither the account nor links its voices across cases.
+fn voice_of(case: CaseId, account: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"grassroots voice\0");
+    hasher.update(case.to_string().as_bytes());
+    hasher.update(b"\0");
+    hasher.update(account.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Takes `command` on case `id` as `principal`, at `now`: the one action path of every interface. On any error
 /// nothing is recorded.
 pub async fn perform(
@@ -253,6 +269,8 @@ pub async fn perform(
     let kind = event_of(store, rules, directory, principal, &held, command, at).await?;
     let actor = if principal.role.is_staff() {
         principal.account.clone()
+    } else if matches!(kind, EventKind::CoSigned { .. }) {
+        CO_SIGNER_ACTOR.to_string()
     } else {
         RESIDENT_ACTOR.to_string()
     };
@@ -351,6 +369,9 @@ async fn event_of(
             // `can` let the principal report only because its office was summoned, so it has one.
             office: principal.office.clone().unwrap_or_default(),
             text: long("text", &text)?,
+        },
+        Command::CoSign => EventKind::CoSigned {
+            voice: voice_of(held.record.row.id, &principal.account),
         },
         Command::Rate { rating } => EventKind::Rated {
             rating,

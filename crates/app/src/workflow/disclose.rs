@@ -5,7 +5,7 @@
 use domain::access::{self, Action};
 use domain::case::{CaseKind, Channel, Reporter};
 use domain::clock::{self, Deadline};
-use domain::disclosure::{self, Audience, disclose_event, mask_identifiers, reduction};
+use domain::disclosure::{Audience, disclose_event, mask_identifiers, reduction};
 use domain::grid::GridIndex;
 use domain::{CaseEvent, CaseId, CaseState, Rating, UnitCode};
 use store::{AuditEntry, Store, StoreError};
@@ -47,7 +47,8 @@ pub struct CaseView {
     pub actions: Vec<Action>,
 }
 
-/// What `audience` may see of `held`. A principal who may not read the case gets `Denied`; the public gets
+/// What `audience` may see of `held`. A principal who may not read the case sees a public case as the public does
+/// (with the actions still theirs, such as adding their voice) and gets `Denied` for any other; the public gets
 /// `NoSuchCase` for a case that is not public, exactly as for one that does not exist. A staff read of the reporter is
 /// audited (`via` names the interface) before the view is returned; a failure to audit fails the read.
 pub async fn disclose(
@@ -61,19 +62,26 @@ pub async fn disclose(
 ) -> Result<CaseView, WorkflowError> {
     let row = &held.record.row;
     let facts = held.facts();
-    match audience {
-        Audience::Principal(p) => access::can(p, Action::ReadCase, &facts)?,
+    // Who the case is shown to: a principal who may not read it but could see it on the public portal sees it as the
+    // public does (and may add their voice); the actions below stay theirs.
+    let seen_as = match audience {
+        Audience::Principal(p) => match access::can(p, Action::ReadCase, &facts) {
+            Ok(()) => audience,
+            Err(_) if facts.public => Audience::Public,
+            Err(denied) => return Err(denied.into()),
+        },
         Audience::Public => {
-            if !disclosure::is_public_kind(row.kind) {
+            if !facts.public {
                 return Err(StoreError::NoSuchCase(row.id).into());
             }
+            audience
         }
-    }
-    let r = reduction(audience, &facts);
+    };
+    let r = reduction(seen_as, &facts);
     let known = held.identifiers();
     let reporter = held.record.reporter.clone().filter(|_| r.reporter);
     if reporter.is_some()
-        && let Audience::Principal(p) = audience
+        && let Audience::Principal(p) = seen_as
         && p.role.is_staff()
     {
         store

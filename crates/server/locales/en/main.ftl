@@ -250,3 +250,14 @@ field-staff = Staff member
 field-team = Mediation team
 field-text = Text
 field-to-office = To office
+
+## Possible duplicates and co-signing ("add my voice")
+actor-co-signer = a co-signing resident
+case-co-signers = Co-signers
+event-co-signed = A resident added their voice
+act-co-sign = Add my voice
+dup-title = Has this been reported already?
+dup-intro = Residents have already reported open matters of the same category in this place. If yours is the same matter, add your voice: the office handles it once, and your voice is counted.
+dup-add-voice = Add my voice to case #{ $id }
+dup-file-anyway = Mine is a different matter: submit it
+dup-co-signers = { $n } co-signers

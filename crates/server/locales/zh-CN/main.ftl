@@ -250,3 +250,14 @@ field-staff = 承办人
 field-team = 调解组
 field-text = 内容
 field-to-office = 新单位
+
+## Possible duplicates and co-signing ("add my voice")
+actor-co-signer = 附议居民
+case-co-signers = 附议人数
+event-co-signed = 有居民附议
+act-co-sign = 我也反映（附议）
+dup-title = 是否已有人反映过？
+dup-intro = 此地已有居民反映同类、尚未办结的事项。如果是同一件事，请附议：办理单位一并处理，您的意见同样计入。
+dup-add-voice = 附议第 { $id } 号事项
+dup-file-anyway = 不是同一件事，继续提交
+dup-co-signers = 附议 { $n } 人

@@ -559,6 +559,8 @@ pub enum ActRequest {
     ReexaminationDecide {
         text: String,
     },
+    /// Another resident adds their voice to an open public case ("add my voice"); it counts once per account.
+    CoSign,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -623,6 +625,7 @@ impl ActRequest {
             ActRequest::ReviewDecide { text } => Command::ReviewDecide { text },
             ActRequest::ReexaminationRequest => Command::ReexaminationRequest,
             ActRequest::ReexaminationDecide { text } => Command::ReexaminationDecide { text },
+            ActRequest::CoSign => Command::CoSign,
         })
     }
 }

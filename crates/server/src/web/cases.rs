@@ -22,7 +22,7 @@ use crate::rest::cases::{ActRequest, case_id, rating_name};
 use crate::state::AppState;
 
 /// A time as the pages show it: in the calendar's zone, to the minute.
-fn when(state: &AppState, at: OffsetDateTime) -> String {
+pub(super) fn when(state: &AppState, at: OffsetDateTime) -> String {
     let local = at.to_offset(state.rules.calendar.offset());
     format!(
         "{}-{:02}-{:02} {:02}:{:02}",
@@ -246,6 +246,7 @@ fn forms_for(action: Action) -> Vec<FormSpec> {
         Action::ReviewDecide => vec![("review_decide", vec![text])],
         Action::ReexaminationRequest => vec![("reexamination_request", vec![])],
         Action::ReexaminationDecide => vec![("reexamination_decide", vec![text])],
+        Action::CoSign => vec![("co_sign", vec![])],
     }
 }
 
@@ -280,6 +281,7 @@ struct DetailPage<'a> {
     rating: String,
     reporter: String,
     reporter_withheld: bool,
+    co_signers: u32,
     deadlines: Vec<DeadlineLine>,
     events: Vec<EventLine>,
     forms: Vec<ActionForm>,
@@ -328,7 +330,7 @@ fn detail_page<'a>(state: &AppState, ctx: &'a Ctx, v: CaseView, failed: Option<(
                 .as_object()
                 .into_iter()
                 .flatten()
-                .filter(|(k, _)| k.as_str() != "type")
+                .filter(|(k, v)| k.as_str() != "type" && v.as_str() != Some(""))
                 .map(|(k, v)| {
                     let shown = match (k.as_str(), v) {
                         ("rating" | "clock" | "route", serde_json::Value::String(s)) => ctx.t.name(k, s),
@@ -340,10 +342,10 @@ fn detail_page<'a>(state: &AppState, ctx: &'a Ctx, v: CaseView, failed: Option<(
                 .collect();
             EventLine {
                 at: when(state, e.at),
-                actor: if e.actor == "(resident)" {
-                    ctx.t.t("actor-resident")
-                } else {
-                    e.actor.clone()
+                actor: match e.actor.as_str() {
+                    domain::RESIDENT_ACTOR => ctx.t.t("actor-resident"),
+                    domain::CO_SIGNER_ACTOR => ctx.t.t("actor-co-signer"),
+                    _ => e.actor.clone(),
                 },
                 what: ctx.t.name("event", &kind),
                 details,
@@ -402,6 +404,7 @@ fn detail_page<'a>(state: &AppState, ctx: &'a Ctx, v: CaseView, failed: Option<(
             .map(|r| format!("{} ({})", r.name, r.contact))
             .unwrap_or_default(),
         reporter_withheld: v.reporter_withheld,
+        co_signers: v.co_signers,
         deadlines,
         events,
         forms,

@@ -70,6 +70,15 @@ impl Tr {
         LOCALES.try_lookup(&self.id, key).unwrap_or_else(|| key.to_string())
     }
 
+    /// The string of `key` with its fluent arguments filled in (`{ $id }`).
+    pub fn with(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue> =
+            args.iter().map(|(k, v)| ((*k).into(), v.clone().into())).collect();
+        LOCALES
+            .try_lookup_with_args(&self.id, key, &args)
+            .unwrap_or_else(|| key.to_string())
+    }
+
     /// The string of `{prefix}-{name}` (a case kind, state, category, action …), else `name` itself: names that
     /// come from data, such as a category added by a policy layer, still show.
     pub fn name(&self, prefix: &str, name: &str) -> String {

@@ -51,6 +51,9 @@ pub struct Draft {
     pub reporter_name: String,
     #[serde(default)]
     pub reporter_contact: String,
+    /// `1` once the resident has seen the possible duplicates and files anyway.
+    #[serde(default)]
+    pub confirmed: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +94,25 @@ struct ReportPage<'a> {
     categories: Vec<Choice>,
     places: Vec<PlaceGroup>,
     errors: FieldErrors,
+}
+
+/// One open public case that may be the same matter, with its "add my voice" form.
+pub struct Duplicate {
+    pub id: i64,
+    pub category: String,
+    pub place: String,
+    pub created: String,
+    pub description: String,
+    pub co_signers: String,
+    pub add_voice: String,
+}
+
+#[derive(Template)]
+#[template(path = "report_duplicates.html")]
+struct DuplicatesPage<'a> {
+    ctx: &'a Ctx,
+    draft: &'a Draft,
+    duplicates: Vec<Duplicate>,
 }
 
 #[derive(Template)]
@@ -235,7 +257,23 @@ async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) 
             errors: FieldErrors::default(),
         });
     };
-    let filed = match filing(state, ctx, draft) {
+    let filing = filing(state, ctx, draft);
+    if let Ok(f) = &filing
+        && draft.confirmed != "1"
+    {
+        match duplicates(state, ctx, f).await {
+            Ok(duplicates) if !duplicates.is_empty() => {
+                return ctx.render(&DuplicatesPage {
+                    ctx,
+                    draft,
+                    duplicates,
+                });
+            }
+            Ok(_) => {}
+            Err(e) => return axum::response::IntoResponse::into_response(ctx.fail(e)),
+        }
+    }
+    let filed = match filing {
         Ok(filing) => workflow::file_case(
             &state.store,
             &state.rules,
@@ -272,6 +310,36 @@ async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) 
             }
         }
     }
+}
+
+/// Open public cases that may be the report's matter, as the public sees them (`app::workflow::possible_duplicates`).
+async fn duplicates(state: &AppState, ctx: &Ctx, filing: &Filing) -> Result<Vec<Duplicate>, ApiError> {
+    let views = workflow::possible_duplicates(
+        &state.store,
+        &state.rules,
+        &state.grids,
+        filing.kind,
+        &filing.location,
+        filing.category.trim(),
+        state.now(),
+    )
+    .await?;
+    Ok(views
+        .into_iter()
+        .map(|v| Duplicate {
+            id: v.id,
+            category: ctx.t.name("category", &v.category),
+            place: state
+                .territory
+                .get(&v.unit)
+                .map(|u| u.name.clone())
+                .unwrap_or_else(|| v.unit.to_string()),
+            created: super::cases::when(state, v.created_at),
+            description: v.description,
+            co_signers: ctx.t.with("dup-co-signers", &[("n", v.co_signers.to_string())]),
+            add_voice: ctx.t.with("dup-add-voice", &[("id", v.id.to_string())]),
+        })
+        .collect())
 }
 
 /// `POST /report`: files the case, or asks the public to sign in or up first (the draft comes along).

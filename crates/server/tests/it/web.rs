@@ -141,6 +141,8 @@ async fn report_through_the_form(browser: &mut Browser, account: &str, descripti
         ("lon", ""),
         ("reporter_name", "李四"),
         ("reporter_contact", "13900001234"),
+        // A different matter from any road repair already open in the village (the duplicates step has its own test).
+        ("confirmed", "1"),
     ];
     let asked = browser.post("/report", &draft).await;
     if browser.cookies.contains_key("grassroots_session") {
@@ -263,9 +265,12 @@ async fn a_resident_never_sees_another_residents_identifiers() {
     let list = resident.get("/cases").await;
     assert!(list.body.contains(&format!("/cases/{mine}\"")));
     assert!(!list.body.contains(&format!("/cases/{theirs}\"")));
+    // Their public case is shown as the public sees it: what is wrong, never who said so.
     let page = resident.get(&format!("/cases/{theirs}")).await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
-    for secret in ["李四", "13900001234", "other-resident", "井盖丢了"] {
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("井盖丢了"));
+    assert!(!list.body.contains("井盖丢了"), "not in my list");
+    for secret in ["李四", "13900001234", "other-resident"] {
         assert!(!page.body.contains(secret), "{secret} leaked");
         assert!(!list.body.contains(secret), "{secret} leaked in the list");
     }
@@ -495,4 +500,68 @@ async fn the_queue_puts_the_least_time_left_first() {
         dues.windows(2).all(|p| p[0] <= p[1]),
         "not sorted by time left: {dues:?}"
     );
+}
+
+#[tokio::test]
+async fn a_second_report_of_the_same_matter_offers_the_open_case_and_a_voice_counts_once() {
+    let w = world().await;
+    let mut first = Browser::new(&w.app);
+    first.sign_in("other-resident").await;
+    let case = report_through_the_form(&mut first, "other-resident", "村口路面塌陷").await;
+    let mut second = Browser::new(&w.app);
+    second.sign_in("resident").await;
+    second.get("/report").await;
+    let draft = [
+        ("kind", "service_request"),
+        ("category", "road_repair"),
+        ("description", "村口有个大坑"),
+        ("unit", VILLAGE_A),
+        ("reporter_name", "张三"),
+        ("reporter_contact", "13700009999"),
+    ];
+    // The same category in the same village: the open case is offered, with "add my voice", before anything is filed.
+    let offered = second.post("/report", &draft).await;
+    assert_eq!(offered.status, StatusCode::OK, "{}", offered.body);
+    assert!(offered.body.contains(&format!("action=\"/cases/{case}/act\"")));
+    assert!(offered.body.contains("村口路面塌陷") && offered.body.contains("file-anyway"));
+    for secret in ["李四", "13900001234", "other-resident"] {
+        assert!(!offered.body.contains(secret), "{secret} leaked among the duplicates");
+    }
+    let resident = sign_in(&w.app, "resident").await;
+    let mine = json_call(&w.app, "GET", "/api/v1/cases", Some(&resident), None).await;
+    assert_eq!(mine.json()["items"].as_array().map(Vec::len), Some(0), "nothing filed yet: {}", mine.text);
+
+    let voiced = second.post(&format!("/cases/{case}/act"), &[("action", "co_sign")]).await;
+    assert_eq!(voiced.status, StatusCode::SEE_OTHER, "{}", voiced.body);
+    let page = second.get(&format!("/cases/{case}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("附议人数</dt><dd>1</dd>"), "{}", page.body);
+    let owner = sign_in(&w.app, "other-resident").await;
+    let detail = json_call(&w.app, "GET", &format!("/api/v1/cases/{case}"), Some(&owner), None).await;
+    assert_eq!(detail.json()["co_signers"], 1, "{}", detail.text);
+    assert!(!detail.text.contains("\"resident\""), "the co-signer's account is not in the log: {}", detail.text);
+
+    // One voice per account; never on one's own case; never on a case the public cannot see.
+    let again = second.post(&format!("/cases/{case}/act"), &[("action", "co_sign")]).await;
+    assert!(again.status.is_client_error() && again.body.contains("one voice per resident"), "{}", again.body);
+    let own = json_call(&w.app, "POST", &format!("/api/v1/cases/{case}/actions"), Some(&owner),
+        Some(serde_json::json!({"action": "co_sign"}))).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
+    let complaint = json_call(&w.app, "POST", "/api/v1/cases", Some(&owner), Some(serde_json::json!({
+        "kind": "complaint", "category": "road_repair", "description": "施工队扰民", "unit": VILLAGE_A
+    }))).await;
+    assert_eq!(complaint.status, StatusCode::CREATED, "{}", complaint.text);
+    let complaint = complaint.json()["id"].as_i64().expect("id");
+    let hidden = json_call(&w.app, "POST", &format!("/api/v1/cases/{complaint}/actions"), Some(&resident),
+        Some(serde_json::json!({"action": "co_sign"}))).await;
+    assert_eq!(hidden.status, StatusCode::FORBIDDEN, "{}", hidden.text);
+    let detail = json_call(&w.app, "GET", &format!("/api/v1/cases/{complaint}"), Some(&owner), None).await;
+    assert_eq!(detail.json()["co_signers"], 0);
+
+    // A different matter after all: filed as new.
+    let mut anyway = draft.to_vec();
+    anyway.push(("confirmed", "1"));
+    let filed = second.post("/report", &anyway).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    assert_ne!(filed.location, format!("/cases/{case}"));
 }
