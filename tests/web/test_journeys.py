@@ -4,6 +4,8 @@ page; a 375-px screenshot of each page is kept."""
 
 import itertools
 import re
+import struct
+import zlib
 
 from axe_playwright_python.sync_playwright import Axe
 
@@ -19,6 +21,16 @@ def check(page, screenshot, name):
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not bad, f"{name}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in bad)
     screenshot(page, name)
+
+
+def png(width=48, height=32):
+    """A small PNG made by hand (no imaging library needed): an orange rectangle."""
+    row = b"\x00" + bytes([230, 120, 30]) * width
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height))
+            + chunk(b"IEND", b""))
 
 
 def sign_up_at_submission(page, name):
@@ -119,11 +131,17 @@ def test_resident_reports_on_the_map(new_page, screenshot):
     assert page.input_value("#lat") != ""
     page.select_option("#category", "road_repair")
     page.fill("#description", "地图上标注的位置路灯杆倾斜。")
+    page.set_input_files("#photos", files=[{"name": "pole.png", "mimeType": "image/png", "buffer": png()}])
     screenshot(page, "report-map")
     page.click("#report-form button[type=submit]")
     case = sign_up_at_submission(page, f"resident-{next(counter)}-map")
     assert "地图上标注的位置路灯杆倾斜" in page.content()
     assert case > 0
+    # The photo came along through sign-up and shows as a thumbnail that the browser could decode.
+    thumb = page.locator("ul.photos img").first
+    thumb.wait_for()
+    page.wait_for_function("document.querySelector('ul.photos img').naturalWidth > 0")
+    assert page.evaluate("document.querySelector('ul.photos img').naturalWidth") == 48
 
 
 def tab_to(page, selector, limit=200):
@@ -173,7 +191,7 @@ def test_a_second_resident_adds_their_voice_instead_of_filing_again(new_page, sc
     first.goto("/report")
     village = village_of(first)
     first.select_option("#unit", village)
-    first.select_option("#category", "streetlight")
+    first.select_option("#category", "street_lighting")
     first.fill("#description", "小学门口的路灯坏了一周。")
     first.click("#report-form button[type=submit]")
     case = sign_up_at_submission(first, f"resident-{next(counter)}-first")
@@ -181,7 +199,7 @@ def test_a_second_resident_adds_their_voice_instead_of_filing_again(new_page, sc
     second = new_page()
     second.goto("/report")
     second.select_option("#unit", village)
-    second.select_option("#category", "streetlight")
+    second.select_option("#category", "street_lighting")
     second.fill("#description", "学校门口路灯不亮。")
     second.click("#report-form button[type=submit]")
     second.wait_for_url(re.compile(r"/report$"))

@@ -24,12 +24,14 @@ mod command;
 mod disclose;
 mod duplicates;
 mod filing;
+mod photos;
 mod listing;
 
 pub use command::{Command, perform};
 pub use disclose::{CaseView, disclose};
 pub use duplicates::{DUPLICATE_WINDOW_DAYS, possible_duplicates};
 pub use filing::{Filer, Filing, file_case};
+pub use photos::{MAX_PHOTO_BYTES, MAX_PHOTOS, photo_for, upload_photo};
 pub use listing::{AlertView, CaseQuery, QueueItem, alerts_for, list_cases, queue};
 
 /// Why a workflow action failed.
@@ -402,6 +404,8 @@ pub struct TickReport {
     pub callbacks_due: Vec<CallbackDue>,
     /// The riskiest open cases, highest first.
     pub riskiest: Vec<RiskScore>,
+    /// Photos uploaded with a report that was never filed, deleted after a day.
+    pub stale_uploads_purged: u64,
 }
 
 fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, repeats: u32) -> EscalationView<'a> {
@@ -438,7 +442,11 @@ pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize)
         .collect();
     riskiest.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case.cmp(&b.case)));
     riskiest.truncate(top);
+    let stale_uploads_purged = store
+        .purge_stale_uploads((now - time::Duration::days(1)).unix_timestamp())
+        .await?;
     let mut report = TickReport {
+        stale_uploads_purged,
         open_cases: open.len(),
         callbacks_due,
         riskiest,

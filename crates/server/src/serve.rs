@@ -19,16 +19,23 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     let (rest, openapi) = crate::rest::router();
     let limit = state.config.body_limit;
-    Router::new()
+    let small_bodies = Router::new()
         .merge(rest)
         .merge(crate::open311::routes::router())
         .merge(crate::web::router())
         .route("/health", get(|| async { "ok" }))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit));
+    // The report form alone carries photos: its limit is theirs (each is checked again when it is cleaned).
+    let uploads = crate::web::upload_router()
+        .layer(DefaultBodyLimit::max(crate::web::UPLOAD_LIMIT))
+        .layer(RequestBodyLimitLayer::new(crate::web::UPLOAD_LIMIT));
+    Router::new()
+        .merge(small_bodies)
+        .merge(uploads)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn_with_state(state.clone(), per_ip_limit))
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -12,6 +12,7 @@ mod error;
 mod guard;
 mod intake;
 mod matters;
+mod photos;
 mod policy;
 mod public;
 mod territory;
@@ -28,6 +29,7 @@ pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use guard::{FixedRules, RuleBook, resident};
 pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
+pub use photos::{NewPhoto, PhotoRow};
 pub use public::{FeedEvent, PublicFilter};
 
 /// Which database is behind a [`Store`].

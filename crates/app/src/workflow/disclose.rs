@@ -45,6 +45,8 @@ pub struct CaseView {
     /// What the principal may do on the case in its state now (empty for the public); the time limits may still
     /// refuse one.
     pub actions: Vec<Action>,
+    /// The ids of the case's photos (re-encoded, no metadata), for whoever sees the case.
+    pub photos: Vec<i64>,
 }
 
 /// What `audience` may see of `held`. A principal who may not read the case sees a public case as the public does
@@ -119,7 +121,9 @@ pub async fn disclose(
             .collect(),
         Audience::Public => Vec::new(),
     };
+    let photos = store.photo_ids_of(row.id).await?;
     Ok(CaseView {
+        photos,
         id: row.id,
         kind: row.kind,
         channel: row.channel,

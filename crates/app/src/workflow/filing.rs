@@ -44,6 +44,8 @@ pub struct Filing {
     /// For a complaint or petition: the office it is about.
     pub complained_office: Option<String>,
     pub co_signers: u32,
+    /// The upload token under which the report's photos wait (the web form); they are attached to the new case.
+    pub photos_upload: Option<String>,
 }
 
 /// Checks, routes and stores a new case in one transaction; returns its id and where it went.
@@ -148,6 +150,9 @@ pub async fn file_case(
     };
     away_from_the_complained(&mut record.events, &facts)?;
     let id = store.insert_case_with_access(&record, &access, rules).await?;
+    if let Some(token) = filing.photos_upload.as_deref().filter(|t| !t.is_empty()) {
+        store.attach_uploads(token, id).await?;
+    }
     Ok((id, routing))
 }
 

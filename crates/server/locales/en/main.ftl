@@ -261,3 +261,10 @@ dup-intro = Residents have already reported open matters of the same category in
 dup-add-voice = Add my voice to case #{ $id }
 dup-file-anyway = Mine is a different matter: submit it
 dup-co-signers = { $n } co-signers
+
+## Photos of a report
+report-photos = Photos (optional)
+report-photos-hint = Up to 5 JPEG or PNG photos, 8 MB each. Camera data such as the place a photo was taken is removed.
+report-photos-attached = Photos attached
+case-photos = Photos
+case-photo = Photo

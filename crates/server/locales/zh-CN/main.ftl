@@ -261,3 +261,10 @@ dup-intro = 此地已有居民反映同类、尚未办结的事项。如果是�
 dup-add-voice = 附议第 { $id } 号事项
 dup-file-anyway = 不是同一件事，继续提交
 dup-co-signers = 附议 { $n } 人
+
+## Photos of a report
+report-photos = 照片（可选）
+report-photos-hint = 最多 5 张 JPEG 或 PNG 照片，每张不超过 8 MB。拍摄地点等相机信息会被去除。
+report-photos-attached = 已附照片
+case-photos = 照片
+case-photo = 照片

@@ -419,6 +419,7 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
         complained_unit,
         complained_office: None,
         co_signers: 0,
+        photos_upload: None,
     };
     let filer = Filer::Client {
         api_key: &key_name,

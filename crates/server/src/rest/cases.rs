@@ -311,6 +311,7 @@ pub async fn create_case(
         complained_unit,
         complained_office: req.complained_office,
         co_signers: req.co_signers.unwrap_or(0),
+        photos_upload: None,
     };
     let (id, _) = workflow::file_case(
         &state.store,

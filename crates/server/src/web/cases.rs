@@ -282,6 +282,7 @@ struct DetailPage<'a> {
     reporter: String,
     reporter_withheld: bool,
     co_signers: u32,
+    photos: Vec<i64>,
     deadlines: Vec<DeadlineLine>,
     events: Vec<EventLine>,
     forms: Vec<ActionForm>,
@@ -405,6 +406,7 @@ fn detail_page<'a>(state: &AppState, ctx: &'a Ctx, v: CaseView, failed: Option<(
             .unwrap_or_default(),
         reporter_withheld: v.reporter_withheld,
         co_signers: v.co_signers,
+        photos: v.photos.clone(),
         deadlines,
         events,
         forms,
@@ -539,6 +541,38 @@ fn forms_for_name(posted: &str) -> &'static str {
         .map(|(name, _)| name)
         .find(|name| *name == posted)
         .unwrap_or("")
+}
+
+/// `GET /photos/{id}`: a case's photo, for whoever may see the case (else 404, as for no photo at all).
+pub async fn photo(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Failure> {
+    send_photo(&state, &ctx, &id, false).await
+}
+
+/// `GET /photos/{id}/thumb`: its thumbnail.
+pub async fn thumbnail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Failure> {
+    send_photo(&state, &ctx, &id, true).await
+}
+
+async fn send_photo(state: &AppState, ctx: &Ctx, raw_id: &str, thumbnail: bool) -> Result<Response, Failure> {
+    let missing = || ctx.fail(ApiError::NotFound(format!("no photo {raw_id}")));
+    let id: i64 = raw_id.parse().map_err(|_| missing())?;
+    let audience = match ctx.user.as_ref() {
+        Some(p) => Audience::Principal(p),
+        None => Audience::Public,
+    };
+    let photo = workflow::photo_for(&state.store, &state.rules, &state.grids, audience, id, thumbnail, state.now())
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .ok_or_else(missing)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, photo.content_type),
+            // Only whoever may see the case may see its photo: never a shared cache.
+            (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+        ],
+        photo.bytes,
+    )
+        .into_response())
 }
 
 pub struct AlertLine {

@@ -6,8 +6,8 @@
 use app::workflow::{self, Filer, Filing};
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{Redirect, Response};
 use domain::CaseKind;
 use domain::territory::{Level, UnitCode};
@@ -54,6 +54,9 @@ pub struct Draft {
     /// `1` once the resident has seen the possible duplicates and files anyway.
     #[serde(default)]
     pub confirmed: String,
+    /// The token the draft's photos wait under until the case is filed (unguessable, made by the server).
+    #[serde(default)]
+    pub upload: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +97,9 @@ struct ReportPage<'a> {
     categories: Vec<Choice>,
     places: Vec<PlaceGroup>,
     errors: FieldErrors,
+    /// How many photos already wait under the draft's upload token.
+    attached: usize,
+    max_photos: usize,
 }
 
 /// One open public case that may be the same matter, with its "add my voice" form.
@@ -124,7 +130,13 @@ struct ReportSigninPage<'a> {
     errors: FieldErrors,
 }
 
-fn report_page<'a>(state: &AppState, ctx: &'a Ctx, draft: &'a Draft, errors: FieldErrors) -> ReportPage<'a> {
+fn report_page<'a>(
+    state: &AppState,
+    ctx: &'a Ctx,
+    draft: &'a Draft,
+    errors: FieldErrors,
+    attached: usize,
+) -> ReportPage<'a> {
     let kind = if draft.kind.is_empty() {
         "service_request"
     } else {
@@ -176,16 +188,19 @@ fn report_page<'a>(state: &AppState, ctx: &'a Ctx, draft: &'a Draft, errors: Fie
         categories,
         places,
         errors,
+        attached,
+        max_photos: workflow::MAX_PHOTOS,
     }
 }
 
 /// `GET /report`: the empty form, for anyone.
 pub async fn form(State(state): State<AppState>, ctx: Ctx) -> Response {
     let draft = Draft::default();
-    ctx.render(&report_page(&state, &ctx, &draft, FieldErrors::default()))
+    ctx.render(&report_page(&state, &ctx, &draft, FieldErrors::default(), 0))
 }
 
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
+    "photos",
     "kind",
     "category",
     "description",
@@ -244,6 +259,7 @@ fn filing(state: &AppState, ctx: &Ctx, draft: &Draft) -> Result<Filing, FieldErr
         complained_unit: None,
         complained_office: None,
         co_signers: 0,
+        photos_upload: optional(&draft.upload),
     })
 }
 
@@ -263,11 +279,12 @@ async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) 
     {
         match duplicates(state, ctx, f).await {
             Ok(duplicates) if !duplicates.is_empty() => {
-                return ctx.render(&DuplicatesPage {
+                let page = ctx.render(&DuplicatesPage {
                     ctx,
                     draft,
                     duplicates,
                 });
+                return keep_new_session(page, cookie);
             }
             Ok(_) => {}
             Err(e) => return axum::response::IntoResponse::into_response(ctx.fail(e)),
@@ -295,21 +312,20 @@ async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) 
             }
         }
         Err(errors) => {
-            let page = report_page(state, ctx, draft, errors);
-            let response = ctx.render_with(StatusCode::BAD_REQUEST, &page);
-            match cookie {
-                // Signed in on the way, but the draft needs a fix: keep the new session.
-                Some(cookie) => {
-                    let mut response = response;
-                    if let Ok(v) = axum::http::HeaderValue::from_str(cookie) {
-                        response.headers_mut().append(axum::http::header::SET_COOKIE, v);
-                    }
-                    response
-                }
-                None => response,
-            }
+            let attached = attached(state, draft).await;
+            let page = report_page(state, ctx, draft, errors, attached);
+            keep_new_session(ctx.render_with(StatusCode::BAD_REQUEST, &page), cookie)
         }
     }
+}
+
+/// A page answered to a resident who signed in on the way (the draft needs a fix, or a duplicate is offered): the
+/// response carries the new session's cookie.
+fn keep_new_session(mut response: Response, cookie: Option<&str>) -> Response {
+    if let Some(v) = cookie.and_then(|c| axum::http::HeaderValue::from_str(c).ok()) {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    response
 }
 
 /// Open public cases that may be the report's matter, as the public sees them (`app::workflow::possible_duplicates`).
@@ -342,10 +358,74 @@ async fn duplicates(state: &AppState, ctx: &Ctx, filing: &Filing) -> Result<Vec<
         .collect())
 }
 
-/// `POST /report`: files the case, or asks the public to sign in or up first (the draft comes along).
-pub async fn submit(State(state): State<AppState>, ctx: Ctx, Form(form): Form<DraftForm>) -> Result<Response, Failure> {
+/// How many photos wait under the draft's token (none when it has no token yet, or the store cannot say).
+async fn attached(state: &AppState, draft: &Draft) -> usize {
+    if draft.upload.is_empty() {
+        return 0;
+    }
+    state.store.uploads_of(&draft.upload).await.map(|v| v.len()).unwrap_or(0)
+}
+
+/// One file of the form: its name as sent and its bytes.
+type UploadedFile = (String, Vec<u8>);
+
+/// The report form as posted: a multipart form with photos (the page's form), or a plain form without.
+async fn read_report(state: &AppState, request: Request) -> Result<(DraftForm, Vec<UploadedFile>), ApiError> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<DraftForm>::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        return Ok((form, Vec::new()));
+    }
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let mut fields = serde_json::Map::new();
+    let mut files = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::invalid("photos", e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "photos" {
+            let file = field.file_name().unwrap_or("photo").to_string();
+            let bytes = field.bytes().await.map_err(|e| ApiError::invalid("photos", e.body_text()))?;
+            if !bytes.is_empty() {
+                files.push((file, bytes.to_vec()));
+            }
+        } else {
+            let text = field.text().await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            fields.insert(name, text.into());
+        }
+    }
+    let form = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok((form, files))
+}
+
+/// `POST /report`: keeps the photos under the draft's token, then files the case, or asks the public to sign in or up
+/// first (the draft and its token come along).
+pub async fn submit(State(state): State<AppState>, ctx: Ctx, request: Request) -> Result<Response, Failure> {
+    let (form, files) = read_report(&state, request).await.map_err(|e| ctx.fail(e))?;
     ctx.check_csrf(&form.csrf)?;
-    Ok(file(&state, &ctx, &form.draft, None).await)
+    let mut draft = form.draft;
+    if draft.upload.is_empty() && !files.is_empty() {
+        draft.upload = crate::auth::new_request_token().map_err(|e| ctx.fail(ApiError::internal(e)))?;
+    }
+    for (name, bytes) in &files {
+        if let Err(e) = workflow::upload_photo(&state.store, &draft.upload, name, bytes, state.now()).await {
+            let errors = FieldErrors::from_error(&ApiError::from(e), &FIELDS);
+            let attached = attached(&state, &draft).await;
+            let page = report_page(&state, &ctx, &draft, errors, attached);
+            return Ok(ctx.render_with(StatusCode::BAD_REQUEST, &page));
+        }
+    }
+    Ok(file(&state, &ctx, &draft, None).await)
 }
 
 /// The principal a new session gives, for filing in the same request.

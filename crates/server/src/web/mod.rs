@@ -28,15 +28,24 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(session::signin_form).post(session::signin))
         .route("/signup", get(session::signup_form).post(session::signup))
         .route("/signout", post(session::signout))
-        .route("/report", get(intake::form).post(intake::submit))
         .route("/report/signin", post(intake::signin_and_submit))
         .route("/report/signup", post(intake::signup_and_submit))
         .route("/cases", get(cases::list))
         .route("/cases/{id}", get(cases::detail))
         .route("/cases/{id}/act", post(cases::act))
         .route("/alerts", get(cases::alerts))
+        .route("/photos/{id}", get(cases::photo))
+        .route("/photos/{id}/thumb", get(cases::thumbnail))
         .route("/map/areas.geojson", get(map::areas))
         .route("/assets/{*path}", get(assets::serve))
+}
+
+/// The largest report form: every photo at its limit, and the text fields.
+pub const UPLOAD_LIMIT: usize = app::workflow::MAX_PHOTOS * app::workflow::MAX_PHOTO_BYTES + 1024 * 1024;
+
+/// The report form, whose body carries photos and so has its own size limit ([`UPLOAD_LIMIT`]).
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route("/report", get(intake::form).post(intake::submit))
 }
 
 pub use page::Ctx;

@@ -79,6 +79,52 @@ impl Browser {
         }
     }
 
+    /// Posts the report form as the page does (multipart), with the CSRF token and `files` as `photos`.
+    async fn post_multipart(&mut self, uri: &str, fields: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Page {
+        let boundary = "grassroots-test-boundary";
+        let csrf = self.cookies.get("grassroots_csrf").cloned().unwrap_or_default();
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in std::iter::once(("csrf", csrf.as_str())).chain(fields.iter().copied()) {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        for (file, bytes) in files {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"{file}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::COOKIE, jar.join("; "))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request");
+        let response = self.app.clone().oneshot(req).await.expect("response");
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        Page {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     async fn get(&mut self, uri: &str) -> Page {
         self.send("GET", uri, None).await
     }
@@ -564,4 +610,88 @@ async fn a_second_report_of_the_same_matter_offers_the_open_case_and_a_voice_cou
     let filed = second.post("/report", &anyway).await;
     assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
     assert_ne!(filed.location, format!("/cases/{case}"));
+}
+
+/// A JPEG whose EXIF segment carries a position, as a phone writes it.
+fn photo_with_position() -> Vec<u8> {
+    let mut plain = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(40, 30, image::Rgb([200, 80, 40])))
+        .write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    let payload = b"Exif\0\0GPSLatitude 30.8703 GPSLongitude 120.0934";
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+#[tokio::test]
+async fn photos_are_checked_cleaned_attached_and_shown_only_to_who_may_see_the_case() {
+    let w = world().await;
+    let mut resident = Browser::new(&w.app);
+    resident.sign_in("resident").await;
+    resident.get("/report").await;
+    let fields = |kind: &'static str| {
+        vec![
+            ("kind", kind),
+            ("category", "road_repair"),
+            ("description", "路面塌陷，见照片"),
+            ("unit", VILLAGE_A),
+            ("confirmed", "1"),
+        ]
+    };
+    // Not an image: refused beside the photo field, nothing filed.
+    let refused = resident
+        .post_multipart("/report", &fields("service_request"), &[("notes.txt", b"hello".to_vec())])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("photos-error") && refused.body.contains("notes.txt is not a JPEG or PNG image"));
+    // Six photos: the sixth is refused by name of the limit, and the five are kept with the draft.
+    let six: Vec<(&str, Vec<u8>)> = (0..6).map(|_| ("p.jpg", photo_with_position())).collect();
+    let over = resident.post_multipart("/report", &fields("service_request"), &six).await;
+    assert_eq!(over.status, StatusCode::BAD_REQUEST, "{}", over.body);
+    assert!(over.body.contains("at most 5 photos") && over.body.contains("5/5"), "{}", over.body);
+
+    let filed = resident
+        .post_multipart("/report", &fields("service_request"), &[("road.jpg", photo_with_position())])
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let case = filed.location.clone();
+    let page = resident.get(&case).await;
+    let thumb = attribute(&page.body, "class=\"photos\"", "src");
+    assert!(thumb.starts_with("/photos/") && thumb.ends_with("/thumb"), "{thumb}");
+    let full = thumb.trim_end_matches("/thumb").to_string();
+    // Public kind: anyone may see the photo, and the position the phone wrote is gone.
+    let mut anyone = Browser::new(&w.app);
+    let response = anyone
+        .app
+        .clone()
+        .oneshot(Request::builder().uri(&full).body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "image/jpeg");
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    assert!(image::load_from_memory(&bytes).is_ok());
+    assert!(!bytes.windows(11).any(|w| w == b"GPSLatitude") && !bytes.windows(4).any(|w| w == b"Exif"));
+    assert_eq!(anyone.get(&thumb).await.status, StatusCode::OK);
+
+    // A complaint's photo: its filer sees it; the public and another resident get the same 404 as for no photo.
+    let complaint = resident
+        .post_multipart("/report", &fields("complaint"), &[("c.jpg", photo_with_position())])
+        .await;
+    assert_eq!(complaint.status, StatusCode::SEE_OTHER, "{}", complaint.body);
+    let page = resident.get(&complaint.location).await;
+    let private = attribute(&page.body, "class=\"photos\"", "src");
+    assert_eq!(resident.get(&private).await.status, StatusCode::OK);
+    let mut other = Browser::new(&w.app);
+    other.sign_in("other-resident").await;
+    let hidden = other.get(&private).await;
+    let absent = other.get("/photos/999999").await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(absent.status, StatusCode::NOT_FOUND);
+    assert_eq!(anyone.get(&private).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(anyone.get("/photos/abc").await.status, StatusCode::NOT_FOUND);
 }
