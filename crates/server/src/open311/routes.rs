@@ -299,6 +299,8 @@ async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
         from: q.start.unix_timestamp(),
         to: q.end.unix_timestamp(),
         open,
+        under: None,
+        newest_first: false,
         limit: i64::from(q.page_size),
         offset: i64::try_from(q.offset()).unwrap_or(i64::MAX),
     };

@@ -55,14 +55,6 @@ pub async fn published_rates(
     let month = YearMonth::parse(&q.month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
     let grouping = grouping(q.group.as_deref())?;
     let published = workflow::published_rates(&state.store, &state.rules, month, grouping, state.now()).await?;
-    let name_of = |key: &str| {
-        unit_name(&state, key)
-            .map(|name| match key.split_once(':') {
-                Some((_, office)) => format!("{name} {office}"),
-                None => name,
-            })
-            .unwrap_or_else(|| key.to_string())
-    };
     Ok(Json(PublishedRanking {
         month: published.month.to_string(),
         published_at: published
@@ -74,11 +66,22 @@ pub async fn published_rates(
             .rows
             .into_iter()
             .map(|row| PublicRate {
-                name: name_of(&row.key),
+                name: row_name(&state, &row.key),
                 rates: RateView::from(row),
             })
             .collect(),
     }))
+}
+
+/// The name a ranking row shows: the unit's name, or for a county office `UNIT:KEY` the unit's name and the office
+/// key; the key itself for a unit the territory does not know.
+pub(crate) fn row_name(state: &AppState, key: &str) -> String {
+    unit_name(state, key)
+        .map(|name| match key.split_once(':') {
+            Some((_, office)) => format!("{name} {office}"),
+            None => name,
+        })
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// The territory's name of the unit a key names (a unit code, or an office `UNIT:KEY`).
@@ -116,11 +119,16 @@ pub struct PublicStep {
     )
 )]
 pub async fn pilots(State(state): State<AppState>) -> Result<Json<Vec<PublicPilot>>, ApiError> {
+    Ok(Json(public_pilots(&state).await?))
+}
+
+/// Every pilot as the public sees it, oldest first (the JSON above and the portal's pages).
+pub(crate) async fn public_pilots(state: &AppState) -> Result<Vec<PublicPilot>, ApiError> {
     let rows = state.store.pilots().await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let (stored, _filings, events) = governance::pilot_record(&state.store, &row.id.to_string()).await?;
-        let owner_name = unit_name(&state, &row.owner).unwrap_or_default();
+        let owner_name = unit_name(state, &row.owner).unwrap_or_default();
         out.push(PublicPilot {
             pilot: PilotBrief::from(row),
             owner_name,
@@ -134,7 +142,7 @@ pub async fn pilots(State(state): State<AppState>) -> Result<Json<Vec<PublicPilo
                 .collect(),
         });
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// A pilot's evaluation as the case store shows it now: effects per outcome with confidence intervals, the verdict

@@ -22,7 +22,7 @@ use crate::rest::cases::{ActRequest, case_id, rating_name};
 use crate::state::AppState;
 
 /// A time as the pages show it: in the calendar's zone, to the minute.
-fn when(state: &AppState, at: OffsetDateTime) -> String {
+pub(super) fn when(state: &AppState, at: OffsetDateTime) -> String {
     let local = at.to_offset(state.rules.calendar.offset());
     format!(
         "{}-{:02}-{:02} {:02}:{:02}",
@@ -433,6 +433,11 @@ fn render_detail(ctx: &Ctx, page: &DetailPage<'_>, status: StatusCode) -> Respon
     } else {
         ctx.render_with(status, page)
     }
+}
+
+/// A case as the public sees it (a view `disclose` made for `Audience::Public`): the same page, with no form.
+pub(super) fn render_public(state: &AppState, ctx: &Ctx, view: CaseView) -> Response {
+    render_detail(ctx, &detail_page(state, ctx, view, None), StatusCode::OK)
 }
 
 /// `GET /cases/{id}`: the case as the caller may see it, with a form per allowed action.
