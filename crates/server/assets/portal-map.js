@@ -6,7 +6,7 @@
   var el = document.getElementById("map");
   if (!el || typeof L === "undefined") { return; }
   el.hidden = false;
-  var map = L.map(el, { attributionControl: false, zoomSnap: 0.25, preferCanvas: true });
+  var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
   window.grassrootsMap = map;
   el.setAttribute("data-loading", "true");
   function get(url) { return fetch(url).then(function (r) { return r.json(); }); }

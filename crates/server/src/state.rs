@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use app::governance::PilotEvaluation;
 use app::workflow::Rules;
 use domain::calendar::Calendar;
 use domain::grid::GridIndex;
@@ -67,7 +68,13 @@ pub struct Shared {
     pub config: ServerConfig,
     /// The map's GeoJSON outlines, computed once per unit (the territory and grids do not change while serving).
     pub map_outlines: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
+    /// The portal's pilot evaluations by pilot id, with when each was computed: an evaluation reads every case of the
+    /// panel (seconds on a year of a prefecture), so the public page shows one at most [`EVALUATION_TTL`] old.
+    pub portal_evaluations: std::sync::Mutex<std::collections::HashMap<i64, (OffsetDateTime, Arc<PilotEvaluation>)>>,
 }
+
+/// How long the portal shows a pilot's evaluation before computing it again.
+pub const EVALUATION_TTL: time::Duration = time::Duration::minutes(15);
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -116,6 +123,7 @@ impl AppState {
             key_limiter: RateLimiter::new(config.key_limit),
             config,
             map_outlines: Default::default(),
+            portal_evaluations: Default::default(),
         })))
     }
 

@@ -5,6 +5,8 @@
 //! without JavaScript, one by one, and as an Atom feed — all from `app::workflow::public_cases`, that is from
 //! `disclose` with the public audience and from nothing else.
 
+use std::sync::Arc;
+
 use app::governance;
 use app::workflow::{self, CaseView};
 use askama::Template;
@@ -27,7 +29,7 @@ use crate::error::ApiError;
 use crate::rest::cases::case_id;
 use crate::rest::governance::grouping;
 use crate::rest::public::{PublicPilot, public_pilots, row_name};
-use crate::state::AppState;
+use crate::state::{AppState, EVALUATION_TTL};
 
 /// Cases on one page of a unit's list and map, and entries of its feed.
 const PAGE_SIZE: u32 = 50;
@@ -250,6 +252,26 @@ struct PilotPage<'a> {
     chart: String,
 }
 
+/// A pilot's evaluation now (`app::governance::assess_pilot`, as `GET /api/v1/public/pilots/{id}/evaluation`),
+/// or as computed less than `EVALUATION_TTL` ago.
+async fn evaluation(state: &AppState, pilot: i64) -> Result<Arc<governance::PilotEvaluation>, ApiError> {
+    let now = state.now();
+    let cached = state
+        .portal_evaluations
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(&pilot).cloned())
+        .filter(|(at, _)| now - *at < EVALUATION_TTL);
+    if let Some((_, evaluation)) = cached {
+        return Ok(evaluation);
+    }
+    let evaluation = Arc::new(governance::assess_pilot(&state.store, &pilot.to_string(), now).await?);
+    if let Ok(mut cache) = state.portal_evaluations.lock() {
+        cache.insert(pilot, (now, evaluation.clone()));
+    }
+    Ok(evaluation)
+}
+
 fn number(x: f64) -> String {
     if x.is_finite() { format!("{x:.3}") } else { "–".to_string() }
 }
@@ -264,7 +286,6 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         .into_iter()
         .find(|p| p.pilot.id.to_string() == wanted || p.pilot.name == wanted)
         .ok_or_else(|| ctx.fail(ApiError::NotFound(format!("no pilot {wanted:?}"))))?;
-    let pilot_id = found.pilot.id.to_string();
     let pilot = pilot_line(&state, &ctx, found);
     let mut page = PilotPage {
         ctx: &ctx,
@@ -277,7 +298,7 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         warnings: Vec::new(),
         chart: String::new(),
     };
-    match governance::assess_pilot(&state.store, &pilot_id, state.now()).await {
+    match evaluation(&state, page.pilot.id).await {
         Ok(evaluation) => {
             page.verdict = ctx.t.name("verdict", &evaluation.verdict.verdict.as_str().replace(' ', "_"));
             page.reasons = evaluation.verdict.reasons.clone();
@@ -297,7 +318,7 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
                 .chain(&evaluation.site_selection.warnings)
                 .cloned()
                 .collect();
-            page.chart = evaluation.event_study_svg.unwrap_or_default();
+            page.chart = evaluation.event_study_svg.clone().unwrap_or_default();
         }
         Err(error) => {
             let error = ApiError::from(error);
