@@ -2,11 +2,13 @@
 //! lifecycle, and a pilot's evaluation. Only aggregates and the public record of a trial: no case, no resident, and
 //! no staff account name (a pilot's steps show what was done and when, not by whom).
 
+use std::sync::Arc;
+
 use app::governance;
 use app::workflow;
 use axum::Json;
 use axum::extract::{Path, State};
-use domain::rates::YearMonth;
+use domain::rates::{Grouping, YearMonth};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
@@ -54,7 +56,7 @@ pub async fn published_rates(
 ) -> Result<Json<PublishedRanking>, ApiError> {
     let month = YearMonth::parse(&q.month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
     let grouping = grouping(q.group.as_deref())?;
-    let published = workflow::published_rates(&state.store, &state.rules, month, grouping, state.now()).await?;
+    let published = published(&state, month, grouping).await?;
     Ok(Json(PublishedRanking {
         month: published.month.to_string(),
         published_at: published
@@ -64,13 +66,32 @@ pub async fn published_rates(
             .unwrap_or_default(),
         rows: published
             .rows
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|row| PublicRate {
                 name: row_name(&state, &row.key),
                 rates: RateView::from(row),
             })
             .collect(),
     }))
+}
+
+/// A month's published ranking (`app::workflow::published_rates`), computed once: it does not change after it is
+/// published. Before that, the refusal naming the day it will be.
+pub(crate) async fn published(
+    state: &AppState,
+    month: YearMonth,
+    grouping: Grouping,
+) -> Result<Arc<workflow::PublishedRates>, ApiError> {
+    let key = format!("{month} {grouping:?}");
+    if let Some(hit) = state.published.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let computed = Arc::new(workflow::published_rates(&state.store, &state.rules, month, grouping, state.now()).await?);
+    if let Ok(mut cache) = state.published.lock() {
+        cache.insert(key, computed.clone());
+    }
+    Ok(computed)
 }
 
 /// The name a ranking row shows: the unit's name, or for a county office `UNIT:KEY` the unit's name and the office

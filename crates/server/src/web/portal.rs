@@ -28,7 +28,7 @@ use super::page::{Ctx, Failure};
 use crate::error::ApiError;
 use crate::rest::cases::case_id;
 use crate::rest::governance::grouping;
-use crate::rest::public::{PublicPilot, public_pilots, row_name};
+use crate::rest::public::{PublicPilot, public_pilots, published, row_name};
 use crate::state::{AppState, EVALUATION_TTL};
 
 /// Cases on one page of a unit's list and map, and entries of its feed.
@@ -130,11 +130,11 @@ pub async fn rates(State(state): State<AppState>, ctx: Ctx, Query(form): Query<R
         None => workflow::latest_published(&state.rules, now).unwrap_or_else(|| YearMonth::of(now, &state.rules.calendar)),
     };
     let (rows, published_at, notice) =
-        match workflow::published_rates(&state.store, &state.rules, month, grouping, now).await {
+        match published(&state, month, grouping).await {
             Ok(published) => (
                 published
                     .rows
-                    .into_iter()
+                    .iter()
                     .map(|row| RateLine {
                         rank: row.rank,
                         name: row_name(&state, &row.key),
@@ -150,7 +150,6 @@ pub async fn rates(State(state): State<AppState>, ctx: Ctx, Query(form): Query<R
                 String::new(),
             ),
             Err(error) => {
-                let error = ApiError::from(error);
                 if error.status().is_server_error() {
                     return Err(ctx.fail(error));
                 }
@@ -321,7 +320,6 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
             page.chart = evaluation.event_study_svg.clone().unwrap_or_default();
         }
         Err(error) => {
-            let error = ApiError::from(error);
             if error.status().is_server_error() {
                 return Err(ctx.fail(error));
             }
