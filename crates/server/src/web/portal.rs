@@ -499,11 +499,13 @@ fn atom_time(at: OffsetDateTime) -> FixedDateTime {
 }
 
 /// `GET /portal/units/{code}/feed.atom`: the unit's newest public cases as an Atom feed, one entry per case
-/// (updated at its last public event), in the page's language.
+/// (updated at its last public event), in the page's language, linking on the public base URL (`serve --base-url`).
 pub async fn feed(State(state): State<AppState>, ctx: Ctx, Path(code): Path<String>) -> Result<Response, Failure> {
     let code = known_unit(&state, &ctx, &code)?;
     let views = unit_cases(&state, &code, 1).await.map_err(|e| ctx.fail(e))?;
     let name = unit_link(&state, &code).name;
+    // Feed readers keep entries apart from the page: links are absolute, on the deployment's public base URL.
+    let base = state.config.base_url.trim_end_matches('/');
     let entries: Vec<Entry> = views
         .iter()
         .map(|v| {
@@ -516,7 +518,7 @@ pub async fn feed(State(state): State<AppState>, ctx: Ctx, Path(code): Path<Stri
                 published: Some(atom_time(v.created_at)),
                 summary: Some(Text::plain(format!("{} · {}\n{}", line.kind, line.place, v.description))),
                 links: vec![Link {
-                    href: format!("/portal/cases/{}", v.id),
+                    href: format!("{base}/portal/cases/{}", v.id),
                     rel: "alternate".into(),
                     mime_type: Some("text/html".into()),
                     ..Link::default()
@@ -536,13 +538,13 @@ pub async fn feed(State(state): State<AppState>, ctx: Ctx, Path(code): Path<Stri
         updated,
         links: vec![
             Link {
-                href: format!("/portal/units/{code}/feed.atom"),
+                href: format!("{base}/portal/units/{code}/feed.atom"),
                 rel: "self".into(),
                 mime_type: Some("application/atom+xml".into()),
                 ..Link::default()
             },
             Link {
-                href: format!("/portal/units/{code}"),
+                href: format!("{base}/portal/units/{code}"),
                 rel: "alternate".into(),
                 mime_type: Some("text/html".into()),
                 ..Link::default()
