@@ -93,8 +93,16 @@ pub async fn areas(State(state): State<AppState>, Query(q): Query<AreasQuery>) -
         }
         None => default_unit(&state).ok_or_else(|| ApiError::NotFound("the territory is empty".into()))?,
     };
-    let key = if q.grids { format!("{under}/grids") } else { under.to_string() };
-    let cached = state.map_outlines.lock().ok().and_then(|cache| cache.get(&key).cloned());
+    let key = if q.grids {
+        format!("{under}/grids")
+    } else {
+        under.to_string()
+    };
+    let cached = state
+        .map_outlines
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(&key).cloned());
     let body = match cached {
         Some(body) => body,
         None => {

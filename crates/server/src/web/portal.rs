@@ -121,41 +121,51 @@ fn shift(month: YearMonth, by: i32) -> YearMonth {
 
 /// `GET /portal/rates?month=YYYY-MM&group=…`: a month's published ranking (by default the latest published), with
 /// links to the months before and after.
-pub async fn rates(State(state): State<AppState>, ctx: Ctx, Query(form): Query<RatesForm>) -> Result<Response, Failure> {
+pub async fn rates(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(form): Query<RatesForm>,
+) -> Result<Response, Failure> {
     let now = state.now();
-    let group = form.group.as_deref().map(str::trim).filter(|g| !g.is_empty()).unwrap_or("township");
+    let group = form
+        .group
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .unwrap_or("township");
     let grouping = grouping(Some(group)).map_err(|e| ctx.fail(e))?;
     let month = match form.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         Some(raw) => YearMonth::parse(raw).map_err(|e| ctx.fail(ApiError::invalid("month", e.to_string())))?,
-        None => workflow::latest_published(&state.rules, now).unwrap_or_else(|| YearMonth::of(now, &state.rules.calendar)),
+        None => {
+            workflow::latest_published(&state.rules, now).unwrap_or_else(|| YearMonth::of(now, &state.rules.calendar))
+        }
     };
-    let (rows, published_at, notice) =
-        match published(&state, month, grouping).await {
-            Ok(published) => (
-                published
-                    .rows
-                    .iter()
-                    .map(|row| RateLine {
-                        rank: row.rank,
-                        name: row_name(&state, &row.key),
-                        cases: row.cases,
-                        response: percent(row.response_rate),
-                        resolution: percent(row.resolution_rate),
-                        satisfaction: percent(row.satisfaction_rate),
-                        coverage: percent(row.feedback_coverage),
-                        composite: percent(row.composite),
-                    })
-                    .collect(),
-                when(&state, published.published_at),
-                String::new(),
-            ),
-            Err(error) => {
-                if error.status().is_server_error() {
-                    return Err(ctx.fail(error));
-                }
-                (Vec::new(), String::new(), error.to_string())
+    let (rows, published_at, notice) = match published(&state, month, grouping).await {
+        Ok(published) => (
+            published
+                .rows
+                .iter()
+                .map(|row| RateLine {
+                    rank: row.rank,
+                    name: row_name(&state, &row.key),
+                    cases: row.cases,
+                    response: percent(row.response_rate),
+                    resolution: percent(row.resolution_rate),
+                    satisfaction: percent(row.satisfaction_rate),
+                    coverage: percent(row.feedback_coverage),
+                    composite: percent(row.composite),
+                })
+                .collect(),
+            when(&state, published.published_at),
+            String::new(),
+        ),
+        Err(error) => {
+            if error.status().is_server_error() {
+                return Err(ctx.fail(error));
             }
-        };
+            (Vec::new(), String::new(), error.to_string())
+        }
+    };
     let groups = ["township", "county", "village", "department"]
         .into_iter()
         .map(|g| Choice {
@@ -272,7 +282,11 @@ async fn evaluation(state: &AppState, pilot: i64) -> Result<Arc<governance::Pilo
 }
 
 fn number(x: f64) -> String {
-    if x.is_finite() { format!("{x:.3}") } else { "–".to_string() }
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "–".to_string()
+    }
 }
 
 /// `GET /portal/pilots/{id}`: a pilot, its evaluation as the case store shows it now (effects with intervals, the
@@ -299,7 +313,9 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     };
     match evaluation(&state, page.pilot.id).await {
         Ok(evaluation) => {
-            page.verdict = ctx.t.name("verdict", &evaluation.verdict.verdict.as_str().replace(' ', "_"));
+            page.verdict = ctx
+                .t
+                .name("verdict", &evaluation.verdict.verdict.as_str().replace(' ', "_"));
             page.reasons = evaluation.verdict.reasons.clone();
             page.evidence = evaluation.evidence();
             page.effects = evaluation
@@ -425,7 +441,10 @@ pub async fn unit(
             .iter()
             .map(|c| unit_link(&state, c))
             .collect(),
-        areas_url: format!("/map/areas.geojson?under={code}{}", if grids { "&grids=true" } else { "" }),
+        areas_url: format!(
+            "/map/areas.geojson?under={code}{}",
+            if grids { "&grids=true" } else { "" }
+        ),
         next_page: (views.len() == PAGE_SIZE as usize).then_some(page + 1),
         cases: views.iter().map(|v| case_line(&state, &ctx, v)).collect(),
         page,
@@ -451,7 +470,10 @@ pub async fn unit_geojson(
             let line = case_line(&state, &ctx, v);
             let mut properties = geojson::JsonObject::new();
             properties.insert("id".into(), v.id.into());
-            properties.insert("label".into(), format!("#{} {} · {}", v.id, line.category, line.state).into());
+            properties.insert(
+                "label".into(),
+                format!("#{} {} · {}", v.id, line.category, line.state).into(),
+            );
             properties.insert("href".into(), format!("/portal/cases/{}", v.id).into());
             Some(geojson::Feature {
                 geometry: Some(geojson::Geometry::from(&geo::Point::new(lon, lat))),
@@ -516,7 +538,10 @@ pub async fn feed(State(state): State<AppState>, ctx: Ctx, Path(code): Path<Stri
                 title: Text::plain(format!("#{} {} · {}", v.id, line.category, line.state)),
                 updated: atom_time(updated),
                 published: Some(atom_time(v.created_at)),
-                summary: Some(Text::plain(format!("{} · {}\n{}", line.kind, line.place, v.description))),
+                summary: Some(Text::plain(format!(
+                    "{} · {}\n{}",
+                    line.kind, line.place, v.description
+                ))),
                 links: vec![Link {
                     href: format!("{base}/portal/cases/{}", v.id),
                     rel: "alternate".into(),

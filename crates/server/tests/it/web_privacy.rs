@@ -80,9 +80,11 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
         "POST",
         "/api/v1/cases",
         Some(&token),
-        Some(json!({"kind": "complaint", "category": "street_lighting", "lat": POINT_A.0, "lon": POINT_A.1,
+        Some(
+            json!({"kind": "complaint", "category": "street_lighting", "lat": POINT_A.0, "lon": POINT_A.1,
                     "description": format!("我是{NAME}，电话{PHONE}，身份证{ID_NUMBER}，村委不修路灯"),
-                    "reporter_name": NAME, "reporter_contact": PHONE, "complained_unit": VILLAGE_A})),
+                    "reporter_name": NAME, "reporter_contact": PHONE, "complained_unit": VILLAGE_A}),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -91,7 +93,10 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
     let holder = sign_in(&w.app, "village-caseworker").await;
     for (who, body) in [
         (&holder, json!({"action": "accept"})),
-        (&holder, json!({"action": "reply", "text": format!("已致电{NAME}{PHONE}，明日修复")})),
+        (
+            &holder,
+            json!({"action": "reply", "text": format!("已致电{NAME}{PHONE}，明日修复")}),
+        ),
         (&token, json!({"action": "rate", "rating": "satisfied"})),
     ] {
         let r = json_call(
@@ -128,9 +133,11 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
     ]
     .into_iter()
     .map(str::to_string)
-    .chain([request, complaint].into_iter().flat_map(|c| {
-        [format!("/cases/{c}"), format!("/portal/cases/{c}")]
-    }))
+    .chain(
+        [request, complaint]
+            .into_iter()
+            .flat_map(|c| [format!("/cases/{c}"), format!("/portal/cases/{c}")]),
+    )
     .chain([
         format!("/portal/units/{VILLAGE_A}"),
         format!("/portal/units/{VILLAGE_A}/cases.geojson"),
@@ -179,7 +186,11 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
                 let allowed = may_show(request, who.sees_request) || may_show(complaint, who.sees_complaint);
                 // Those who may see the person do (the sweep looks where the identifiers are).
                 if allowed {
-                    assert!(text.contains(PHONE), "{:?} misses the phone on {uri}: {text}", who.account);
+                    assert!(
+                        text.contains(PHONE),
+                        "{:?} misses the phone on {uri}: {text}",
+                        who.account
+                    );
                     seen += 1;
                 }
                 for id in [NAME, PHONE, ID_NUMBER] {
@@ -207,7 +218,11 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
     // The portal shows the request, at its grid's centre, and never the complaint.
     let mut public = Browser::new(&w.app);
     let list = public.get("/portal/units/330502001").await;
-    assert!(list.body.contains(&format!("href=\"/portal/cases/{request}\"")), "{}", list.body);
+    assert!(
+        list.body.contains(&format!("href=\"/portal/cases/{request}\"")),
+        "{}",
+        list.body
+    );
     assert!(!list.body.contains(&format!("/portal/cases/{complaint}\"")));
     assert!(
         list.body
@@ -217,7 +232,11 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
     );
     let feed = public.get("/portal/units/330502001/feed.atom").await;
     assert!(feed.content_type.starts_with("application/atom+xml"));
-    assert!(feed.body.contains(&format!("urn:grassroots:case:{request}")), "{}", feed.body);
+    assert!(
+        feed.body.contains(&format!("urn:grassroots:case:{request}")),
+        "{}",
+        feed.body
+    );
     assert!(!feed.body.contains(&format!("urn:grassroots:case:{complaint}")));
     let points = public.get("/portal/units/330502001/cases.geojson").await;
     let geo: serde_json::Value = serde_json::from_str(&points.body).expect("geojson");
@@ -228,7 +247,11 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
     assert_ne!(shown_point, POINT_A, "the exact point is published");
     let case = public.get(&format!("/portal/cases/{request}")).await;
     assert_eq!(case.status, StatusCode::OK);
-    assert!(case.body.contains("路灯坏了"), "the public sees what was asked: {}", case.body);
+    assert!(
+        case.body.contains("路灯坏了"),
+        "the public sees what was asked: {}",
+        case.body
+    );
     assert_eq!(
         public.get(&format!("/portal/cases/{complaint}")).await.status,
         StatusCode::NOT_FOUND,
