@@ -520,6 +520,10 @@ pub struct PilotEvaluation {
     pub adopters_in_panel: usize,
     pub months: usize,
     pub warnings: Vec<String>,
+    /// The event-study chart of the primary outcome (`stats::Report::event_study_svg`), when it could be estimated;
+    /// for pages, not part of the JSON.
+    #[serde(skip)]
+    pub event_study_svg: Option<String>,
 }
 
 impl PilotEvaluation {
@@ -611,6 +615,7 @@ pub fn evaluate_on(
     let mut volumes: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut units_in_panel = 0;
     let mut adopters_in_panel = 0;
+    let mut event_study_svg = None;
     for outcome in pilot.outcomes() {
         let (mut unit_col, mut time_col, mut group_col, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut dropped = 0;
@@ -684,8 +689,9 @@ pub fn evaluate_on(
                 control: stats::ControlGroup::NotYetTreated,
                 ..stats::AttGtConfig::default()
             };
-            match simple_effect(&panel, &config) {
-                Ok((effect, notes)) => {
+            match simple_effect(&panel, &config, outcome == pilot.primary) {
+                Ok((effect, notes, chart)) => {
+                    event_study_svg = event_study_svg.or(chart);
                     warnings.extend(notes.iter().map(|w| format!("{outcome}: {w}")));
                     effect
                 }
@@ -720,6 +726,7 @@ pub fn evaluate_on(
         adopters_in_panel,
         months: months.len(),
         warnings,
+        event_study_svg,
     })
 }
 
@@ -729,7 +736,8 @@ pub fn evaluate_on(
 fn simple_effect(
     panel: &stats::Panel,
     config: &stats::AttGtConfig,
-) -> Result<(Effect, Vec<String>), stats::StatsError> {
+    with_chart: bool,
+) -> Result<(Effect, Vec<String>, Option<String>), stats::StatsError> {
     let result = stats::att_gt(panel, config)?;
     let options = stats::AggregationOptions::default();
     let (att, psi) = stats::overall_influence(&result, stats::AggregationKind::Simple, &options)?;
@@ -737,7 +745,12 @@ fn simple_effect(
         Some(s) => Effect::student(att, s.se, s.df),
         None => Effect::normal(att, f64::NAN),
     };
-    Ok((effect, result.warnings))
+    // The chart is the one `grassroots evaluate --plot` draws; an aggregation that fails leaves the page without it.
+    let chart = with_chart
+        .then(|| stats::Report::from_result(&result, &options).ok())
+        .flatten()
+        .map(|report| report.event_study_svg());
+    Ok((effect, result.warnings, chart))
 }
 
 /// Evaluates a stored pilot on the case store and records the evaluation as a step of its lifecycle (evaluated).

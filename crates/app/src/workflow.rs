@@ -26,13 +26,15 @@ mod duplicates;
 mod filing;
 mod photos;
 mod listing;
+mod public;
 
 pub use command::{Command, perform};
 pub use disclose::{CaseView, disclose};
 pub use duplicates::{DUPLICATE_WINDOW_DAYS, possible_duplicates};
 pub use filing::{Filer, Filing, file_case};
 pub use photos::{MAX_PHOTO_BYTES, MAX_PHOTOS, photo_for, upload_photo};
-pub use listing::{AlertView, CaseQuery, QueueItem, alerts_for, list_cases, queue};
+pub use listing::{AlertView, CaseQuery, MAX_PAGE_SIZE, QueueItem, alerts_for, list_cases, queue};
+pub use public::public_cases;
 
 /// Why a workflow action failed.
 #[derive(Debug, thiserror::Error)]
@@ -500,7 +502,8 @@ pub fn instant_or_now(s: Option<&str>) -> Result<OffsetDateTime, WorkflowError> 
 
 mod reports;
 pub use reports::{
-    Outcomes, PublishedRates, month_start, outcomes, publication_of, published_rates, rates_report, summarise,
+    Outcomes, PublishedRates, latest_published, month_start, outcomes, publication_of, published_rates, rates_report,
+    summarise,
 };
 mod workload;
 pub use workload::{Holder, WorkloadRow, workload_report};

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use app::governance::PilotEvaluation;
 use app::workflow::Rules;
 use domain::calendar::Calendar;
 use domain::grid::GridIndex;
@@ -67,7 +68,19 @@ pub struct Shared {
     pub config: ServerConfig,
     /// The map's GeoJSON outlines, computed once per unit (the territory and grids do not change while serving).
     pub map_outlines: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
+    /// The portal's pilot evaluations by pilot id, with when each was computed: an evaluation reads every case of the
+    /// panel (seconds on a year of a prefecture), so the public page shows one at most [`EVALUATION_TTL`] old.
+    pub portal_evaluations: std::sync::Mutex<std::collections::HashMap<i64, (OffsetDateTime, Arc<PilotEvaluation>)>>,
+    /// The published rankings computed so far (the JSON and the portal's page share them).
+    pub published: PublishedCache,
 }
+
+/// A published month's ranking never changes (`app::workflow::published_rates`), so it is computed once per month
+/// and grouping and kept, keyed by `"{month} {grouping:?}"`.
+pub type PublishedCache = std::sync::Mutex<std::collections::HashMap<String, Arc<app::workflow::PublishedRates>>>;
+
+/// How long the portal shows a pilot's evaluation before computing it again.
+pub const EVALUATION_TTL: time::Duration = time::Duration::minutes(15);
 
 /// Cheap to clone: one `Arc`.
 #[derive(Clone)]
@@ -116,6 +129,8 @@ impl AppState {
             key_limiter: RateLimiter::new(config.key_limit),
             config,
             map_outlines: Default::default(),
+            portal_evaluations: Default::default(),
+            published: Default::default(),
         })))
     }
 

@@ -2,7 +2,7 @@
 //! (FixMyStreet's `servicerequestupdates`). Only the kinds the caller names are returned, so private matters
 //! (petitions, disputes) can be kept out of public output.
 
-use domain::{CaseEvent, CaseId, CaseKind, EventKind};
+use domain::{CaseEvent, CaseId, CaseKind, EventKind, UnitCode};
 use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
@@ -21,9 +21,9 @@ pub struct PublicFilter {
     pub to: i64,
     /// `Some(true)` open only, `Some(false)` closed only.
     pub open: Option<bool>,
-    /// Only cases located in this unit (exactly; a village or community); ignored when `ids` is given.
-    pub unit: Option<String>,
-    /// The newest cases first (otherwise by id, as Open311 pages them).
+    /// Only cases located within this unit's subtree; ignored when `ids` is given.
+    pub under: Option<UnitCode>,
+    /// Newest first (a feed, a portal list) instead of oldest first (Open311's paging).
     pub newest_first: bool,
     pub limit: i64,
     pub offset: i64,
@@ -57,17 +57,17 @@ impl Store {
             if !f.categories.is_empty() {
                 sql += &format!(" AND category IN ({})", list(f.categories.len(), &mut next));
             }
-            if f.unit.is_some() {
-                sql += &format!(" AND unit = {}", next());
-            }
             match f.open {
                 Some(true) => sql += &format!(" AND state NOT IN ({})", crate::cases::closed_states_sql()),
                 Some(false) => sql += &format!(" AND state IN ({})", crate::cases::closed_states_sql()),
                 None => {}
             }
+            if f.under.is_some() {
+                sql += &format!(" AND unit LIKE {}", next());
+            }
         }
-        let order = if f.newest_first { "id DESC" } else { "id" };
-        sql += &format!(" ORDER BY {order} LIMIT {} OFFSET {}", next(), next());
+        let order = if f.newest_first { "DESC" } else { "ASC" };
+        sql += &format!(" ORDER BY id {order} LIMIT {} OFFSET {}", next(), next());
         let mut q = sqlx::query(AssertSqlSafe(sql));
         if f.kinds.is_empty() {
             q = q.bind("none");
@@ -84,8 +84,8 @@ impl Store {
             for c in &f.categories {
                 q = q.bind(c.clone());
             }
-            if let Some(unit) = &f.unit {
-                q = q.bind(unit.clone());
+            if let Some(u) = &f.under {
+                q = q.bind(format!("{u}%"));
             }
         }
         q = q.bind(f.limit).bind(f.offset);

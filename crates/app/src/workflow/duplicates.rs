@@ -3,20 +3,21 @@
 //! filing the same matter again (FixMyStreet shows nearby reports on a crowded map for the same reason).
 
 use domain::case::Location;
-use domain::disclosure::{Audience, is_public_kind};
+use domain::CaseKind;
+use domain::disclosure::is_public_kind;
 use domain::grid::GridIndex;
-use domain::{CaseKind, CaseId};
 use store::{PublicFilter, Store};
 use time::{Duration, OffsetDateTime};
 
-use super::{CaseView, Rules, WorkflowError, disclose, hold};
+use super::public::public_views;
+use super::{CaseView, Rules, WorkflowError};
 
 /// How far back a case still counts as "the same matter, reported recently".
 pub const DUPLICATE_WINDOW_DAYS: i64 = 60;
 /// How many possible duplicates a resident is shown.
 pub const MAX_DUPLICATES: i64 = 5;
 
-/// Open public cases of `category` located in `location`'s unit and filed in the last [`DUPLICATE_WINDOW_DAYS`], newest
+/// Open public cases of `category` located in `location`'s unit (or below it) and filed in the last [`DUPLICATE_WINDOW_DAYS`], newest
 /// first, each as the public sees it. A report of a kind that is never public is matched against nothing: complaints
 /// and petitions name people, and nobody co-signs what they cannot see.
 pub async fn possible_duplicates(
@@ -37,16 +38,10 @@ pub async fn possible_duplicates(
         from: (now - Duration::days(DUPLICATE_WINDOW_DAYS)).unix_timestamp(),
         to: now.unix_timestamp(),
         open: Some(true),
-        unit: Some(location.unit.to_string()),
+        under: Some(location.unit.clone()),
         limit: MAX_DUPLICATES,
         newest_first: true,
         ..PublicFilter::default()
     };
-    let ids: Vec<CaseId> = store.list_public_cases(&filter).await?.iter().map(|r| r.id).collect();
-    let mut views = Vec::with_capacity(ids.len());
-    for id in ids {
-        let held = hold(store, id).await?;
-        views.push(disclose(store, rules, grids, Audience::Public, &held, "duplicates", now).await?);
-    }
-    Ok(views)
+    public_views(store, rules, grids, &filter, "duplicates", now).await
 }

@@ -79,6 +79,28 @@ pub fn publication_of(month: YearMonth, rules: &Rules) -> Result<OffsetDateTime,
         .due(end, rules.clocks.rating_window, rules.clocks.roll_over_days_off))
 }
 
+/// The latest month whose ranking is published at `now` ([`publication_of`]), looking back two years.
+pub fn latest_published(rules: &Rules, now: OffsetDateTime) -> Option<YearMonth> {
+    let mut month = YearMonth::of(now, &rules.calendar);
+    for _ in 0..24 {
+        if publication_of(month, rules).is_ok_and(|at| at <= now) {
+            return Some(month);
+        }
+        month = if month.month == 1 {
+            YearMonth {
+                year: month.year - 1,
+                month: 12,
+            }
+        } else {
+            YearMonth {
+                year: month.year,
+                month: month.month - 1,
+            }
+        };
+    }
+    None
+}
+
 /// A month's published ranking: the rates of the cases created in it as their logs stood when it was published.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishedRates {

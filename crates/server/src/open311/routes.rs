@@ -299,7 +299,7 @@ async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
         from: q.start.unix_timestamp(),
         to: q.end.unix_timestamp(),
         open,
-        unit: None,
+        under: None,
         newest_first: false,
         limit: i64::from(q.page_size),
         offset: i64::try_from(q.offset()).unwrap_or(i64::MAX),

@@ -492,7 +492,7 @@ impl From<RateRow> for RateView {
     }
 }
 
-pub(super) fn grouping(raw: Option<&str>) -> Result<Grouping, ApiError> {
+pub(crate) fn grouping(raw: Option<&str>) -> Result<Grouping, ApiError> {
     match raw.map(str::trim) {
         None | Some("township") => Ok(Grouping::Unit(Level::Township)),
         Some("county") => Ok(Grouping::Unit(Level::County)),

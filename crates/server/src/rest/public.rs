@@ -2,11 +2,13 @@
 //! lifecycle, and a pilot's evaluation. Only aggregates and the public record of a trial: no case, no resident, and
 //! no staff account name (a pilot's steps show what was done and when, not by whom).
 
+use std::sync::Arc;
+
 use app::governance;
 use app::workflow;
 use axum::Json;
 use axum::extract::{Path, State};
-use domain::rates::YearMonth;
+use domain::rates::{Grouping, YearMonth};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
@@ -54,15 +56,7 @@ pub async fn published_rates(
 ) -> Result<Json<PublishedRanking>, ApiError> {
     let month = YearMonth::parse(&q.month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
     let grouping = grouping(q.group.as_deref())?;
-    let published = workflow::published_rates(&state.store, &state.rules, month, grouping, state.now()).await?;
-    let name_of = |key: &str| {
-        unit_name(&state, key)
-            .map(|name| match key.split_once(':') {
-                Some((_, office)) => format!("{name} {office}"),
-                None => name,
-            })
-            .unwrap_or_else(|| key.to_string())
-    };
+    let published = published(&state, month, grouping).await?;
     Ok(Json(PublishedRanking {
         month: published.month.to_string(),
         published_at: published
@@ -72,13 +66,43 @@ pub async fn published_rates(
             .unwrap_or_default(),
         rows: published
             .rows
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|row| PublicRate {
-                name: name_of(&row.key),
+                name: row_name(&state, &row.key),
                 rates: RateView::from(row),
             })
             .collect(),
     }))
+}
+
+/// A month's published ranking (`app::workflow::published_rates`), computed once: it does not change after it is
+/// published. Before that, the refusal naming the day it will be.
+pub(crate) async fn published(
+    state: &AppState,
+    month: YearMonth,
+    grouping: Grouping,
+) -> Result<Arc<workflow::PublishedRates>, ApiError> {
+    let key = format!("{month} {grouping:?}");
+    if let Some(hit) = state.published.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let computed = Arc::new(workflow::published_rates(&state.store, &state.rules, month, grouping, state.now()).await?);
+    if let Ok(mut cache) = state.published.lock() {
+        cache.insert(key, computed.clone());
+    }
+    Ok(computed)
+}
+
+/// The name a ranking row shows: the unit's name, or for a county office `UNIT:KEY` the unit's name and the office
+/// key; the key itself for a unit the territory does not know.
+pub(crate) fn row_name(state: &AppState, key: &str) -> String {
+    unit_name(state, key)
+        .map(|name| match key.split_once(':') {
+            Some((_, office)) => format!("{name} {office}"),
+            None => name,
+        })
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// The territory's name of the unit a key names (a unit code, or an office `UNIT:KEY`).
@@ -116,11 +140,16 @@ pub struct PublicStep {
     )
 )]
 pub async fn pilots(State(state): State<AppState>) -> Result<Json<Vec<PublicPilot>>, ApiError> {
+    Ok(Json(public_pilots(&state).await?))
+}
+
+/// Every pilot as the public sees it, oldest first (the JSON above and the portal's pages).
+pub(crate) async fn public_pilots(state: &AppState) -> Result<Vec<PublicPilot>, ApiError> {
     let rows = state.store.pilots().await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let (stored, _filings, events) = governance::pilot_record(&state.store, &row.id.to_string()).await?;
-        let owner_name = unit_name(&state, &row.owner).unwrap_or_default();
+        let owner_name = unit_name(state, &row.owner).unwrap_or_default();
         out.push(PublicPilot {
             pilot: PilotBrief::from(row),
             owner_name,
@@ -134,7 +163,7 @@ pub async fn pilots(State(state): State<AppState>) -> Result<Json<Vec<PublicPilo
                 .collect(),
         });
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// A pilot's evaluation as the case store shows it now: effects per outcome with confidence intervals, the verdict

@@ -440,6 +440,11 @@ fn render_detail(ctx: &Ctx, page: &DetailPage<'_>, status: StatusCode) -> Respon
     }
 }
 
+/// A case as the public sees it (a view `disclose` made for `Audience::Public`): the same page, with no form.
+pub(super) fn render_public(state: &AppState, ctx: &Ctx, view: CaseView) -> Response {
+    render_detail(ctx, &detail_page(state, ctx, view, None), StatusCode::OK)
+}
+
 /// `GET /cases/{id}`: the case as the caller may see it, with a form per allowed action.
 pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Failure> {
     let view = view_of(&state, &ctx, &id).await?;

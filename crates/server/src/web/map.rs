@@ -1,7 +1,8 @@
 //! The map's layers: the territory's own units and grids as GeoJSON, drawn by Leaflet over a plain background (no
 //! tiles, no basemap). `GET /map/areas.geojson?under=CODE` gives the outlines of the children of a unit — each the
 //! dissolved union of the grid cells inside it (`domain::grid::outline`) — or, under a village or community, its
-//! grids. Without `under`, the first unit of the territory with more than one child. Outlines are computed once.
+//! grids; with `grids=true`, the grids of every village within it (the portal's map of a township). Without `under`,
+//! the first unit of the territory with more than one child. Outlines are computed once.
 
 use std::sync::Arc;
 
@@ -18,6 +19,9 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize)]
 pub struct AreasQuery {
     under: Option<String>,
+    /// The grids within `under` rather than its children's outlines.
+    #[serde(default)]
+    grids: bool,
 }
 
 /// The unit whose children the map shows first: the top of the territory, skipping levels with a single unit.
@@ -45,10 +49,10 @@ fn feature(geometry: &geo::MultiPolygon, code: &str, name: &str, level: &str) ->
     }
 }
 
-fn outlines(state: &AppState, under: &UnitCode) -> Result<String, ApiError> {
+fn outlines(state: &AppState, under: &UnitCode, grids: bool) -> Result<String, ApiError> {
     let mut features = Vec::new();
-    if under.level() == Level::Village || state.territory.children(under).is_empty() {
-        for grid in state.grids.grids().iter().filter(|g| &g.unit == under) {
+    if grids || under.level() == Level::Village || state.territory.children(under).is_empty() {
+        for grid in state.grids.grids().iter().filter(|g| g.unit.is_within(under)) {
             let shape = outline(grid.cells.iter().copied()).map_err(ApiError::internal)?;
             features.push(feature(&shape, &grid.id, &grid.id, "grid"));
         }
@@ -89,17 +93,22 @@ pub async fn areas(State(state): State<AppState>, Query(q): Query<AreasQuery>) -
         }
         None => default_unit(&state).ok_or_else(|| ApiError::NotFound("the territory is empty".into()))?,
     };
+    let key = if q.grids {
+        format!("{under}/grids")
+    } else {
+        under.to_string()
+    };
     let cached = state
         .map_outlines
         .lock()
         .ok()
-        .and_then(|cache| cache.get(under.as_str()).cloned());
+        .and_then(|cache| cache.get(&key).cloned());
     let body = match cached {
         Some(body) => body,
         None => {
-            let body = Arc::new(outlines(&state, &under)?);
+            let body = Arc::new(outlines(&state, &under, q.grids)?);
             if let Ok(mut cache) = state.map_outlines.lock() {
-                cache.insert(under.to_string(), body.clone());
+                cache.insert(key, body.clone());
             }
             body
         }

@@ -1,6 +1,6 @@
 //! The web interface, served at `/` by the same router as `/api/v1` and `/open311/v2`: server-rendered pages
 //! (askama templates in `crates/server/templates/`), in Chinese or English (`i18n`), with the vendored Leaflet and
-//! htmx embedded under `/assets/`.
+//! htmx embedded under `/assets/`. The public portal (`portal`, under `/portal`) needs no sign-in.
 //!
 //! Pages are thin in the same way as the REST handlers: each extracts the caller ([`Ctx`]), calls the same `app`
 //! function (`file_case`, `perform`, `list_cases`, `alerts_for`) and builds what it shows of a case only from the
@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod intake;
 pub mod map;
 pub mod page;
+pub mod portal;
 pub mod session;
 
 use axum::Router;
@@ -37,6 +38,14 @@ pub fn router() -> Router<AppState> {
         .route("/photos/{id}", get(cases::photo))
         .route("/photos/{id}/thumb", get(cases::thumbnail))
         .route("/map/areas.geojson", get(map::areas))
+        .route("/portal", get(portal::index))
+        .route("/portal/rates", get(portal::rates))
+        .route("/portal/pilots", get(portal::pilots))
+        .route("/portal/pilots/{id}", get(portal::pilot))
+        .route("/portal/units/{code}", get(portal::unit))
+        .route("/portal/units/{code}/cases.geojson", get(portal::unit_geojson))
+        .route("/portal/units/{code}/feed.atom", get(portal::feed))
+        .route("/portal/cases/{id}", get(portal::case))
         .route("/assets/{*path}", get(assets::serve))
 }
 

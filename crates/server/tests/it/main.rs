@@ -20,6 +20,7 @@ mod accounts;
 mod public;
 mod steering;
 mod web;
+mod web_privacy;
 mod workflow;
 
 const VILLAGE_A: &str = "330502001001";

@@ -16,35 +16,53 @@ use tower::ServiceExt;
 use super::{PASSWORD, VILLAGE_A, json_call, sign_in, world};
 
 /// One visitor: the cookies the site set, sent back on every request.
-struct Browser {
+pub(super) struct Browser {
     app: Router,
-    cookies: BTreeMap<String, String>,
+    pub(super) cookies: BTreeMap<String, String>,
+    /// Send `HX-Request: true`, as htmx does when it asks for a fragment.
+    pub(super) htmx: bool,
 }
 
-struct Page {
-    status: StatusCode,
-    location: String,
-    body: String,
+pub(super) struct Page {
+    pub(super) status: StatusCode,
+    pub(super) location: String,
+    pub(super) content_type: String,
+    pub(super) body: String,
 }
 
 impl Browser {
-    fn new(app: &Router) -> Browser {
+    pub(super) fn new(app: &Router) -> Browser {
         Browser {
             app: app.clone(),
             cookies: BTreeMap::new(),
+            htmx: false,
         }
     }
 
-    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
+    pub(super) async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let body = form.map(|fields| {
+            (
+                "application/x-www-form-urlencoded".to_string(),
+                serde_urlencoded::to_string(fields).expect("form").into_bytes(),
+            )
+        });
+        self.send_body(method, uri, body).await
+    }
+
+    /// Sends a request with this visitor's cookies and an optional (content type, body).
+    async fn send_body(&mut self, method: &str, uri: &str, body: Option<(String, Vec<u8>)>) -> Page {
         let mut req = Request::builder().method(method).uri(uri);
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
             req = req.header(header::COOKIE, jar.join("; "));
         }
-        let body = match form {
-            Some(fields) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(serde_urlencoded::to_string(fields).expect("form"))
+        if self.htmx {
+            req = req.header("hx-request", "true");
+        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(header::CONTENT_TYPE, content_type);
+                Body::from(bytes)
             }
             None => Body::empty(),
         };
@@ -71,10 +89,17 @@ impl Browser {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         Page {
             status,
             location,
+            content_type,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
@@ -101,43 +126,23 @@ impl Browser {
             body.extend(b"\r\n");
         }
         body.extend(format!("--{boundary}--\r\n").as_bytes());
-        let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let req = Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header(header::COOKIE, jar.join("; "))
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(Body::from(body))
-            .expect("request");
-        let response = self.app.clone().oneshot(req).await.expect("response");
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        Page {
-            status,
-            location,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.send_body("POST", uri, Some((content_type, body))).await
     }
 
-    async fn get(&mut self, uri: &str) -> Page {
+    pub(super) async fn get(&mut self, uri: &str) -> Page {
         self.send("GET", uri, None).await
     }
 
     /// Posts a form with the CSRF token of the last page (the cookie's value, as the page's hidden field has it).
-    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+    pub(super) async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.cookies.get("grassroots_csrf").cloned().unwrap_or_default();
         let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
         self.send("POST", uri, Some(&all)).await
     }
 
-    async fn sign_in(&mut self, name: &str) {
+    pub(super) async fn sign_in(&mut self, name: &str) {
         self.get("/signin").await;
         let page = self
             .post("/signin", &[("name", name), ("password", PASSWORD), ("next", "/")])
