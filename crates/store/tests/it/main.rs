@@ -13,6 +13,7 @@ use time::macros::datetime;
 
 mod accounts;
 mod backup;
+mod citus;
 
 struct Backends {
     _dir: tempfile::TempDir,
