@@ -88,8 +88,13 @@ pub async fn init(coordinator: &str, workers: &[String], shards: Option<u32>) ->
             return Err(StoreError::Cluster("--shards must be at least 1".into()));
         }
         // Set on the database, so that the migrations' connections (opened next) distribute with it.
-        let (db,): (String,) = sqlx::query_as("SELECT current_database()::text").fetch_one(&mut conn).await?;
-        let sql = format!("ALTER DATABASE \"{}\" SET citus.shard_count = {shards}", db.replace('"', "\"\""));
+        let (db,): (String,) = sqlx::query_as("SELECT current_database()::text")
+            .fetch_one(&mut conn)
+            .await?;
+        let sql = format!(
+            "ALTER DATABASE \"{}\" SET citus.shard_count = {shards}",
+            db.replace('"', "\"\"")
+        );
         sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await?;
     }
     conn.close().await?;
@@ -98,7 +103,9 @@ pub async fn init(coordinator: &str, workers: &[String], shards: Option<u32>) ->
         return Err(StoreError::BadUrl(coordinator.to_string()));
     }
     // The migrations distribute a new database; one migrated before the extension existed is distributed here.
-    sqlx::query("SELECT grassroots_distribute()").execute(store.pool()).await?;
+    sqlx::query("SELECT grassroots_distribute()")
+        .execute(store.pool())
+        .await?;
     let report = report(&store).await;
     store.close().await;
     report

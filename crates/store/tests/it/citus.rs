@@ -62,7 +62,10 @@ async fn a_worker_restart_fails_only_its_shards_and_loses_nothing() {
             token: Some(format!("during{i}")),
             ..CaseAccessRow::default()
         };
-        match store.insert_case_with_access(&case("330502001:gov"), &access, &rules()).await {
+        match store
+            .insert_case_with_access(&case("330502001:gov"), &access, &rules())
+            .await
+        {
             Ok(id) => {
                 acknowledged.push(id);
                 filed_during += 1;
@@ -76,10 +79,16 @@ async fn a_worker_restart_fails_only_its_shards_and_loses_nothing() {
     assert!(err.to_string().contains(&node), "{err}");
 
     cluster(&["start"]);
-    let after = store.insert_cases(&[case("330502001:gov")], &rules()).await.expect("after");
+    let after = store
+        .insert_cases(&[case("330502001:gov")], &rules())
+        .await
+        .expect("after");
     acknowledged.extend(after);
     for id in &acknowledged {
-        store.load_case(*id).await.unwrap_or_else(|e| panic!("case {id} after the restart: {e}"));
+        store
+            .load_case(*id)
+            .await
+            .unwrap_or_else(|e| panic!("case {id} after the restart: {e}"));
     }
     assert_eq!(
         store.count_cases().await.expect("count"),
