@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of grassroots on a fresh machine: sets up what the tests need (a Python venv with the reference
-# implementations, a PostgreSQL server started here), runs the Rust tests against SQLite and PostgreSQL, then the
+# implementations, a PostgreSQL server and a Citus cluster started here), runs the Rust tests against SQLite,
+# PostgreSQL and Citus, then the
 # cross-checks against the real references and the browser journeys of the web pages, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,9 @@ pg_dir="$work/pg"
 pg_port=${GRASSROOTS_PG_PORT:-54329}
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 stop_pg() { as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true; }
-trap stop_pg EXIT
+citus_dir="$work/citus"
+stop_all() { stop_pg; scripts/cluster.sh stop "$citus_dir" >/dev/null 2>&1 || true; }
+trap stop_all EXIT
 stop_pg
 rm -rf "$pg_dir"
 mkdir -p "$pg_dir"
@@ -51,6 +54,14 @@ as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" \
 export GRASSROOTS_TEST_PG="postgres://app@127.0.0.1:$pg_port/postgres"
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on port $pg_port"
 
+# --- Citus: a coordinator and two workers (scripts/cluster.sh builds Citus once into .tmp/citus) ---
+step "citus cluster (scripts/cluster.sh)"
+scripts/cluster.sh stop "$citus_dir" >/dev/null 2>&1 || true
+rm -rf "$citus_dir"
+GRASSROOTS_TEST_CITUS=$(scripts/cluster.sh start "$citus_dir" | tail -n 1)
+export GRASSROOTS_TEST_CITUS GRASSROOTS_TEST_CITUS_DIR="$citus_dir"
+echo "Citus coordinator at $GRASSROOTS_TEST_CITUS"
+
 # --- Rust tests: unit tests and one integration binary per crate, SQLite and PostgreSQL ---
 step "cargo build --release (the binary the cross-checks drive)"
 cargo build --release -p cli
@@ -58,7 +69,11 @@ export GRASSROOTS_BIN="${CARGO_TARGET_DIR:-$root/target}/release/grassroots"
 
 # The tests build in the release profile too, so the dependencies are compiled once for both (half the CI time).
 step "cargo nextest run --workspace --release"
-cargo nextest run --workspace --release --no-fail-fast
+# The worker-restart test stops a worker of the shared cluster, so it runs alone after the others.
+cargo nextest run --workspace --release --no-fail-fast -E 'not test(/a_worker_restart/)'
+step "cargo nextest run: the server's tests on Citus, then a Citus worker restart"
+GRASSROOTS_TEST_BACKEND=citus cargo nextest run --release --no-fail-fast -p server
+cargo nextest run --release -p store -E 'test(/a_worker_restart/)'
 
 # --- Cross-checks against the real references ---
 step "cross-checks (pytest)"

@@ -11,6 +11,7 @@ use domain::calendar::Calendar;
 
 mod backup;
 mod case;
+mod cluster;
 mod demo;
 mod evaluate;
 mod grids;
@@ -89,6 +90,9 @@ enum Command {
     /// Grids: `grids design --unit CODE [--grids N] [--json]` proposes grids of balanced workload beside today's.
     #[command(subcommand)]
     Grids(grids::GridsCommand),
+    /// A Citus cluster: `cluster init --coordinator URL --worker URL… [--shards N]` (docs/scale.md).
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
 }
 
 const DEFAULT_DB: &str = "sqlite://grassroots.db";
@@ -143,6 +147,7 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
         Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd, calendar))),
         Command::Grids(cmd) => runtime().and_then(|rt| rt.block_on(grids::run(db_url(&cli.db), cmd))),
         Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd, calendar))),
+        Command::Cluster(command) => runtime().and_then(|rt| rt.block_on(cluster::run(command))),
         Command::Backup(args) => runtime().and_then(|rt| rt.block_on(backup::backup(db_url(&cli.db), args))),
         Command::Restore(args) => runtime().and_then(|rt| rt.block_on(backup::restore(db_url(&cli.db), args))),
     }

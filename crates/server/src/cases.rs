@@ -16,6 +16,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NoSuchCase(id) => ApiError::NotFound(format!("no case {id}")),
             StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::NodeUnavailable { .. } => {
+                tracing::warn!(error = %e, "a database node is unavailable");
+                ApiError::NodeUnavailable(e.to_string())
+            }
             other => ApiError::internal(other),
         }
     }

@@ -75,6 +75,10 @@ pub enum ApiError {
     Internal(String),
     #[error("service unavailable")]
     Unavailable(String),
+    /// The database node holding the data asked for is down (a Citus worker); the rest is served. The message names
+    /// the node, so that an operator reading a client's report knows which one.
+    #[error("{0}")]
+    NodeUnavailable(String),
 }
 
 fn join(errors: &[FieldError]) -> String {
@@ -102,7 +106,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::NodeUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -122,6 +126,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::NodeUnavailable(_) => "node_unavailable",
         }
     }
 
@@ -140,6 +145,8 @@ impl ApiError {
     fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            // A worker restarting is back within seconds; one failing over takes about as long.
+            ApiError::NodeUnavailable(_) => Some(5),
             _ => None,
         }
     }
@@ -361,6 +368,7 @@ mod tests {
             (ApiError::TooManyRequests { retry_after_secs: 1 }, 429),
             (ApiError::internal("db down"), 500),
             (ApiError::Unavailable("x".into()), 503),
+            (ApiError::NodeUnavailable("x".into()), 503),
         ];
         for (error, status) in cases {
             assert_eq!(error.status().as_u16(), status, "{error:?}");

@@ -30,6 +30,14 @@ impl Store {
                 to.display()
             )));
         }
+        if self.is_citus().await? {
+            // The coordinator holds only the catalogue of a distributed table; its rows are in shards on the workers,
+            // and a pg_dump of the coordinator restores into nothing but a cluster of the same shape.
+            return Err(StoreError::Backup(format!(
+                "{}: not written; this database is a Citus cluster, backed up node by node as docs/scale.md says",
+                to.display()
+            )));
+        }
         let (cases, events) = self.counts().await?;
         let written = match self.backend {
             Backend::Sqlite => {

@@ -489,21 +489,29 @@ pub(crate) async fn insert_cases_in(
             .await?;
     }
     let mut ids = Vec::with_capacity(checked.len());
-    const COLS: usize = 17;
-    for (chunk, chunk_versions) in checked
+    // PostgreSQL (and Citus, where the rows of one insert land on different shards and RETURNING comes back in no
+    // particular order) takes ids drawn beforehand from the column's sequence, in one query; SQLite, a single
+    // writer, numbers the rows of one insert in VALUES order.
+    let drawn = draw_case_ids(tx, checked.len()).await?;
+    const COLS: usize = 18;
+    for (i, (chunk, chunk_versions)) in checked
         .chunks(batch_rows(COLS))
         .zip(version_of.chunks(batch_rows(COLS)))
+        .enumerate()
     {
+        // Without drawn ids, the id is bound to NULL and SQLite picks it (a NULL INTEGER PRIMARY KEY is the next rowid).
+        let chunk_drawn = drawn.as_ref().map(|d| &d[i * batch_rows(COLS)..][..chunk.len()]);
         let sql = format!(
-            "INSERT INTO cases (kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
-             created_at, first_reply_at, closed_at, rating, last_seq, clocks_version) VALUES {} RETURNING id",
+            "INSERT INTO cases (id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, \
+             office, created_at, first_reply_at, closed_at, rating, last_seq, clocks_version) VALUES {} RETURNING id",
             placeholders(chunk.len(), COLS)
         );
         let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql));
-        for (checked, version) in chunk.iter().zip(chunk_versions) {
+        for (k, (checked, version)) in chunk.iter().zip(chunk_versions).enumerate() {
             let (c, s) = (&checked.record, &checked.status);
             let loc = &c.case.location;
             q = q
+                .bind(chunk_drawn.map(|d| d[k]))
                 .bind(c.case.kind.as_str())
                 .bind(c.case.channel.as_str())
                 .bind(c.case.category.clone())
@@ -522,11 +530,16 @@ pub(crate) async fn insert_cases_in(
                 .bind(c.events.len() as i64)
                 .bind(version.clone());
         }
-        // Both backends assign the ids of one multi-row insert in VALUES order; sorting makes the mapping independent
-        // of the order in which RETURNING hands them back.
         let mut chunk_ids: Vec<i64> = q.fetch_all(&mut **tx).await?.into_iter().map(|r| r.0).collect();
-        chunk_ids.sort_unstable();
-        ids.extend(chunk_ids);
+        match chunk_drawn {
+            Some(drawn) => ids.extend_from_slice(drawn),
+            None => {
+                // SQLite assigns the ids of one multi-row insert in VALUES order; sorting makes the mapping independent
+                // of the order in which RETURNING hands them back.
+                chunk_ids.sort_unstable();
+                ids.extend(chunk_ids);
+            }
+        }
     }
     let cases: Vec<&NewCaseRecord> = checked.iter().map(|c| &c.record).collect();
     let reporters: Vec<(CaseId, &Reporter)> = ids
@@ -552,6 +565,19 @@ pub(crate) async fn insert_cases_in(
         .collect();
     insert_events(tx, &events).await?;
     Ok(ids)
+}
+
+/// `n` new case ids drawn from the sequence of `cases.id` in one query on PostgreSQL; `None` on SQLite.
+async fn draw_case_ids(tx: &mut Transaction<'_, Any>, n: usize) -> Result<Option<Vec<i64>>, StoreError> {
+    if tx.backend_name() != "PostgreSQL" {
+        return Ok(None);
+    }
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)")
+            .bind(n as i64)
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(Some(rows.into_iter().map(|r| r.0).collect()))
 }
 
 async fn insert_events(tx: &mut Transaction<'_, Any>, events: &[(CaseId, i64, &CaseEvent)]) -> Result<(), StoreError> {

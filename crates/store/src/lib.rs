@@ -4,10 +4,13 @@
 //! Times are stored as epoch seconds (the `Any` driver carries only integers, floats, text and blobs). Every write
 //! method runs in one transaction and returns only after it commits. The event log is the truth about a case; the
 //! `cases` row holds a projection of it (state, office, times) that is updated in the same transaction as each append.
+//!
+//! PostgreSQL may be a Citus cluster: the same migrations distribute the case tables there ([`cluster`]).
 
 mod accounts;
 mod backup;
 mod cases;
+pub mod cluster;
 mod error;
 mod guard;
 mod intake;
@@ -110,6 +113,17 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Whether the database is (the coordinator of) a Citus cluster.
+    pub async fn is_citus(&self) -> Result<bool, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(false);
+        }
+        let row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -265,13 +265,20 @@ impl Store {
     /// nobody, so it matches nothing.
     pub async fn repeat_counts_of_open_cases(&self) -> Result<std::collections::HashMap<i64, u32>, StoreError> {
         let open: Vec<String> = open_states().map(|s| format!("'{s}'")).collect();
-        // The states are constants of the domain, not input: the SQL is assembled from them only.
+        // The states are constants of the domain, not input: the SQL is assembled from them only. The open cases and
+        // their contacts are gathered first (a materialised CTE), then matched with every earlier case of the same
+        // contact and category. On Citus the first part runs on each shard and its result is sent to every shard,
+        // where a reporter meets its own case (co-located by case id): no join on the contact across shards, which
+        // would need a repartition join (issue 15).
         let sql = format!(
-            "SELECT c.id, COUNT(p.id) FROM cases c \
-             JOIN reporters r ON r.case_id = c.id AND r.contact <> '' \
-             JOIN reporters rp ON rp.contact = r.contact AND rp.case_id <> c.id \
-             JOIN cases p ON p.id = rp.case_id AND p.category = c.category AND p.created_at <= c.created_at \
-             WHERE c.state IN ({}) GROUP BY c.id",
+            "WITH open AS MATERIALIZED (\
+               SELECT c.id, r.contact, c.category, c.created_at FROM cases c \
+               JOIN reporters r ON r.case_id = c.id \
+               WHERE c.state IN ({}) AND r.contact <> '') \
+             SELECT o.id, COUNT(p.id) FROM open o \
+             JOIN reporters rp ON rp.contact = o.contact AND rp.case_id <> o.id \
+             JOIN cases p ON p.id = rp.case_id AND p.category = o.category AND p.created_at <= o.created_at \
+             GROUP BY o.id",
             open.join(", ")
         );
         let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;

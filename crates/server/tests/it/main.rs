@@ -1,5 +1,6 @@
 //! Integration tests of the HTTP service, driven in-process (`tower::ServiceExt::oneshot`) over a temporary SQLite
-//! store holding a tiny territory: two townships of Wuxing district, one village and one grid each.
+//! store (or, with `GRASSROOTS_TEST_BACKEND=citus`, a Citus cluster) holding a tiny territory: two townships of Wuxing
+//! district, one village and one grid each.
 //!
 //! The role × territory × endpoint matrix is walked in one table; Open311 POST, tokens, errors and updates have their
 //! own scenarios.
@@ -39,15 +40,33 @@ pub(crate) fn code(s: &str) -> UnitCode {
     UnitCode::parse(s).unwrap_or_else(|e| panic!("{e}"))
 }
 
-pub(crate) async fn world() -> World {
-    let path = std::env::temp_dir().join(format!(
-        "grassroots-server-it-{}-{}.db",
+/// The database of a world: a temporary SQLite file, or with `GRASSROOTS_TEST_BACKEND=citus` a fresh database on the
+/// Citus cluster of `GRASSROOTS_TEST_CITUS` (scripts/test.sh runs these tests on both).
+async fn test_database() -> String {
+    let stamp = format!(
+        "{}_{}",
         std::process::id(),
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-    ));
-    let store = Store::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("store");
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000
+    );
+    match std::env::var("GRASSROOTS_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("sqlite") => {
+            let path = std::env::temp_dir().join(format!("grassroots-server-it-{stamp}.db"));
+            format!("sqlite://{}", path.display())
+        }
+        Ok("citus") => {
+            let admin = std::env::var("GRASSROOTS_TEST_CITUS").expect(
+                "GRASSROOTS_TEST_BACKEND=citus needs GRASSROOTS_TEST_CITUS, the URL scripts/cluster.sh start prints",
+            );
+            store::cluster::create_database(&admin, &format!("server_it_{stamp}"), Some(4))
+                .await
+                .unwrap_or_else(|e| panic!("citus database: {e}"))
+        }
+        Ok(other) => panic!("GRASSROOTS_TEST_BACKEND={other:?}: expected sqlite or citus"),
+    }
+}
+
+pub(crate) async fn world() -> World {
+    let store = Store::connect(&test_database().await).await.expect("store");
     let units: Vec<Unit> = [
         ("33", "浙江省", None),
         ("3305", "湖州市", Some("33")),

@@ -1,7 +1,9 @@
-//! Store integration tests: every scenario runs against a fresh SQLite file and a fresh PostgreSQL database.
+//! Store integration tests: every scenario runs against a fresh SQLite file, a fresh PostgreSQL database and a fresh
+//! database on a Citus cluster.
 //!
 //! PostgreSQL comes from `GRASSROOTS_TEST_PG` (an admin URL such as `postgres://app@127.0.0.1:54329/postgres`), which
-//! `scripts/test.sh` sets after starting a server. Without it these tests fail: they are never skipped.
+//! `scripts/test.sh` sets after starting a server; Citus from `GRASSROOTS_TEST_CITUS` (the URL `scripts/cluster.sh
+//! start` prints). Without them these tests fail: they are never skipped.
 
 use domain::case::{Location, Reporter};
 use domain::clock::ClockConfig;
@@ -11,6 +13,7 @@ use time::macros::datetime;
 
 mod accounts;
 mod backup;
+mod citus;
 
 struct Backends {
     _dir: tempfile::TempDir,
@@ -42,10 +45,31 @@ async fn backends(test: &str) -> Backends {
         .map(|(b, _)| b.to_string())
         .unwrap_or(admin.clone());
     let postgres = Store::connect(&format!("{base}/{db}")).await.expect("postgres");
+    let citus = Store::connect(&citus_database(test).await).await.expect("citus");
     Backends {
         _dir: dir,
-        stores: vec![sqlite, postgres],
+        stores: vec![sqlite, postgres, citus],
     }
+}
+
+/// A fresh database on the Citus cluster of `GRASSROOTS_TEST_CITUS` (the coordinator's admin URL), on every node,
+/// distributed over 4 shards.
+pub(crate) async fn citus_database(test: &str) -> String {
+    let admin = std::env::var("GRASSROOTS_TEST_CITUS").expect(
+        "GRASSROOTS_TEST_CITUS is not set: run scripts/test.sh, or scripts/cluster.sh start DIR and set it to the URL it prints",
+    );
+    let db = format!("it_{test}_{}_{}", std::process::id(), rand_suffix());
+    store::cluster::create_database(&admin, &db, Some(4))
+        .await
+        .unwrap_or_else(|e| panic!("citus database {db}: {e}"))
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    nanos % 1_000_000
 }
 
 fn unit(code: &str, name: &str) -> Unit {
