@@ -520,9 +520,24 @@ pub struct PilotEvaluation {
     pub adopters_in_panel: usize,
     pub months: usize,
     pub warnings: Vec<String>,
+    /// The unit × month panel of the primary outcome the effect was estimated on (absent when it could not be
+    /// built), kept for the event study; not part of the JSON.
+    #[serde(skip)]
+    pub primary_panel: Option<stats::Panel>,
 }
 
 impl PilotEvaluation {
+    /// The event study of the primary outcome on the same panel and estimator as the effect (ATT by months since
+    /// adoption, with its uniform band): `stats::Report::event_study_svg` draws it.
+    pub fn event_study(&self) -> Option<Result<stats::Report, stats::StatsError>> {
+        let panel = self.primary_panel.as_ref()?;
+        Some(stats::evaluate(
+            panel,
+            &evaluation_config(),
+            &stats::AggregationOptions::default(),
+        ))
+    }
+
     /// The evaluation in one line, as recorded with the pilot: the verdict, the effect on the primary outcome and the
     /// size of the evidence.
     pub fn evidence(&self) -> String {
@@ -611,6 +626,7 @@ pub fn evaluate_on(
     let mut volumes: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut units_in_panel = 0;
     let mut adopters_in_panel = 0;
+    let mut primary_panel = None;
     for outcome in pilot.outcomes() {
         let (mut unit_col, mut time_col, mut group_col, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut dropped = 0;
@@ -669,6 +685,7 @@ pub fn evaluate_on(
             units_in_panel = kept;
             adopters_in_panel = kept_adopters;
         }
+        let mut panel_of_outcome = None;
         let effect = if kept_adopters == 0 {
             warnings.push(format!("{outcome}: no adopting unit has a case that defines it"));
             Effect::normal(f64::NAN, f64::NAN)
@@ -680,11 +697,9 @@ pub fn evaluate_on(
         } else {
             let panel =
                 stats::Panel::new(unit_col, time_col, group_col, y).map_err(|e| invalid(format!("{outcome}: {e}")))?;
-            let config = stats::AttGtConfig {
-                control: stats::ControlGroup::NotYetTreated,
-                ..stats::AttGtConfig::default()
-            };
-            match simple_effect(&panel, &config) {
+            let result = simple_effect(&panel, &evaluation_config());
+            panel_of_outcome = Some(panel);
+            match result {
                 Ok((effect, notes)) => {
                     warnings.extend(notes.iter().map(|w| format!("{outcome}: {w}")));
                     effect
@@ -695,6 +710,9 @@ pub fn evaluate_on(
                 }
             }
         };
+        if outcome == pilot.primary {
+            primary_panel = panel_of_outcome;
+        }
         effects.push(OutcomeEffect { outcome, effect });
     }
     let (primary, rails) = effects.split_first().ok_or_else(|| invalid("no outcome".into()))?;
@@ -720,7 +738,16 @@ pub fn evaluate_on(
         adopters_in_panel,
         months: months.len(),
         warnings,
+        primary_panel,
     })
+}
+
+/// The estimator of every pilot evaluation: not-yet-treated units as controls (adoption is staggered).
+fn evaluation_config() -> stats::AttGtConfig {
+    stats::AttGtConfig {
+        control: stats::ControlGroup::NotYetTreated,
+        ..stats::AttGtConfig::default()
+    }
 }
 
 /// The simple aggregated ATT of a pilot's panel, with small-sample inference: a pilot has few adopting units, for
