@@ -224,7 +224,9 @@ pub async fn explain_policy(
     Query(q): Query<AtDate>,
 ) -> Result<Json<Vec<PolicyExplanation>>, ApiError> {
     let principal = caller.require()?;
-    Ok(Json(explain_of(&state, principal, &code, &key, q.date.as_deref()).await?))
+    Ok(Json(
+        explain_of(&state, principal, &code, &key, q.date.as_deref()).await?,
+    ))
 }
 
 /// Why each leaf under `key` of the unit's policy has its value, as `principal` may read it (REST and the policy page).

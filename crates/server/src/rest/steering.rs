@@ -106,7 +106,10 @@ pub async fn set_policy(
     Json(req): Json<SetPolicy>,
 ) -> Result<(StatusCode, axum::Json<SavedLayer>), ApiError> {
     let principal = caller.require()?;
-    Ok((StatusCode::CREATED, axum::Json(save_layer(&state, principal, &code, &req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(save_layer(&state, principal, &code, &req).await?),
+    ))
 }
 
 /// Saves a new version of the layer of the unit `code` as `principal` (REST and the policy page).
@@ -343,7 +346,10 @@ pub async fn adopt_pilot(
     Json(req): Json<Adopt>,
 ) -> Result<(StatusCode, axum::Json<Adopted>), ApiError> {
     let principal = caller.require()?;
-    Ok((StatusCode::CREATED, axum::Json(adopt(&state, principal, &id, &req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(adopt(&state, principal, &id, &req).await?),
+    ))
 }
 
 /// Records units of `principal`'s adopting the expanded practice `id` (REST and the practices page).

@@ -96,7 +96,9 @@ pub async fn workload(
     Query(q): Query<WorkloadQuery>,
 ) -> Result<Json<Vec<WorkloadView>>, ApiError> {
     let principal = caller.require()?;
-    Ok(Json(workload_of(&state, principal, &q.month, q.holder.as_deref()).await?))
+    Ok(Json(
+        workload_of(&state, principal, &q.month, q.holder.as_deref()).await?,
+    ))
 }
 
 /// The month's workload rows within `principal`'s territory, of one holder kind or all (REST and the dashboard).

@@ -83,7 +83,9 @@ struct DashboardPage<'a> {
 }
 
 fn percent(value: Option<f64>) -> String {
-    value.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".to_string())
+    value
+        .map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "—".to_string())
 }
 
 fn fraction(value: Option<f64>) -> String {
@@ -132,7 +134,9 @@ fn loads_by_unit(state: &AppState, grids: &[crate::rest::workload::WorkloadView]
     let mut by_unit: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for row in grids {
         let Some(unit) = unit_of_row(&row.id) else { continue };
-        let Some(area) = state.territory.ancestor_at(&unit, level) else { continue };
+        let Some(area) = state.territory.ancestor_at(&unit, level) else {
+            continue;
+        };
         let tally = by_unit.entry(area.code.to_string()).or_default();
         tally.0 += row.open;
         tally.1 += row.overdue;
@@ -146,7 +150,12 @@ fn loads_by_unit(state: &AppState, grids: &[crate::rest::workload::WorkloadView]
             overdue,
         })
         .collect();
-    lines.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.open.cmp(&a.open)).then(a.code.cmp(&b.code)));
+    lines.sort_by(|a, b| {
+        b.overdue
+            .cmp(&a.overdue)
+            .then(b.open.cmp(&a.open))
+            .then(a.code.cmp(&b.code))
+    });
     lines
 }
 
@@ -169,7 +178,12 @@ pub async fn dashboard(
     Query(q): Query<DashboardQuery>,
 ) -> Result<Response, Failure> {
     let principal = ctx.require()?;
-    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let month = given(&q.month).unwrap_or_else(|| {
         let today = state.rules.calendar.local_date(state.now());
         format!("{:04}-{:02}", today.year(), u8::from(today.month()))
@@ -193,7 +207,14 @@ pub async fn dashboard(
             let header = [t("col-code"), t("col-unit"), t("col-open"), t("col-overdue")];
             let rows: Vec<Vec<String>> = loads
                 .iter()
-                .map(|l| vec![l.code.clone(), l.name.clone(), l.open.to_string(), l.overdue.to_string()])
+                .map(|l| {
+                    vec![
+                        l.code.clone(),
+                        l.name.clone(),
+                        l.open.to_string(),
+                        l.overdue.to_string(),
+                    ]
+                })
                 .collect();
             csv_response(&format!("overdue-{month}-{group}"), &header, &rows)
         } else {
@@ -227,11 +248,12 @@ pub async fn dashboard(
             csv_response(&format!("rates-{month}-{group}"), &header, &rows)
         });
     }
-    let map_under = if group != "department" && child_level(principal.scope.level()) == level && level != principal.scope.level() {
-        principal.scope.to_string()
-    } else {
-        String::new()
-    };
+    let map_under =
+        if group != "department" && child_level(principal.scope.level()) == level && level != principal.scope.level() {
+            principal.scope.to_string()
+        } else {
+            String::new()
+        };
     let query = serde_urlencoded::to_string([("month", month.as_str()), ("group", group.as_str())]).unwrap_or_default();
     Ok(ctx.render(&DashboardPage {
         ctx: &ctx,

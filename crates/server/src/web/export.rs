@@ -10,9 +10,10 @@ pub fn csv_response(file: &str, header: &[String], rows: &[Vec<String>]) -> Resp
     let written = std::iter::once(header)
         .chain(rows.iter().map(Vec::as_slice))
         .try_for_each(|record| writer.write_record(record));
-    let body = match written.map_err(|e| e.to_string()).and_then(|()| {
-        writer.into_inner().map_err(|e| e.to_string())
-    }) {
+    let body = match written
+        .map_err(|e| e.to_string())
+        .and_then(|()| writer.into_inner().map_err(|e| e.to_string()))
+    {
         Ok(body) => body,
         Err(error) => {
             tracing::error!(%error, "a CSV export failed");
@@ -21,7 +22,10 @@ pub fn csv_response(file: &str, header: &[String], rows: &[Vec<String>]) -> Resp
     };
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     let safe: String = file
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })

@@ -93,11 +93,25 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
     if wants_csv(q.format.as_deref()) {
         let page = list_page(&state, &ctx, principal, None).await?;
         let t = |k: &str| ctx.t.t(k);
-        let header = [t("col-id"), t("col-name"), t("col-owner"), t("col-state"), t("col-created")];
+        let header = [
+            t("col-id"),
+            t("col-name"),
+            t("col-owner"),
+            t("col-state"),
+            t("col-created"),
+        ];
         let rows: Vec<Vec<String>> = page
             .pilots
             .iter()
-            .map(|p| vec![p.id.to_string(), p.name.clone(), p.owner.clone(), p.state.clone(), p.created.clone()])
+            .map(|p| {
+                vec![
+                    p.id.to_string(),
+                    p.name.clone(),
+                    p.owner.clone(),
+                    p.state.clone(),
+                    p.created.clone(),
+                ]
+            })
             .collect();
         return Ok(csv_response("pilots", &header, &rows));
     }
@@ -204,7 +218,11 @@ struct DetailPage<'a> {
 }
 
 fn number(x: f64) -> String {
-    if x.is_finite() { format!("{x:.3}") } else { "—".to_string() }
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "—".to_string()
+    }
 }
 
 /// Which form a refusal belongs to.
@@ -246,7 +264,9 @@ async fn detail_page<'a>(
     let (mut no_evaluation, mut has_chart) = (String::new(), false);
     match assessment_of(state, principal, id).await {
         Ok(evaluation) => {
-            verdict = ctx.t.name("verdict", &evaluation.verdict.verdict.as_str().replace(' ', "_"));
+            verdict = ctx
+                .t
+                .name("verdict", &evaluation.verdict.verdict.as_str().replace(' ', "_"));
             reasons = evaluation.verdict.reasons.clone();
             effects = evaluation
                 .effects
@@ -281,7 +301,11 @@ async fn detail_page<'a>(
             .iter()
             .map(|a| {
                 (
-                    a.units.iter().map(|u| unit_label(state, u)).collect::<Vec<_>>().join(", "),
+                    a.units
+                        .iter()
+                        .map(|u| unit_label(state, u))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     a.from.clone(),
                 )
             })
@@ -356,9 +380,7 @@ async fn after(
     failed: Failed,
 ) -> Result<Response, Failure> {
     match result {
-        Ok(()) => Ok(ctx.with_cookies(
-            Redirect::to(&format!("/pilots/{}", urlencode(id))).into_response(),
-        )),
+        Ok(()) => Ok(ctx.with_cookies(Redirect::to(&format!("/pilots/{}", urlencode(id))).into_response())),
         Err(error) if error.status().is_server_error() => Err(ctx.fail(error)),
         Err(error) if matches!(error.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => Err(ctx.fail(error)),
         Err(error) => {
@@ -366,7 +388,12 @@ async fn after(
             let message = match &error {
                 ApiError::GuardrailsBroken { violations, .. } => violations
                     .iter()
-                    .map(|v| format!("{} ({}, {}): {} — {}", v.guardrail, v.owner, v.owner_source, v.key, v.reason))
+                    .map(|v| {
+                        format!(
+                            "{} ({}, {}): {} — {}",
+                            v.guardrail, v.owner, v.owner_source, v.key, v.reason
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
                 other => other.to_string(),
@@ -456,9 +483,10 @@ pub async fn adoption(
         from: form.from.trim().to_string(),
     };
     match adopt(&state, principal, &id, &request).await {
-        Ok(adopted) => Ok(ctx.with_cookies(
-            Redirect::to(&format!("/pilots?adopted={}#practices", adopted.pilot.id)).into_response(),
-        )),
+        Ok(adopted) => {
+            Ok(ctx
+                .with_cookies(Redirect::to(&format!("/pilots?adopted={}#practices", adopted.pilot.id)).into_response()))
+        }
         Err(error) if error.status().is_server_error() => Err(ctx.fail(error)),
         Err(error) => {
             let status = error.status();
@@ -470,7 +498,13 @@ pub async fn adoption(
                 .flatten()
                 .map(|row| row.id)
                 .unwrap_or_default();
-            let page = list_page(&state, &ctx, principal, Some((practice, error.to_string(), form.units.clone()))).await?;
+            let page = list_page(
+                &state,
+                &ctx,
+                principal,
+                Some((practice, error.to_string(), form.units.clone())),
+            )
+            .await?;
             Ok(ctx.render_with(status, &page))
         }
     }

@@ -107,7 +107,13 @@ fn unit_label(state: &AppState, code: &str) -> String {
 }
 
 fn guardrail_line(state: &AppState, g: &GuardrailView) -> GuardrailLine {
-    let field = |k: &str| g.guardrail.get(k).filter(|v| !v.is_null()).map(shown).unwrap_or_default();
+    let field = |k: &str| {
+        g.guardrail
+            .get(k)
+            .filter(|v| !v.is_null())
+            .map(shown)
+            .unwrap_or_default()
+    };
     let mut bound = Vec::new();
     for (name, sign) in [("min", "≥"), ("max", "≤")] {
         let v = field(name);
@@ -139,10 +145,10 @@ fn may_govern(principal: &Principal, unit: &str) -> bool {
 fn unit_choices(state: &AppState, principal: &Principal, shown_unit: &str) -> Vec<Choice> {
     let mut codes = vec![principal.scope.clone()];
     codes.extend(state.territory.children(&principal.scope).iter().cloned());
-    if let Ok(code) = UnitCode::parse(shown_unit) {
-        if !codes.contains(&code) {
-            codes.push(code);
-        }
+    if let Ok(code) = UnitCode::parse(shown_unit)
+        && !codes.contains(&code)
+    {
+        codes.push(code);
     }
     codes
         .iter()
@@ -330,14 +336,18 @@ pub async fn save(
     match error {
         ApiError::GuardrailsBroken { violations, .. } => {
             // The article a guardrail cites is part of the guardrail as its owner wrote it.
-            let policy = policy_of(&state, principal, &unit, None).await.map_err(|e| ctx.fail(e))?;
+            let policy = policy_of(&state, principal, &unit, None)
+                .await
+                .map_err(|e| ctx.fail(e))?;
             outcome.refusals = violations
                 .into_iter()
                 .map(|v| {
                     let cites = policy
                         .guardrails
                         .iter()
-                        .find(|g| g.owner == v.owner && g.guardrail.get("id").and_then(|i| i.as_str()) == Some(&v.guardrail))
+                        .find(|g| {
+                            g.owner == v.owner && g.guardrail.get("id").and_then(|i| i.as_str()) == Some(&v.guardrail)
+                        })
                         .and_then(|g| g.guardrail.get("cites").and_then(|c| c.as_str()).map(str::to_string))
                         .unwrap_or_default();
                     Refusal {

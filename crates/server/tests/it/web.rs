@@ -522,7 +522,10 @@ async fn the_centre_pages_follow_the_roles_and_the_head_sees_only_their_units() 
             assert_eq!(b.get(page).await.status, StatusCode::FORBIDDEN, "{account} {page}");
         }
         let home = b.get("/").await;
-        assert!(!home.body.contains("href=\"/dashboard\""), "{account} is offered the dashboard");
+        assert!(
+            !home.body.contains("href=\"/dashboard\""),
+            "{account} is offered the dashboard"
+        );
     }
     let mut head = Browser::new(&w.app);
     head.sign_in("office_head").await;
@@ -531,9 +534,15 @@ async fn the_centre_pages_follow_the_roles_and_the_head_sees_only_their_units() 
     let month = format!("{:04}-{:02}", today.year(), u8::from(today.month()));
     let dashboard = head.get(&format!("/dashboard?month={month}&group=village")).await;
     assert_eq!(dashboard.status, StatusCode::OK, "{}", dashboard.body);
-    assert!(dashboard.body.contains(&format!("data-code=\"{VILLAGE_A}\"")), "{}", dashboard.body);
+    assert!(
+        dashboard.body.contains(&format!("data-code=\"{VILLAGE_A}\"")),
+        "{}",
+        dashboard.body
+    );
     let csv = head
-        .get(&format!("/dashboard?month={month}&group=village&format=csv&table=rates"))
+        .get(&format!(
+            "/dashboard?month={month}&group=village&format=csv&table=rates"
+        ))
         .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
@@ -543,9 +552,15 @@ async fn the_centre_pages_follow_the_roles_and_the_head_sees_only_their_units() 
     );
     let mut lines = csv.body.lines();
     assert_eq!(lines.next().map(|l| l.split(',').count()), Some(9), "{}", csv.body);
-    assert!(lines.all(|l| l.split(',').nth(1).is_some_and(|code| code.starts_with("330502001"))), "{}", csv.body);
+    assert!(
+        lines.all(|l| l.split(',').nth(1).is_some_and(|code| code.starts_with("330502001"))),
+        "{}",
+        csv.body
+    );
     let overdue = head
-        .get(&format!("/dashboard?month={month}&group=village&format=csv&table=overdue"))
+        .get(&format!(
+            "/dashboard?month={month}&group=village&format=csv&table=overdue"
+        ))
         .await;
     assert_eq!(overdue.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
     let pilots = head.get("/pilots?format=csv").await;
@@ -578,16 +593,31 @@ async fn a_guardrail_refusal_is_shown_beside_the_layer() {
     let refused = head
         .post(
             "/policy/330502001",
-            &[("layer", "[clocks.petition]\nhandle_days = 365\n"), ("effective_from", "")],
+            &[
+                ("layer", "[clocks.petition]\nhandle_days = 365\n"),
+                ("effective_from", ""),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
-    let error = &refused.body[refused.body.find("id=\"layer-error\"").expect("the error beside the field")..];
-    assert!(error.contains("data-guardrail=\"statute-petition-handling\""), "{error}");
+    let error = &refused.body[refused
+        .body
+        .find("id=\"layer-error\"")
+        .expect("the error beside the field")..];
+    assert!(
+        error.contains("data-guardrail=\"statute-petition-handling\""),
+        "{error}"
+    );
     assert!(error.contains("the statute") && error.contains("Art. 34"), "{error}");
-    assert!(refused.body.contains("handle_days = 365"), "the layer is kept in the form");
+    assert!(
+        refused.body.contains("handle_days = 365"),
+        "the layer is kept in the form"
+    );
     let saved = head
-        .post("/policy/330502001", &[("layer", "mediation.max_days = 18\n"), ("effective_from", "")])
+        .post(
+            "/policy/330502001",
+            &[("layer", "mediation.max_days = 18\n"), ("effective_from", "")],
+        )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let policy = head.get(&saved.location).await;
@@ -596,6 +626,9 @@ async fn a_guardrail_refusal_is_shown_beside_the_layer() {
     analyst.sign_in("analyst").await;
     let read = analyst.get("/policy?unit=330502001&key=mediation.max_days").await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
-    assert!(!read.body.contains("id=\"layer-form\""), "an analyst reads and does not edit");
+    assert!(
+        !read.body.contains("id=\"layer-form\""),
+        "an analyst reads and does not edit"
+    );
     assert!(read.body.contains("id=\"explain\""));
 }
