@@ -358,6 +358,7 @@ pilot-act-expand = Expand
 pilot-act-revise = Send back for revision
 pilot-act-abandon = Abandon
 pilot-act-adopt = Adoption
+pilot-act-file = Filed
 pilot-act-codify = Codify into policy
 verdict-expand = Expand
 verdict-abandon = Abandon

@@ -358,6 +358,7 @@ pilot-act-expand = 推广
 pilot-act-revise = 退回修改
 pilot-act-abandon = 终止
 pilot-act-adopt = 采纳
+pilot-act-file = 备案
 pilot-act-codify = 纳入政策
 verdict-expand = 推广
 verdict-abandon = 终止
