@@ -685,11 +685,7 @@ pub fn evaluate_on(
         } else {
             let panel =
                 stats::Panel::new(unit_col, time_col, group_col, y).map_err(|e| invalid(format!("{outcome}: {e}")))?;
-            let config = stats::AttGtConfig {
-                control: stats::ControlGroup::NotYetTreated,
-                ..stats::AttGtConfig::default()
-            };
-            match simple_effect(&panel, &config, outcome == pilot.primary) {
+            match simple_effect(&panel, &evaluation_config(), outcome == pilot.primary) {
                 Ok((effect, notes, chart)) => {
                     event_study_svg = event_study_svg.or(chart);
                     warnings.extend(notes.iter().map(|w| format!("{outcome}: {w}")));
@@ -728,6 +724,14 @@ pub fn evaluate_on(
         warnings,
         event_study_svg,
     })
+}
+
+/// The estimator of every pilot evaluation: not-yet-treated units as controls (adoption is staggered).
+fn evaluation_config() -> stats::AttGtConfig {
+    stats::AttGtConfig {
+        control: stats::ControlGroup::NotYetTreated,
+        ..stats::AttGtConfig::default()
+    }
 }
 
 /// The simple aggregated ATT of a pilot's panel, with small-sample inference: a pilot has few adopting units, for

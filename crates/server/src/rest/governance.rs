@@ -149,8 +149,18 @@ pub async fn effective_policy(
     Query(q): Query<AtDate>,
 ) -> Result<Json<EffectivePolicy>, ApiError> {
     let principal = caller.require()?;
-    let unit = known_unit(&state, &code)?;
-    let date = policy_date(&state, q.date.as_deref())?;
+    Ok(Json(policy_of(&state, principal, &code, q.date.as_deref()).await?))
+}
+
+/// The effective policy of the unit `code` on `date` as `principal` may read it (REST and the policy page).
+pub(crate) async fn policy_of(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+    date: Option<&str>,
+) -> Result<EffectivePolicy, ApiError> {
+    let unit = known_unit(state, code)?;
+    let date = policy_date(state, date)?;
     may_read_stats(principal, &unit)?;
     let folded = governance::load_book(&state.store).await?.effective(&unit, date);
     let values = folded
@@ -163,12 +173,12 @@ pub async fn effective_policy(
             })
         })
         .collect();
-    Ok(Json(EffectivePolicy {
+    Ok(EffectivePolicy {
         unit: folded.unit.to_string(),
         date: folded.date.to_string(),
         values,
         guardrails: folded.guardrails.iter().map(GuardrailView::from).collect(),
-    }))
+    })
 }
 
 /// Why one key of a unit's policy has its value.
@@ -214,8 +224,21 @@ pub async fn explain_policy(
     Query(q): Query<AtDate>,
 ) -> Result<Json<Vec<PolicyExplanation>>, ApiError> {
     let principal = caller.require()?;
-    let unit = known_unit(&state, &code)?;
-    let date = policy_date(&state, q.date.as_deref())?;
+    Ok(Json(
+        explain_of(&state, principal, &code, &key, q.date.as_deref()).await?,
+    ))
+}
+
+/// Why each leaf under `key` of the unit's policy has its value, as `principal` may read it (REST and the policy page).
+pub(crate) async fn explain_of(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+    key: &str,
+    date: Option<&str>,
+) -> Result<Vec<PolicyExplanation>, ApiError> {
+    let unit = known_unit(state, code)?;
+    let date = policy_date(state, date)?;
     if key.trim().is_empty() || key.len() > 200 {
         return Err(ApiError::invalid(
             "key",
@@ -227,7 +250,7 @@ pub async fn explain_policy(
     let explanations = book
         .explain(&unit, key.trim(), date)
         .map_err(|e| ApiError::invalid("key", e.to_string()))?;
-    Ok(Json(explanations.iter().map(PolicyExplanation::from).collect()))
+    Ok(explanations.iter().map(PolicyExplanation::from).collect())
 }
 
 impl From<&domain::policy::Explanation> for PolicyExplanation {
@@ -288,14 +311,18 @@ pub(super) fn rfc3339(epoch: i64) -> String {
 )]
 pub async fn list_pilots(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<PilotBrief>>, ApiError> {
     let principal = caller.require()?;
+    Ok(Json(pilots_of(&state, principal).await?))
+}
+
+/// The pilots `principal` may see (REST and the pilots page).
+pub(crate) async fn pilots_of(state: &AppState, principal: &Principal) -> Result<Vec<PilotBrief>, ApiError> {
     may_read_stats(principal, &principal.scope)?;
     let rows = state.store.pilots().await?;
-    Ok(Json(
-        rows.iter()
-            .filter(|r| UnitCode::parse(&r.owner).is_ok_and(|owner| may_read_stats(principal, &owner).is_ok()))
-            .map(PilotBrief::from)
-            .collect(),
-    ))
+    Ok(rows
+        .iter()
+        .filter(|r| UnitCode::parse(&r.owner).is_ok_and(|owner| may_read_stats(principal, &owner).is_ok()))
+        .map(PilotBrief::from)
+        .collect())
 }
 
 /// The pilot named in a path (by id or name) with its owner unit; 404 when there is none.
@@ -370,9 +397,14 @@ pub async fn get_pilot(
     Path(id): Path<String>,
 ) -> Result<Json<PilotRecord>, ApiError> {
     let principal = caller.require()?;
-    let row = readable_pilot(&state, principal, &id).await?;
+    Ok(Json(record_of(&state, principal, &id).await?))
+}
+
+/// One pilot's record as `principal` may read it (REST and the pilot page).
+pub(crate) async fn record_of(state: &AppState, principal: &Principal, id: &str) -> Result<PilotRecord, ApiError> {
+    let row = readable_pilot(state, principal, id).await?;
     let (stored, filings, events) = governance::pilot_record(&state.store, &row.id.to_string()).await?;
-    Ok(Json(PilotRecord {
+    Ok(PilotRecord {
         pilot: PilotBrief::from(&stored.row),
         units: stored.pilot.units.iter().map(ToString::to_string).collect(),
         adoptions: stored
@@ -396,7 +428,7 @@ pub async fn get_pilot(
                 detail: e.detail,
             })
             .collect(),
-    }))
+    })
 }
 
 /// The pilot's effect as the case store shows it now (difference-in-differences over its adopters, with the
@@ -424,10 +456,17 @@ pub async fn assess_pilot(
     Path(id): Path<String>,
 ) -> Result<Json<governance::PilotEvaluation>, ApiError> {
     let principal = caller.require()?;
-    let row = readable_pilot(&state, principal, &id).await?;
-    Ok(Json(
-        governance::assess_pilot(&state.store, &row.id.to_string(), state.now()).await?,
-    ))
+    Ok(Json(assessment_of(&state, principal, &id).await?))
+}
+
+/// A pilot's evaluation, read and not recorded, as `principal` may read it (REST and the pilot page).
+pub(crate) async fn assessment_of(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<governance::PilotEvaluation, ApiError> {
+    let row = readable_pilot(state, principal, id).await?;
+    Ok(governance::assess_pilot(&state.store, &row.id.to_string(), state.now()).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -533,14 +572,23 @@ pub async fn rates(
     Query(q): Query<RatesQuery>,
 ) -> Result<Json<Vec<RateView>>, ApiError> {
     let principal = caller.require()?;
-    let month = YearMonth::parse(&q.month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
-    let grouping = grouping(q.group.as_deref())?;
+    Ok(Json(rates_of(&state, principal, &q.month, q.group.as_deref()).await?))
+}
+
+/// The month's ranked rows within `principal`'s territory (REST and the dashboard).
+pub(crate) async fn rates_of(
+    state: &AppState,
+    principal: &Principal,
+    month: &str,
+    group: Option<&str>,
+) -> Result<Vec<RateView>, ApiError> {
+    let month = YearMonth::parse(month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
+    let grouping = grouping(group)?;
     may_read_stats(principal, &principal.scope)?;
     let rows = workflow::rates_report(&state.store, &state.rules, month, grouping, state.now()).await?;
-    Ok(Json(
-        rows.into_iter()
-            .filter(|r| unit_of_row(&r.key).is_some_and(|unit| may_read_stats(principal, &unit).is_ok()))
-            .map(RateView::from)
-            .collect(),
-    ))
+    Ok(rows
+        .into_iter()
+        .filter(|r| unit_of_row(&r.key).is_some_and(|unit| may_read_stats(principal, &unit).is_ok()))
+        .map(RateView::from)
+        .collect())
 }

@@ -28,7 +28,7 @@ const MAX_TEXT_BYTES: usize = 64 * 1024;
 /// The most units one adoption may name.
 const MAX_ADOPTERS: usize = 500;
 
-fn may_govern(principal: &Principal, unit: &UnitCode) -> Result<(), ApiError> {
+pub(crate) fn may_govern(principal: &Principal, unit: &UnitCode) -> Result<(), ApiError> {
     Ok(access::can_at_unit(principal, UnitAction::GovernPolicy, unit)?)
 }
 
@@ -106,9 +106,22 @@ pub async fn set_policy(
     Json(req): Json<SetPolicy>,
 ) -> Result<(StatusCode, axum::Json<SavedLayer>), ApiError> {
     let principal = caller.require()?;
-    let unit = known_unit(&state, &code)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(save_layer(&state, principal, &code, &req).await?),
+    ))
+}
+
+/// Saves a new version of the layer of the unit `code` as `principal` (REST and the policy page).
+pub(crate) async fn save_layer(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+    req: &SetPolicy,
+) -> Result<SavedLayer, ApiError> {
+    let unit = known_unit(state, code)?;
     let layer = text_field("layer", &req.layer)?;
-    let fallback = policy_date(&state, req.effective_from.as_deref())?;
+    let fallback = policy_date(state, req.effective_from.as_deref())?;
     let source = source_label(req.source.as_deref(), principal)?;
     may_govern(principal, &unit)?;
     let version = governance::set_policy(
@@ -123,16 +136,13 @@ pub async fn set_policy(
     )
     .await?;
     // Cases filed from now on run on the new clocks.
-    refresh_rules(&state).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(SavedLayer {
-            unit: version.unit.to_string(),
-            effective_from: governance::fmt_date(version.effective_from),
-            source,
-            saved_by: principal.account.clone(),
-        }),
-    ))
+    refresh_rules(state).await?;
+    Ok(SavedLayer {
+        unit: version.unit.to_string(),
+        effective_from: governance::fmt_date(version.effective_from),
+        source,
+        saved_by: principal.account.clone(),
+    })
 }
 
 /// A pilot to file.
@@ -251,6 +261,16 @@ pub async fn act_on_pilot(
     Json(req): Json<PilotStep>,
 ) -> Result<axum::Json<PilotStepped>, ApiError> {
     let principal = caller.require()?;
+    Ok(axum::Json(step_pilot(&state, principal, &id, &req).await?))
+}
+
+/// Takes a lifecycle step on the pilot `id` as `principal` (REST and the pilot page).
+pub(crate) async fn step_pilot(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    req: &PilotStep,
+) -> Result<PilotStepped, ApiError> {
     let action = PilotAction::parse(req.action.trim())
         .filter(|a| !matches!(a, PilotAction::Evaluate | PilotAction::Adopt))
         .ok_or_else(|| {
@@ -262,7 +282,7 @@ pub async fn act_on_pilot(
                 ),
             )
         })?;
-    let row = governable_pilot(&state, principal, &id).await?;
+    let row = governable_pilot(state, principal, id).await?;
     governance::act(
         &state.store,
         &row.id.to_string(),
@@ -272,15 +292,15 @@ pub async fn act_on_pilot(
     )
     .await?;
     // A pilot that starts, stops or is codified changes the clocks of its units' new cases.
-    refresh_rules(&state).await?;
+    refresh_rules(state).await?;
     let row = state
         .store
         .pilot(&row.id.to_string())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no pilot {id:?}")))?;
-    Ok(axum::Json(PilotStepped {
+    Ok(PilotStepped {
         pilot: PilotBrief::from(&row),
-    }))
+    })
 }
 
 /// Units taking up an expanded practice.
@@ -326,6 +346,14 @@ pub async fn adopt_pilot(
     Json(req): Json<Adopt>,
 ) -> Result<(StatusCode, axum::Json<Adopted>), ApiError> {
     let principal = caller.require()?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(adopt(&state, principal, &id, &req).await?),
+    ))
+}
+
+/// Records units of `principal`'s adopting the expanded practice `id` (REST and the practices page).
+pub(crate) async fn adopt(state: &AppState, principal: &Principal, id: &str, req: &Adopt) -> Result<Adopted, ApiError> {
     if req.units.is_empty() || req.units.len() > MAX_ADOPTERS {
         return Err(ApiError::invalid(
             "units",
@@ -334,7 +362,7 @@ pub async fn adopt_pilot(
     }
     let mut units = Vec::with_capacity(req.units.len());
     for raw in &req.units {
-        let unit = known_unit(&state, raw).map_err(|e| match e {
+        let unit = known_unit(state, raw).map_err(|e| match e {
             ApiError::NotFound(message) => ApiError::invalid("units", message),
             ApiError::Invalid(_) => ApiError::invalid("units", format!("{raw:?} is not a division code")),
             other => other,
@@ -366,18 +394,15 @@ pub async fn adopt_pilot(
         app::AppError::Pilot(e @ domain::pilot::PilotError::Invalid { .. }) => ApiError::Conflict(e.to_string()),
         other => other.into(),
     })?;
-    refresh_rules(&state).await?;
+    refresh_rules(state).await?;
     let row = state.store.pilot(&row.id.to_string()).await?.ok_or_else(not_found)?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(Adopted {
-            pilot: PilotBrief::from(&row),
-            adoption: AdoptionView {
-                units: units.iter().map(ToString::to_string).collect(),
-                from: from.to_string(),
-            },
-        }),
-    ))
+    Ok(Adopted {
+        pilot: PilotBrief::from(&row),
+        adoption: AdoptionView {
+            units: units.iter().map(ToString::to_string).collect(),
+            from: from.to_string(),
+        },
+    })
 }
 
 /// Evaluates a pilot on the case store and records the evaluation as a step of its lifecycle (it becomes
@@ -404,8 +429,15 @@ pub async fn record_evaluation(
     Path(id): Path<String>,
 ) -> Result<axum::Json<governance::PilotEvaluation>, ApiError> {
     let principal = caller.require()?;
-    let row = governable_pilot(&state, principal, &id).await?;
-    let evaluation =
-        governance::evaluate_pilot(&state.store, &row.id.to_string(), &principal.account, state.now()).await?;
-    Ok(axum::Json(evaluation))
+    Ok(axum::Json(record_of_evaluation(&state, principal, &id).await?))
+}
+
+/// Evaluates the pilot `id` and records it as `principal` (REST and the pilot page).
+pub(crate) async fn record_of_evaluation(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<governance::PilotEvaluation, ApiError> {
+    let row = governable_pilot(state, principal, id).await?;
+    Ok(governance::evaluate_pilot(&state.store, &row.id.to_string(), &principal.account, state.now()).await?)
 }

@@ -4,6 +4,7 @@
 use app::workflow::{self, Holder, WorkloadRow};
 use axum::Json;
 use axum::extract::State;
+use domain::access::Principal;
 use domain::rates::YearMonth;
 use domain::territory::UnitCode;
 use serde::{Deserialize, Serialize};
@@ -68,7 +69,7 @@ impl From<WorkloadRow> for WorkloadView {
 
 /// The unit a row belongs to: an office's or a staff member's office's unit (before `:`), a grid's village (before
 /// `-`).
-fn unit_of_row(id: &str) -> Option<UnitCode> {
+pub(crate) fn unit_of_row(id: &str) -> Option<UnitCode> {
     let end = id.find([':', '-']).unwrap_or(id.len());
     UnitCode::parse(&id[..end]).ok()
 }
@@ -95,8 +96,20 @@ pub async fn workload(
     Query(q): Query<WorkloadQuery>,
 ) -> Result<Json<Vec<WorkloadView>>, ApiError> {
     let principal = caller.require()?;
-    let month = YearMonth::parse(&q.month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
-    let wanted = match q.holder.as_deref().map(str::trim) {
+    Ok(Json(
+        workload_of(&state, principal, &q.month, q.holder.as_deref()).await?,
+    ))
+}
+
+/// The month's workload rows within `principal`'s territory, of one holder kind or all (REST and the dashboard).
+pub(crate) async fn workload_of(
+    state: &AppState,
+    principal: &Principal,
+    month: &str,
+    holder: Option<&str>,
+) -> Result<Vec<WorkloadView>, ApiError> {
+    let month = YearMonth::parse(month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
+    let wanted = match holder.map(str::trim) {
         None => None,
         Some("office") => Some(Holder::Office),
         Some("grid") => Some(Holder::Grid),
@@ -110,11 +123,10 @@ pub async fn workload(
     };
     may_read_stats(principal, &principal.scope)?;
     let rows = workflow::workload_report(&state.store, &state.rules, month).await?;
-    Ok(Json(
-        rows.into_iter()
-            .filter(|r| wanted.is_none_or(|h| r.holder == h))
-            .filter(|r| unit_of_row(&r.id).is_some_and(|unit| may_read_stats(principal, &unit).is_ok()))
-            .map(WorkloadView::from)
-            .collect(),
-    ))
+    Ok(rows
+        .into_iter()
+        .filter(|r| wanted.is_none_or(|h| r.holder == h))
+        .filter(|r| unit_of_row(&r.id).is_some_and(|unit| may_read_stats(principal, &unit).is_ok()))
+        .map(WorkloadView::from)
+        .collect())
 }

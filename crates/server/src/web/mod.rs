@@ -3,18 +3,23 @@
 //! htmx embedded under `/assets/`. The public portal (`portal`, under `/portal`) needs no sign-in.
 //!
 //! Pages are thin in the same way as the REST handlers: each extracts the caller ([`Ctx`]), calls the same `app`
-//! function (`file_case`, `perform`, `list_cases`, `alerts_for`) and builds what it shows of a case only from the
+//! function (`file_case`, `perform`, `list_cases`, `alerts_for`) — or, for the dashboard, the policy and the pilots,
+//! the same `rest::governance`, `rest::workload` and `rest::steering` functions as the REST routes — and builds what it shows of a case only from the
 //! `CaseView` that `app::workflow::disclose` returns; the forms a page offers are the actions that view lists. With
 //! `HX-Request` set a handler answers the fragment that changed, otherwise the whole page; every page works without
 //! JavaScript. Every POST form carries a CSRF token checked against a cookie (double submit).
 
 pub mod assets;
 pub mod cases;
+pub mod dashboard;
+pub mod export;
 pub mod i18n;
 pub mod intake;
 pub mod map;
 pub mod page;
 pub mod portal;
+pub mod pilots;
+pub mod policy;
 pub mod session;
 
 use axum::Router;
@@ -37,6 +42,15 @@ pub fn router() -> Router<AppState> {
         .route("/alerts", get(cases::alerts))
         .route("/photos/{id}", get(cases::photo))
         .route("/photos/{id}/thumb", get(cases::thumbnail))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/policy", get(policy::show))
+        .route("/policy/{unit}", post(policy::save))
+        .route("/pilots", get(pilots::list))
+        .route("/pilots/{id}", get(pilots::detail))
+        .route("/pilots/{id}/act", post(pilots::act))
+        .route("/pilots/{id}/evaluation", post(pilots::record))
+        .route("/pilots/{id}/adoptions", post(pilots::adoption))
+        .route("/pilots/{id}/event-study.svg", get(pilots::event_study))
         .route("/map/areas.geojson", get(map::areas))
         .route("/portal", get(portal::index))
         .route("/portal/rates", get(portal::rates))

@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use domain::access::Principal;
+use domain::access::{self, Principal, UnitAction};
 
 use super::i18n::{LANG_COOKIE, Lang, Tr};
 use crate::caller::Caller;
@@ -115,6 +115,20 @@ impl Ctx {
     /// Whether the signed-in account is staff (the workbench and alerts links).
     pub fn is_staff(&self) -> bool {
         self.user.as_ref().is_some_and(|p| p.role.is_staff())
+    }
+
+    /// Whether the signed-in account may read statistics in its scope (the dashboard and pilots links).
+    pub fn may_read_stats(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|p| access::can_at_unit(p, UnitAction::ReadStats, &p.scope).is_ok())
+    }
+
+    /// Whether the signed-in account may govern policy in its scope (the policy link).
+    pub fn may_govern(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|p| access::can_at_unit(p, UnitAction::GovernPolicy, &p.scope).is_ok())
     }
 
     /// The role of the signed-in account, translated.

@@ -27,6 +27,7 @@ pub(super) struct Page {
     pub(super) status: StatusCode,
     pub(super) location: String,
     pub(super) content_type: String,
+    pub(super) headers: axum::http::HeaderMap,
     pub(super) body: String,
 }
 
@@ -95,11 +96,13 @@ impl Browser {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         Page {
             status,
             location,
             content_type,
+            headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
@@ -699,4 +702,137 @@ async fn photos_are_checked_cleaned_attached_and_shown_only_to_who_may_see_the_c
     assert_eq!(absent.status, StatusCode::NOT_FOUND);
     assert_eq!(anyone.get(&private).await.status, StatusCode::NOT_FOUND);
     assert_eq!(anyone.get("/photos/abc").await.status, StatusCode::NOT_FOUND);
+}
+
+/// The dashboard, the policy and the pilots are for the roles that read statistics: a resident and a caseworker are
+/// refused, the public is sent to sign in; a head sees the units of their scope only, and every table downloads as CSV.
+#[tokio::test]
+async fn the_centre_pages_follow_the_roles_and_the_head_sees_only_their_units() {
+    let w = super::governance_world().await;
+    let mut resident = Browser::new(&w.app);
+    let case = report_through_the_form(&mut resident, "resident", "路灯坏了，晚上很黑。").await;
+    assert!(case > 0);
+    let pages = ["/dashboard", "/policy", "/pilots", "/pilots/night-patrols"];
+    let mut public = Browser::new(&w.app);
+    for page in pages {
+        let p = public.get(page).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{page}");
+        assert!(p.location.starts_with("/signin"), "{page}: {}", p.location);
+    }
+    for account in ["resident", "caseworker"] {
+        let mut b = Browser::new(&w.app);
+        b.sign_in(account).await;
+        for page in pages {
+            assert_eq!(b.get(page).await.status, StatusCode::FORBIDDEN, "{account} {page}");
+        }
+        let home = b.get("/").await;
+        assert!(
+            !home.body.contains("href=\"/dashboard\""),
+            "{account} is offered the dashboard"
+        );
+    }
+    let mut head = Browser::new(&w.app);
+    head.sign_in("office_head").await;
+    assert!(head.get("/").await.body.contains("href=\"/dashboard\""));
+    let today = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
+    let month = format!("{:04}-{:02}", today.year(), u8::from(today.month()));
+    let dashboard = head.get(&format!("/dashboard?month={month}&group=village")).await;
+    assert_eq!(dashboard.status, StatusCode::OK, "{}", dashboard.body);
+    assert!(
+        dashboard.body.contains(&format!("data-code=\"{VILLAGE_A}\"")),
+        "{}",
+        dashboard.body
+    );
+    let csv = head
+        .get(&format!(
+            "/dashboard?month={month}&group=village&format=csv&table=rates"
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.headers[header::CONTENT_DISPOSITION],
+        format!("attachment; filename=\"rates-{month}-village.csv\"").as_str()
+    );
+    let mut lines = csv.body.lines();
+    assert_eq!(lines.next().map(|l| l.split(',').count()), Some(9), "{}", csv.body);
+    assert!(
+        lines.all(|l| l.split(',').nth(1).is_some_and(|code| code.starts_with("330502001"))),
+        "{}",
+        csv.body
+    );
+    let overdue = head
+        .get(&format!(
+            "/dashboard?month={month}&group=village&format=csv&table=overdue"
+        ))
+        .await;
+    assert_eq!(overdue.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let pilots = head.get("/pilots?format=csv").await;
+    assert!(pilots.body.contains("night-patrols"), "{}", pilots.body);
+    // A head of another township sees neither this village nor this pilot.
+    let mut far = Browser::new(&w.app);
+    far.sign_in("far-head").await;
+    let dashboard = far.get(&format!("/dashboard?month={month}&group=village")).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(!dashboard.body.contains(VILLAGE_A), "{}", dashboard.body);
+    assert_eq!(far.get("/pilots/night-patrols").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(far.get("/policy?unit=330502001").await.status, StatusCode::FORBIDDEN);
+    // The pilot's page offers the steps its state allows to those who govern its owner.
+    let pilot = head.get("/pilots/night-patrols").await;
+    assert_eq!(pilot.status, StatusCode::OK, "{}", pilot.body);
+    assert!(pilot.body.contains("data-action=\"start\"") && pilot.body.contains("data-action=\"abandon\""));
+    assert!(!pilot.body.contains("data-action=\"expand\""));
+}
+
+/// A layer that breaks a guardrail is refused on the policy page, beside the field, naming the guardrail, its owner
+/// and the article; nothing is saved.
+#[tokio::test]
+async fn a_guardrail_refusal_is_shown_beside_the_layer() {
+    let w = super::governance_world().await;
+    let mut head = Browser::new(&w.app);
+    head.sign_in("office_head").await;
+    let policy = head.get("/policy").await;
+    assert_eq!(policy.status, StatusCode::OK, "{}", policy.body);
+    assert!(policy.body.contains("id=\"layer-form\""), "the head governs the unit");
+    let refused = head
+        .post(
+            "/policy/330502001",
+            &[
+                ("layer", "[clocks.petition]\nhandle_days = 365\n"),
+                ("effective_from", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let error = &refused.body[refused
+        .body
+        .find("id=\"layer-error\"")
+        .expect("the error beside the field")..];
+    assert!(
+        error.contains("data-guardrail=\"statute-petition-handling\""),
+        "{error}"
+    );
+    assert!(error.contains("the statute") && error.contains("Art. 34"), "{error}");
+    assert!(
+        refused.body.contains("handle_days = 365"),
+        "the layer is kept in the form"
+    );
+    let saved = head
+        .post(
+            "/policy/330502001",
+            &[("layer", "mediation.max_days = 18\n"), ("effective_from", "")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let policy = head.get(&saved.location).await;
+    assert!(policy.body.contains("mediation.max_days"), "{}", policy.body);
+    let mut analyst = Browser::new(&w.app);
+    analyst.sign_in("analyst").await;
+    let read = analyst.get("/policy?unit=330502001&key=mediation.max_days").await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert!(
+        !read.body.contains("id=\"layer-form\""),
+        "an analyst reads and does not edit"
+    );
+    assert!(read.body.contains("id=\"explain\""));
 }
