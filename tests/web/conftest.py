@@ -46,7 +46,7 @@ def server():
     db = f"sqlite://{path}"
     subprocess.run([bin_path, "--db", db, "demo", "--months", "1", "--no-serve", "--json"],
                    check=True, stdout=subprocess.DEVNULL)
-    for name, role in [("web-caseworker", "caseworker"), ("web-head", "office_head")]:
+    for name, role in [("web-caseworker", "caseworker"), ("web-head", "office_head"), ("web-gridworker", "grid_worker")]:
         subprocess.run([bin_path, "--db", db, "user", "add", name, "--role", role, "--scope", TOWNSHIP,
                         "--office", f"{TOWNSHIP}:gov", "--password", PASSWORD], check=True, stdout=subprocess.DEVNULL)
     port = free_port()

@@ -218,3 +218,24 @@ def test_a_second_resident_adds_their_voice_instead_of_filing_again(new_page, sc
     first.goto(f"/cases/{case}")
     assert re.search(r"附议人数\s*1\b", first.locator("#case dl").inner_text())
     assert "有居民附议" in first.locator(".timeline").inner_text()
+
+
+def test_a_grid_worker_records_a_patrol_event_on_a_phone(new_page, screenshot):
+    page = new_page()
+    page.goto("/signin")
+    page.fill("#name", "web-gridworker")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
+    page.click("a[href='/patrol']")
+    page.wait_for_url(re.compile(r"/patrol$"))
+    check(page, screenshot, "patrol")
+    grid = page.locator("#grid option[value^='330502001']").first.get_attribute("value")
+    page.select_option("#grid", grid)
+    page.fill("#description", "巡查发现路边护栏损坏。")
+    page.click("#patrol-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    assert "巡查发现路边护栏损坏" in page.content()
+    case = page.url.rsplit("/", 1)[1]
+    page.goto("/patrol")
+    assert page.locator(f".patrols a[href='/cases/{case}']").count() == 1

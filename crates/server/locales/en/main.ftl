@@ -436,3 +436,15 @@ outcome-satisfaction-rate = Satisfaction rate
 outcome-repeat-petition-rate = Repeat petition rate
 outcome-response-rate = Response rate
 outcome-resolution-rate = Resolution rate
+
+## A grid worker's patrol
+nav-patrol = Patrol
+patrol-title = Record a patrol event
+patrol-grid = Grid
+patrol-grid-choose = Choose the grid
+patrol-grid-missing = Choose one of the grids of your area
+patrol-description = What you saw or did
+patrol-submit = Record
+patrol-recent = Patrol events of the last 30 days
+patrol-none = No patrol event in the last 30 days.
+patrol-staff-only = Only staff record patrol events.

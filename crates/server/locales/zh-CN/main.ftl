@@ -436,3 +436,15 @@ outcome-satisfaction-rate = 满意率
 outcome-repeat-petition-rate = 重复信访率
 outcome-response-rate = 响应率
 outcome-resolution-rate = 解决率
+
+## A grid worker's patrol
+nav-patrol = 巡查
+patrol-title = 登记巡查事件
+patrol-grid = 网格
+patrol-grid-choose = 选择网格
+patrol-grid-missing = 请从您所辖区域的网格中选择
+patrol-description = 发现或处置的情况
+patrol-submit = 登记
+patrol-recent = 近 30 天的巡查事件
+patrol-none = 近 30 天没有巡查事件。
+patrol-staff-only = 只有工作人员可以登记巡查事件。

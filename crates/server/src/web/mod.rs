@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod intake;
 pub mod map;
 pub mod page;
+pub mod patrol;
 pub mod portal;
 pub mod pilots;
 pub mod policy;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}", get(cases::detail))
         .route("/cases/{id}/act", post(cases::act))
         .route("/alerts", get(cases::alerts))
+        .route("/patrol", get(patrol::form).post(patrol::record))
         .route("/photos/{id}", get(cases::photo))
         .route("/photos/{id}/thumb", get(cases::thumbnail))
         .route("/dashboard", get(dashboard::dashboard))

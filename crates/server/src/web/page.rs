@@ -117,6 +117,11 @@ impl Ctx {
         self.user.as_ref().is_some_and(|p| p.role.is_staff())
     }
 
+    /// Whether the signed-in account is a grid worker (the patrol link).
+    pub fn is_grid_worker(&self) -> bool {
+        self.user.as_ref().is_some_and(|p| p.role == access::Role::GridWorker)
+    }
+
     /// Whether the signed-in account may read statistics in its scope (the dashboard and pilots links).
     pub fn may_read_stats(&self) -> bool {
         self.user

@@ -836,3 +836,36 @@ async fn a_guardrail_refusal_is_shown_beside_the_layer() {
     );
     assert!(read.body.contains("id=\"explain\""));
 }
+
+#[tokio::test]
+async fn a_grid_worker_records_a_patrol_event_on_one_of_their_grids() {
+    let w = world().await;
+    let mut worker = Browser::new(&w.app);
+    worker.sign_in("grid_worker").await;
+    let home = worker.get("/").await;
+    assert!(home.body.contains("href=\"/patrol\""), "the patrol link for grid workers");
+    let form = worker.get("/patrol").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let grid = attribute(&form.body, "<option value=\"330502001", "value");
+    assert!(grid.starts_with(VILLAGE_A) || grid.starts_with("330502001"), "{grid}");
+    let refused = worker
+        .post("/patrol", &[("grid", "999-01"), ("category", "hazard_patrol"), ("description", "井盖缺失")])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("grid-error"));
+    let filed = worker
+        .post("/patrol", &[("grid", &grid), ("category", "hazard_patrol"), ("description", "巡查发现井盖缺失")])
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let id: i64 = filed.location.trim_start_matches("/cases/").parse().expect("case id");
+    let token = sign_in(&w.app, "grid_worker").await;
+    let detail = json_call(&w.app, "GET", &format!("/api/v1/cases/{id}"), Some(&token), None).await;
+    assert_eq!(detail.json()["case"]["kind"], "patrol_event", "{}", detail.text);
+    assert_eq!(detail.json()["case"]["channel"], "patrol", "{}", detail.text);
+    let again = worker.get("/patrol").await;
+    assert!(again.body.contains(&format!("/cases/{id}\"")), "listed among the recent patrols");
+    let mut resident = Browser::new(&w.app);
+    resident.sign_in("resident").await;
+    assert_eq!(resident.get("/patrol").await.status, StatusCode::FORBIDDEN);
+    assert!(!resident.get("/").await.body.contains("href=\"/patrol\""));
+}
