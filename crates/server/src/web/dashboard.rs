@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use domain::territory::{Level, UnitCode};
+use domain::territory::Level;
 use serde::Deserialize;
 
 use super::export::{csv_response, wants_csv};
@@ -82,7 +82,8 @@ struct DashboardPage<'a> {
     has_office: bool,
 }
 
-fn percent(value: Option<f64>) -> String {
+/// A rate as a page shows it: a percentage, or a dash when undefined.
+pub(super) fn percent(value: Option<f64>) -> String {
     value
         .map(|v| format!("{:.1}%", v * 100.0))
         .unwrap_or_else(|| "—".to_string())
@@ -102,18 +103,11 @@ fn child_level(level: Level) -> Level {
         .unwrap_or(level)
 }
 
-fn unit_name(state: &AppState, key: &str) -> String {
-    UnitCode::parse(key)
-        .ok()
-        .and_then(|code| state.territory.get(&code).map(|u| u.name.clone()))
-        .unwrap_or_else(|| key.to_string())
-}
-
 fn rate_line(state: &AppState, r: &RateView) -> RateLine {
     RateLine {
         rank: r.rank,
         code: r.key.clone(),
-        name: unit_name(state, &r.key),
+        name: crate::rest::public::row_name(state, &r.key),
         cases: r.cases,
         response: percent(r.response_rate),
         resolution: percent(r.resolution_rate),
@@ -144,7 +138,7 @@ fn loads_by_unit(state: &AppState, grids: &[crate::rest::workload::WorkloadView]
     let mut lines: Vec<LoadLine> = by_unit
         .into_iter()
         .map(|(code, (open, overdue))| LoadLine {
-            name: unit_name(state, &code),
+            name: crate::rest::public::row_name(state, &code),
             code,
             open,
             overdue,

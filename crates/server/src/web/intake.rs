@@ -130,6 +130,21 @@ struct ReportSigninPage<'a> {
     errors: FieldErrors,
 }
 
+/// The catalogue's categories (the routing table in force) as choices, in the page's language.
+pub(super) fn category_choices(state: &AppState, ctx: &Ctx, chosen: &str) -> Vec<Choice> {
+    state
+        .rules
+        .routing
+        .categories()
+        .into_iter()
+        .map(|c| Choice {
+            value: c.into(),
+            label: ctx.t.name("category", c),
+            selected: c == chosen,
+        })
+        .collect()
+}
+
 fn report_page<'a>(
     state: &AppState,
     ctx: &'a Ctx,
@@ -150,17 +165,7 @@ fn report_page<'a>(
             selected: k.as_str() == kind,
         })
         .collect();
-    let categories = state
-        .rules
-        .routing
-        .categories()
-        .into_iter()
-        .map(|c| Choice {
-            value: c.into(),
-            label: ctx.t.name("category", c),
-            selected: c == draft.category,
-        })
-        .collect();
+    let categories = category_choices(state, ctx, &draft.category);
     let places = state
         .territory
         .at_level(Level::Township)

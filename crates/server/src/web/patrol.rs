@@ -12,7 +12,7 @@ use domain::{CaseKind, Channel};
 use serde::Deserialize;
 use time::Duration;
 
-use super::intake::Choice;
+use super::intake::{Choice, category_choices};
 use super::page::{Ctx, Failure, FieldErrors};
 use crate::cases::{Whereabouts, locate};
 use crate::error::ApiError;
@@ -76,17 +76,7 @@ async fn page(state: &AppState, ctx: &Ctx, form: &PatrolForm, errors: FieldError
         })
         .collect();
     let chosen = if form.category.is_empty() { DEFAULT_CATEGORY } else { form.category.as_str() };
-    let categories = state
-        .rules
-        .routing
-        .categories()
-        .into_iter()
-        .map(|c| Choice {
-            value: c.into(),
-            label: ctx.t.name("category", c),
-            selected: c == chosen,
-        })
-        .collect();
+    let categories = category_choices(state, ctx, chosen);
     let query = CaseQuery {
         unit: None,
         state: None,

@@ -24,6 +24,7 @@ use time::format_description::well_known::Rfc3339;
 use super::cases::{render_public, when};
 use super::intake::Choice;
 use super::map::default_unit;
+use super::dashboard::percent;
 use super::page::{Ctx, Failure};
 use crate::error::ApiError;
 use crate::rest::cases::case_id;
@@ -49,11 +50,6 @@ fn unit_link(state: &AppState, code: &UnitCode) -> UnitLink {
             .map(|u| u.name.clone())
             .unwrap_or_else(|| code.to_string()),
     }
-}
-
-/// A rate as a page shows it: a percentage, or a dash when undefined.
-fn percent(rate: Option<f64>) -> String {
-    rate.map_or_else(|| "–".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
 
 #[derive(Template)]
