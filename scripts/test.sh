@@ -72,7 +72,8 @@ step "cargo nextest run --workspace --release"
 # The worker-restart test stops a worker of the shared cluster, so it runs alone after the others.
 cargo nextest run --workspace --release --no-fail-fast -E 'not test(/a_worker_restart/)'
 step "cargo nextest run: the server's tests on Citus, then a Citus worker restart"
-GRASSROOTS_TEST_BACKEND=citus cargo nextest run --release --no-fail-fast -p server
+# Every test creates a database on every node: two at a time, so the workers are not short of connections.
+GRASSROOTS_TEST_BACKEND=citus cargo nextest run --release --no-fail-fast --test-threads 2 -p server
 cargo nextest run --release -p store -E 'test(/a_worker_restart/)'
 
 # --- Cross-checks against the real references ---

@@ -57,9 +57,16 @@ async fn test_database() -> String {
             let admin = std::env::var("GRASSROOTS_TEST_CITUS").expect(
                 "GRASSROOTS_TEST_BACKEND=citus needs GRASSROOTS_TEST_CITUS, the URL scripts/cluster.sh start prints",
             );
-            store::cluster::create_database(&admin, &format!("server_it_{stamp}"), Some(4))
-                .await
-                .unwrap_or_else(|e| panic!("citus database: {e}"))
+            // Creating a database touches every node; under load a worker may drop a connection, so try thrice.
+            let mut last = None;
+            for attempt in 0..3 {
+                match store::cluster::create_database(&admin, &format!("server_it_{stamp}_{attempt}"), Some(4)).await {
+                    Ok(url) => return url,
+                    Err(e) => last = Some(e),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            panic!("citus database: {}", last.map(|e| e.to_string()).unwrap_or_default())
         }
         Ok(other) => panic!("GRASSROOTS_TEST_BACKEND={other:?}: expected sqlite or citus"),
     }
