@@ -24,16 +24,16 @@ mod command;
 mod disclose;
 mod duplicates;
 mod filing;
-mod photos;
 mod listing;
+mod photos;
 mod public;
 
 pub use command::{Command, perform};
 pub use disclose::{CaseView, disclose};
 pub use duplicates::{DUPLICATE_WINDOW_DAYS, possible_duplicates};
 pub use filing::{Filer, Filing, file_case};
-pub use photos::{MAX_PHOTO_BYTES, MAX_PHOTOS, photo_for, upload_photo};
 pub use listing::{AlertView, CaseQuery, MAX_PAGE_SIZE, QueueItem, alerts_for, list_cases, queue};
+pub use photos::{MAX_PHOTO_BYTES, MAX_PHOTOS, photo_for, upload_photo};
 pub use public::public_cases;
 
 /// Why a workflow action failed.

@@ -22,6 +22,7 @@ pub mod territory;
 pub mod whistle;
 
 pub use case::{
-    CO_SIGNER_ACTOR, CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, RESIDENT_ACTOR, Rating,
+    CO_SIGNER_ACTOR, CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, NewCase, RESIDENT_ACTOR,
+    Rating,
 };
 pub use territory::{Level, Territory, Unit, UnitCode};

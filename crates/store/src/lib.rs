@@ -31,8 +31,8 @@ pub use backup::{BackupReport, restore};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use guard::{FixedRules, RuleBook, resident};
-pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use photos::{NewPhoto, PhotoRow};
+pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use public::{FeedEvent, PublicFilter};
 
 /// Which database is behind a [`Store`].

@@ -9,7 +9,8 @@
 use domain::access::{self, Action, Principal};
 use domain::calendar::Period;
 use domain::case::{
-    MAX_LIST_ENTRIES, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_WHISTLE_WORKING_DAYS, OnwardRoute, CO_SIGNER_ACTOR, RESIDENT_ACTOR,
+    CO_SIGNER_ACTOR, MAX_LIST_ENTRIES, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_WHISTLE_WORKING_DAYS, OnwardRoute,
+    RESIDENT_ACTOR,
 };
 use domain::office::{Directory, OfficeId};
 use domain::routing::{PriorCase, return_to_lower};

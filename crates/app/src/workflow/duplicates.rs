@@ -2,8 +2,8 @@
 //! community, filed recently, shown as the public sees them, so that a resident can add their voice to one instead of
 //! filing the same matter again (FixMyStreet shows nearby reports on a crowded map for the same reason).
 
-use domain::case::Location;
 use domain::CaseKind;
+use domain::case::Location;
 use domain::disclosure::is_public_kind;
 use domain::grid::GridIndex;
 use store::{PublicFilter, Store};

@@ -167,8 +167,18 @@ mod tests {
         assert_eq!(e, "photos: notes.txt is not a JPEG or PNG image");
         let mut truncated = png(100, 100);
         truncated.truncate(60);
-        assert!(clean("cut.png", &truncated).unwrap_err().to_string().starts_with("photos: cut.png cannot be read"));
+        assert!(
+            clean("cut.png", &truncated)
+                .unwrap_err()
+                .to_string()
+                .starts_with("photos: cut.png cannot be read")
+        );
         let huge = vec![0xFF; MAX_PHOTO_BYTES + 1];
-        assert!(clean("huge.jpg", &huge).unwrap_err().to_string().contains("the limit is 8 MB"));
+        assert!(
+            clean("huge.jpg", &huge)
+                .unwrap_err()
+                .to_string()
+                .contains("the limit is 8 MB")
+        );
     }
 }

@@ -72,8 +72,10 @@ impl Tr {
 
     /// The string of `key` with its fluent arguments filled in (`{ $id }`).
     pub fn with(&self, key: &str, args: &[(&'static str, String)]) -> String {
-        let args: std::collections::HashMap<std::borrow::Cow<'static, str>, fluent_templates::fluent_bundle::FluentValue> =
-            args.iter().map(|(k, v)| ((*k).into(), v.clone().into())).collect();
+        let args: std::collections::HashMap<
+            std::borrow::Cow<'static, str>,
+            fluent_templates::fluent_bundle::FluentValue,
+        > = args.iter().map(|(k, v)| ((*k).into(), v.clone().into())).collect();
         LOCALES
             .try_lookup_with_args(&self.id, key, &args)
             .unwrap_or_else(|| key.to_string())

@@ -284,11 +284,7 @@ async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) 
     {
         match duplicates(state, ctx, f).await {
             Ok(duplicates) if !duplicates.is_empty() => {
-                let page = ctx.render(&DuplicatesPage {
-                    ctx,
-                    draft,
-                    duplicates,
-                });
+                let page = ctx.render(&DuplicatesPage { ctx, draft, duplicates });
                 return keep_new_session(page, cookie);
             }
             Ok(_) => {}
@@ -368,7 +364,12 @@ async fn attached(state: &AppState, draft: &Draft) -> usize {
     if draft.upload.is_empty() {
         return 0;
     }
-    state.store.uploads_of(&draft.upload).await.map(|v| v.len()).unwrap_or(0)
+    state
+        .store
+        .uploads_of(&draft.upload)
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0)
 }
 
 /// One file of the form: its name as sent and its bytes.
@@ -400,7 +401,10 @@ async fn read_report(state: &AppState, request: Request) -> Result<(DraftForm, V
         let name = field.name().unwrap_or_default().to_string();
         if name == "photos" {
             let file = field.file_name().unwrap_or("photo").to_string();
-            let bytes = field.bytes().await.map_err(|e| ApiError::invalid("photos", e.body_text()))?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::invalid("photos", e.body_text()))?;
             if !bytes.is_empty() {
                 files.push((file, bytes.to_vec()));
             }
@@ -409,7 +413,8 @@ async fn read_report(state: &AppState, request: Request) -> Result<(DraftForm, V
             fields.insert(name, text.into());
         }
     }
-    let form = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let form =
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok((form, files))
 }
 

@@ -18,9 +18,9 @@ pub mod intake;
 pub mod map;
 pub mod page;
 pub mod patrol;
-pub mod portal;
 pub mod pilots;
 pub mod policy;
+pub mod portal;
 pub mod session;
 
 use axum::Router;

@@ -69,13 +69,21 @@ async fn page(state: &AppState, ctx: &Ctx, form: &PatrolForm, errors: FieldError
             value: g.id.clone(),
             label: format!(
                 "{} {}",
-                state.territory.get(&g.unit).map(|u| u.name.as_str()).unwrap_or_default(),
+                state
+                    .territory
+                    .get(&g.unit)
+                    .map(|u| u.name.as_str())
+                    .unwrap_or_default(),
                 g.id
             ),
             selected: g.id == form.grid,
         })
         .collect();
-    let chosen = if form.category.is_empty() { DEFAULT_CATEGORY } else { form.category.as_str() };
+    let chosen = if form.category.is_empty() {
+        DEFAULT_CATEGORY
+    } else {
+        form.category.as_str()
+    };
     let categories = category_choices(state, ctx, chosen);
     let query = CaseQuery {
         unit: None,
@@ -106,7 +114,11 @@ async fn page(state: &AppState, ctx: &Ctx, form: &PatrolForm, errors: FieldError
             state: ctx.t.name("state", row.state.as_str()),
         })
         .collect();
-    let status = if errors.0.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if errors.0.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     Ok(ctx.render_with(
         status,
         &PatrolPage {
@@ -127,7 +139,11 @@ pub async fn form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, F
 
 /// `POST /patrol`: files the patrol event at the grid's centre, then shows its case page; or the form with the error
 /// beside the field.
-pub async fn record(State(state): State<AppState>, ctx: Ctx, Form(form): Form<PatrolForm>) -> Result<Response, Failure> {
+pub async fn record(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PatrolForm>,
+) -> Result<Response, Failure> {
     ctx.check_csrf(&form.csrf)?;
     let principal = ctx.require()?;
     let Some(grid) = state.grids.grid(form.grid.trim()) else {

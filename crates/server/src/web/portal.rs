@@ -22,9 +22,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::cases::{render_public, when};
+use super::dashboard::percent;
 use super::intake::Choice;
 use super::map::default_unit;
-use super::dashboard::percent;
 use super::page::{Ctx, Failure};
 use crate::error::ApiError;
 use crate::rest::cases::case_id;

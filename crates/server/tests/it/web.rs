@@ -114,7 +114,8 @@ impl Browser {
         let mut body: Vec<u8> = Vec::new();
         for (name, value) in std::iter::once(("csrf", csrf.as_str())).chain(fields.iter().copied()) {
             body.extend(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
             );
         }
         for (file, bytes) in files {
@@ -583,9 +584,16 @@ async fn a_second_report_of_the_same_matter_offers_the_open_case_and_a_voice_cou
     }
     let resident = sign_in(&w.app, "resident").await;
     let mine = json_call(&w.app, "GET", "/api/v1/cases", Some(&resident), None).await;
-    assert_eq!(mine.json()["items"].as_array().map(Vec::len), Some(0), "nothing filed yet: {}", mine.text);
+    assert_eq!(
+        mine.json()["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing filed yet: {}",
+        mine.text
+    );
 
-    let voiced = second.post(&format!("/cases/{case}/act"), &[("action", "co_sign")]).await;
+    let voiced = second
+        .post(&format!("/cases/{case}/act"), &[("action", "co_sign")])
+        .await;
     assert_eq!(voiced.status, StatusCode::SEE_OTHER, "{}", voiced.body);
     let page = second.get(&format!("/cases/{case}")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -593,21 +601,50 @@ async fn a_second_report_of_the_same_matter_offers_the_open_case_and_a_voice_cou
     let owner = sign_in(&w.app, "other-resident").await;
     let detail = json_call(&w.app, "GET", &format!("/api/v1/cases/{case}"), Some(&owner), None).await;
     assert_eq!(detail.json()["co_signers"], 1, "{}", detail.text);
-    assert!(!detail.text.contains("\"resident\""), "the co-signer's account is not in the log: {}", detail.text);
+    assert!(
+        !detail.text.contains("\"resident\""),
+        "the co-signer's account is not in the log: {}",
+        detail.text
+    );
 
     // One voice per account; never on one's own case; never on a case the public cannot see.
-    let again = second.post(&format!("/cases/{case}/act"), &[("action", "co_sign")]).await;
-    assert!(again.status.is_client_error() && again.body.contains("one voice per resident"), "{}", again.body);
-    let own = json_call(&w.app, "POST", &format!("/api/v1/cases/{case}/actions"), Some(&owner),
-        Some(serde_json::json!({"action": "co_sign"}))).await;
+    let again = second
+        .post(&format!("/cases/{case}/act"), &[("action", "co_sign")])
+        .await;
+    assert!(
+        again.status.is_client_error() && again.body.contains("one voice per resident"),
+        "{}",
+        again.body
+    );
+    let own = json_call(
+        &w.app,
+        "POST",
+        &format!("/api/v1/cases/{case}/actions"),
+        Some(&owner),
+        Some(serde_json::json!({"action": "co_sign"})),
+    )
+    .await;
     assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
-    let complaint = json_call(&w.app, "POST", "/api/v1/cases", Some(&owner), Some(serde_json::json!({
-        "kind": "complaint", "category": "road_repair", "description": "施工队扰民", "unit": VILLAGE_A
-    }))).await;
+    let complaint = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/cases",
+        Some(&owner),
+        Some(serde_json::json!({
+            "kind": "complaint", "category": "road_repair", "description": "施工队扰民", "unit": VILLAGE_A
+        })),
+    )
+    .await;
     assert_eq!(complaint.status, StatusCode::CREATED, "{}", complaint.text);
     let complaint = complaint.json()["id"].as_i64().expect("id");
-    let hidden = json_call(&w.app, "POST", &format!("/api/v1/cases/{complaint}/actions"), Some(&resident),
-        Some(serde_json::json!({"action": "co_sign"}))).await;
+    let hidden = json_call(
+        &w.app,
+        "POST",
+        &format!("/api/v1/cases/{complaint}/actions"),
+        Some(&resident),
+        Some(serde_json::json!({"action": "co_sign"})),
+    )
+    .await;
     assert_eq!(hidden.status, StatusCode::FORBIDDEN, "{}", hidden.text);
     let detail = json_call(&w.app, "GET", &format!("/api/v1/cases/{complaint}"), Some(&owner), None).await;
     assert_eq!(detail.json()["co_signers"], 0);
@@ -652,18 +689,32 @@ async fn photos_are_checked_cleaned_attached_and_shown_only_to_who_may_see_the_c
     };
     // Not an image: refused beside the photo field, nothing filed.
     let refused = resident
-        .post_multipart("/report", &fields("service_request"), &[("notes.txt", b"hello".to_vec())])
+        .post_multipart(
+            "/report",
+            &fields("service_request"),
+            &[("notes.txt", b"hello".to_vec())],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("photos-error") && refused.body.contains("notes.txt is not a JPEG or PNG image"));
     // Six photos: the sixth is refused by name of the limit, and the five are kept with the draft.
     let six: Vec<(&str, Vec<u8>)> = (0..6).map(|_| ("p.jpg", photo_with_position())).collect();
-    let over = resident.post_multipart("/report", &fields("service_request"), &six).await;
+    let over = resident
+        .post_multipart("/report", &fields("service_request"), &six)
+        .await;
     assert_eq!(over.status, StatusCode::BAD_REQUEST, "{}", over.body);
-    assert!(over.body.contains("at most 5 photos") && over.body.contains("5/5"), "{}", over.body);
+    assert!(
+        over.body.contains("at most 5 photos") && over.body.contains("5/5"),
+        "{}",
+        over.body
+    );
 
     let filed = resident
-        .post_multipart("/report", &fields("service_request"), &[("road.jpg", photo_with_position())])
+        .post_multipart(
+            "/report",
+            &fields("service_request"),
+            &[("road.jpg", photo_with_position())],
+        )
         .await;
     assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
     let case = filed.location.clone();
@@ -843,18 +894,35 @@ async fn a_grid_worker_records_a_patrol_event_on_one_of_their_grids() {
     let mut worker = Browser::new(&w.app);
     worker.sign_in("grid_worker").await;
     let home = worker.get("/").await;
-    assert!(home.body.contains("href=\"/patrol\""), "the patrol link for grid workers");
+    assert!(
+        home.body.contains("href=\"/patrol\""),
+        "the patrol link for grid workers"
+    );
     let form = worker.get("/patrol").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     let grid = attribute(&form.body, "<option value=\"330502001", "value");
     assert!(grid.starts_with(VILLAGE_A) || grid.starts_with("330502001"), "{grid}");
     let refused = worker
-        .post("/patrol", &[("grid", "999-01"), ("category", "hazard_patrol"), ("description", "井盖缺失")])
+        .post(
+            "/patrol",
+            &[
+                ("grid", "999-01"),
+                ("category", "hazard_patrol"),
+                ("description", "井盖缺失"),
+            ],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("grid-error"));
     let filed = worker
-        .post("/patrol", &[("grid", &grid), ("category", "hazard_patrol"), ("description", "巡查发现井盖缺失")])
+        .post(
+            "/patrol",
+            &[
+                ("grid", &grid),
+                ("category", "hazard_patrol"),
+                ("description", "巡查发现井盖缺失"),
+            ],
+        )
         .await;
     assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
     let id: i64 = filed.location.trim_start_matches("/cases/").parse().expect("case id");
@@ -863,7 +931,10 @@ async fn a_grid_worker_records_a_patrol_event_on_one_of_their_grids() {
     assert_eq!(detail.json()["case"]["kind"], "patrol_event", "{}", detail.text);
     assert_eq!(detail.json()["case"]["channel"], "patrol", "{}", detail.text);
     let again = worker.get("/patrol").await;
-    assert!(again.body.contains(&format!("/cases/{id}\"")), "listed among the recent patrols");
+    assert!(
+        again.body.contains(&format!("/cases/{id}\"")),
+        "listed among the recent patrols"
+    );
     let mut resident = Browser::new(&w.app);
     resident.sign_in("resident").await;
     assert_eq!(resident.get("/patrol").await.status, StatusCode::FORBIDDEN);
