@@ -2,7 +2,7 @@
 //! output only from the [`CaseView`] that [`disclose`] returns, and `disclose` is where a staff read of personal data
 //! is audited. The rules themselves are `domain::disclosure` and `domain::access`.
 
-use domain::access::{self, Action};
+use domain::access::{self, Action, CaseFacts};
 use domain::case::{CaseKind, Channel, Reporter};
 use domain::clock::{self, Deadline};
 use domain::disclosure::{Audience, disclose_event, mask_identifiers, reduction};
@@ -49,6 +49,25 @@ pub struct CaseView {
     pub photos: Vec<i64>,
 }
 
+/// Whom the case is shown to: a principal who may not read it but could see it on the public portal sees it as the
+/// public does (and may add their voice; the actions stay theirs). A principal who may see nothing gets `Denied`, the
+/// public `NoSuchCase` for a case that is not public. Also the check before a case's photo is served.
+pub(crate) fn seen_as<'a>(
+    audience: Audience<'a>,
+    held: &HeldCase,
+    facts: &CaseFacts,
+) -> Result<Audience<'a>, WorkflowError> {
+    match audience {
+        Audience::Principal(p) => match access::can(p, Action::ReadCase, facts) {
+            Ok(()) => Ok(audience),
+            Err(_) if facts.public => Ok(Audience::Public),
+            Err(denied) => Err(denied.into()),
+        },
+        Audience::Public if facts.public => Ok(audience),
+        Audience::Public => Err(StoreError::NoSuchCase(held.record.row.id).into()),
+    }
+}
+
 /// What `audience` may see of `held`. A principal who may not read the case sees a public case as the public does
 /// (with the actions still theirs, such as adding their voice) and gets `Denied` for any other; the public gets
 /// `NoSuchCase` for a case that is not public, exactly as for one that does not exist. A staff read of the reporter is
@@ -64,21 +83,7 @@ pub async fn disclose(
 ) -> Result<CaseView, WorkflowError> {
     let row = &held.record.row;
     let facts = held.facts();
-    // Who the case is shown to: a principal who may not read it but could see it on the public portal sees it as the
-    // public does (and may add their voice); the actions below stay theirs.
-    let seen_as = match audience {
-        Audience::Principal(p) => match access::can(p, Action::ReadCase, &facts) {
-            Ok(()) => audience,
-            Err(_) if facts.public => Audience::Public,
-            Err(denied) => return Err(denied.into()),
-        },
-        Audience::Public => {
-            if !facts.public {
-                return Err(StoreError::NoSuchCase(row.id).into());
-            }
-            audience
-        }
-    };
+    let seen_as = seen_as(audience, held, &facts)?;
     let r = reduction(seen_as, &facts);
     let known = held.identifiers();
     let reporter = held.record.reporter.clone().filter(|_| r.reporter);

@@ -6,12 +6,12 @@
 use std::io::Cursor;
 
 use domain::disclosure::Audience;
-use domain::grid::GridIndex;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use store::{NewPhoto, PhotoRow, Store, StoreError};
 use time::OffsetDateTime;
 
-use super::{Rules, WorkflowError, disclose, hold};
+use super::disclose::seen_as;
+use super::{WorkflowError, hold};
 
 pub const MAX_PHOTOS: usize = 5;
 pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
@@ -97,12 +97,9 @@ pub async fn upload_photo(
 /// "no such photo", the same as one that does not exist.
 pub async fn photo_for(
     store: &Store,
-    rules: &Rules,
-    grids: &GridIndex,
     audience: Audience<'_>,
     id: i64,
     thumbnail: bool,
-    now: OffsetDateTime,
 ) -> Result<Option<PhotoRow>, WorkflowError> {
     let Some(photo) = store.photo(id, thumbnail).await? else {
         return Ok(None);
@@ -115,7 +112,8 @@ pub async fn photo_for(
         Err(WorkflowError::Store(StoreError::NoSuchCase(_))) => return Ok(None),
         Err(e) => return Err(e),
     };
-    match disclose(store, rules, grids, audience, &held, "photo", now).await {
+    // Only whether the case is visible: a photo shows no reporter, so nothing is audited and no view is built.
+    match seen_as(audience, &held, &held.facts()) {
         Ok(_) => Ok(Some(photo)),
         Err(WorkflowError::Denied(_) | WorkflowError::Store(StoreError::NoSuchCase(_))) => Ok(None),
         Err(e) => Err(e),

@@ -565,18 +565,10 @@ async fn send_photo(state: &AppState, ctx: &Ctx, raw_id: &str, thumbnail: bool) 
         Some(p) => Audience::Principal(p),
         None => Audience::Public,
     };
-    let photo = workflow::photo_for(
-        &state.store,
-        &state.rules,
-        &state.grids,
-        audience,
-        id,
-        thumbnail,
-        state.now(),
-    )
-    .await
-    .map_err(|e| ctx.fail(e))?
-    .ok_or_else(missing)?;
+    let photo = workflow::photo_for(&state.store, audience, id, thumbnail)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .ok_or_else(missing)?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, photo.content_type),
