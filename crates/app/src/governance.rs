@@ -1086,6 +1086,7 @@ mod tests {
                         contact: "13900000000".into(),
                     }),
                     co_signers: 0,
+                    answers: Default::default(),
                 };
                 let month = time::Month::try_from(month).expect("month");
                 let at = time::Date::from_calendar_date(2025, month, day)

@@ -43,6 +43,9 @@ pub enum WorkflowError {
     Rule(#[from] RuleError),
     #[error(transparent)]
     Routing(#[from] RoutingError),
+    /// An answer to one of the category's questions is refused (names the question's code).
+    #[error(transparent)]
+    Answer(#[from] domain::questions::AnswerError),
     #[error(transparent)]
     Store(StoreError),
     /// The caller may not do this (`domain::access`).
@@ -273,12 +276,14 @@ pub async fn intake_with_access(
 fn route(
     rules: &Rules,
     directory: &Directory,
-    case: NewCase,
+    mut case: NewCase,
     actor: &str,
     at: OffsetDateTime,
 ) -> Result<(NewCaseRecord, Routing), WorkflowError> {
     let table = rules.routing_at(&case.location.unit, at);
     let routing = table.route_in(case.kind, &case.category, &case.location.unit, directory)?;
+    // The category's questions in force where the case arises, answered as they ask.
+    case.answers = table.check_answers(&case.category, &case.answers)?;
     let office = match &routing {
         Routing::Office { office } => office.to_string(),
         // Recorded at the township of the location, which answered on the spot.
@@ -558,6 +563,7 @@ mod tests {
                 contact: "13900000000".into(),
             }),
             co_signers: 0,
+            answers: Default::default(),
         }
     }
 

@@ -153,6 +153,9 @@ pub struct NewCase {
     /// Number of co-signers (a joint petition); 0 for one person.
     #[serde(default)]
     pub co_signers: u32,
+    /// The answers to the category's questions, by code, checked at intake ([`crate::questions`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub answers: std::collections::BTreeMap<String, String>,
 }
 
 /// A resident's rating of a reply (the three answers of Beijing's 12345 assessment).

@@ -15,6 +15,7 @@ pub mod mediation;
 pub mod office;
 pub mod pilot;
 pub mod policy;
+pub mod questions;
 pub mod rates;
 pub mod routing;
 pub mod rules;

@@ -23,6 +23,7 @@ use crate::calendar::Calendar;
 use crate::case::{CaseEvent, CaseId, CaseKind, CaseStatus, EventKind};
 use crate::clock::{self, ClockConfig, Urgency};
 use crate::office::{Directory, GOVERNMENT, OfficeId, VILLAGE_COMMITTEE};
+use crate::questions::{self, AnswerError, Question};
 use crate::rules::ART_19;
 use crate::territory::{Level, UnitCode};
 
@@ -39,6 +40,8 @@ pub enum RoutingError {
     BadLevel { category: String, level: Level },
     #[error("routing table: category {0:?} has two routes")]
     Duplicate(String),
+    #[error("routing table: {0}")]
+    BadQuestion(String),
     #[error("unknown category {category:?}: the catalogue has {count} categories, such as {examples}")]
     UnknownCategory {
         category: String,
@@ -124,6 +127,9 @@ pub struct RoutingTable {
     pub fallback: LevelOffice,
     #[serde(default, rename = "route")]
     pub routes: Vec<Route>,
+    /// What intake asks for some categories beyond the description ([`crate::questions`]).
+    #[serde(default, rename = "question", skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<Question>,
 }
 
 impl Default for RoutingTable {
@@ -136,6 +142,7 @@ impl Default for RoutingTable {
                 office: GOVERNMENT.into(),
             },
             routes: Vec::new(),
+            questions: Vec::new(),
         })
     }
 }
@@ -167,6 +174,27 @@ impl RoutingTable {
             if !seen.insert((r.category.as_str(), r.kinds.clone())) {
                 return Err(RoutingError::Duplicate(r.category.clone()));
             }
+        }
+        let mut asked = std::collections::HashSet::new();
+        for q in &table.questions {
+            q.check().map_err(RoutingError::BadQuestion)?;
+            if !asked.insert((q.category.as_str(), q.code.as_str())) {
+                return Err(RoutingError::BadQuestion(format!(
+                    "category {:?} asks question {:?} twice",
+                    q.category, q.code
+                )));
+            }
+        }
+        let catalogue = table.categories();
+        if let Some(q) = table
+            .questions
+            .iter()
+            .find(|q| !catalogue.contains(&q.category.as_str()))
+        {
+            return Err(RoutingError::BadQuestion(format!(
+                "question {:?} is asked of category {:?}, which the table does not route",
+                q.code, q.category
+            )));
         }
         if !handling_level(table.fallback.level) {
             return Err(RoutingError::BadLevel {
@@ -201,6 +229,18 @@ impl RoutingTable {
             },
             fallback: layer.fallback.clone(),
             routes,
+            // A layer that asks anything of a category replaces that category's questions.
+            questions: layer
+                .questions
+                .iter()
+                .cloned()
+                .chain(
+                    self.questions
+                        .iter()
+                        .filter(|q| !layer.questions.iter().any(|l| l.category == q.category))
+                        .cloned(),
+                )
+                .collect(),
         }
     }
 
@@ -244,6 +284,20 @@ impl RoutingTable {
         all.sort_unstable();
         all.dedup();
         all
+    }
+
+    /// The questions intake asks for `category`, in the table's order.
+    pub fn questions_of(&self, category: &str) -> Vec<&Question> {
+        self.questions.iter().filter(|q| q.category == category).collect()
+    }
+
+    /// The answers to `category`'s questions, checked ([`questions::check_answers`]).
+    pub fn check_answers(
+        &self,
+        category: &str,
+        given: &std::collections::BTreeMap<String, String>,
+    ) -> Result<std::collections::BTreeMap<String, String>, AnswerError> {
+        questions::check_answers(&self.questions, category, given)
     }
 
     /// `Ok` when the catalogue knows `category`; else an error naming it with a few known ones, nearest first (those

@@ -188,6 +188,7 @@ async fn run() {
                     contact: format!("r{i}@example.cn"),
                 }),
                 co_signers: 0,
+                answers: Default::default(),
             },
             events: vec![CaseEvent {
                 at: now,

@@ -37,6 +37,7 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Rule(e) => e.into(),
             // Routing fails only for a category no office at the place takes: the client's choice of category.
             WorkflowError::Routing(e) => ApiError::invalid("category", e.to_string()),
+            WorkflowError::Answer(e) => ApiError::invalid(format!("answers.{}", e.code), e.reason),
             WorkflowError::Store(e) => e.into(),
             WorkflowError::Denied(e) => e.into(),
             WorkflowError::Field { field, message } => ApiError::invalid(field, message),

@@ -221,6 +221,7 @@ mod tests {
                 },
                 reporter: None,
                 co_signers: 0,
+                answers: Default::default(),
             },
             events: vec![
                 ev(t, EventKind::Created { office: office.clone() }),

@@ -381,6 +381,7 @@ fn arrive(
         },
         reporter,
         co_signers,
+        answers: Default::default(),
     };
     let misrouted = workflow::misroute(rng, &office, village);
     let first = CaseEvent {

@@ -62,6 +62,8 @@ pub struct CaseRow {
     pub description: String,
     pub location: Location,
     pub co_signers: u32,
+    /// The answers to the category's questions, by code.
+    pub answers: std::collections::BTreeMap<String, String>,
     pub state: String,
     pub office: String,
     pub created_at: i64,
@@ -99,7 +101,7 @@ fn rating_name(status: &CaseStatus) -> Option<String> {
 }
 
 pub(crate) const CASE_COLUMNS: &str = "id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, office, \
-                            created_at, first_reply_at, closed_at, rating, last_seq, clocks_version";
+                            created_at, first_reply_at, closed_at, rating, last_seq, clocks_version, answers";
 
 /// The clocks on record by version, each parsed once per read (there are as many as distinct policies ever in force).
 #[derive(Debug, Default)]
@@ -139,6 +141,11 @@ pub(crate) fn case_row(row: &AnyRow, versions: &ClockVersions) -> Result<CaseRow
     let channel: String = row.try_get("channel")?;
     let unit: String = row.try_get("unit")?;
     let co_signers: i64 = row.try_get("co_signers")?;
+    let answers: Option<String> = row.try_get("answers")?;
+    let answers = match answers {
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("answers {json:?}: {e}")))?,
+        None => Default::default(),
+    };
     Ok(CaseRow {
         id: row.try_get("id")?,
         kind: CaseKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown case kind {kind:?}")))?,
@@ -152,6 +159,7 @@ pub(crate) fn case_row(row: &AnyRow, versions: &ClockVersions) -> Result<CaseRow
             grid: row.try_get("grid")?,
         },
         co_signers: u32::try_from(co_signers).unwrap_or(0),
+        answers,
         state: row.try_get("state")?,
         office: row.try_get("office")?,
         created_at: row.try_get("created_at")?,
@@ -493,7 +501,7 @@ pub(crate) async fn insert_cases_in(
     // particular order) takes ids drawn beforehand from the column's sequence, in one query; SQLite, a single
     // writer, numbers the rows of one insert in VALUES order.
     let drawn = draw_case_ids(tx, checked.len()).await?;
-    const COLS: usize = 18;
+    const COLS: usize = 19;
     for (i, (chunk, chunk_versions)) in checked
         .chunks(batch_rows(COLS))
         .zip(version_of.chunks(batch_rows(COLS)))
@@ -503,7 +511,7 @@ pub(crate) async fn insert_cases_in(
         let chunk_drawn = drawn.as_ref().map(|d| &d[i * batch_rows(COLS)..][..chunk.len()]);
         let sql = format!(
             "INSERT INTO cases (id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, \
-             office, created_at, first_reply_at, closed_at, rating, last_seq, clocks_version) VALUES {} RETURNING id",
+             office, created_at, first_reply_at, closed_at, rating, last_seq, clocks_version, answers) VALUES {} RETURNING id",
             placeholders(chunk.len(), COLS)
         );
         let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql));
@@ -528,7 +536,8 @@ pub(crate) async fn insert_cases_in(
                 .bind(s.closed_at.map(epoch))
                 .bind(rating_name(s))
                 .bind(c.events.len() as i64)
-                .bind(version.clone());
+                .bind(version.clone())
+                .bind((!c.case.answers.is_empty()).then(|| serde_json::to_string(&c.case.answers).unwrap_or_default()));
         }
         let mut chunk_ids: Vec<i64> = q.fetch_all(&mut **tx).await?.into_iter().map(|r| r.0).collect();
         match chunk_drawn {

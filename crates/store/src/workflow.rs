@@ -398,6 +398,7 @@ mod tests {
                 },
                 reporter: None,
                 co_signers: 0,
+                answers: Default::default(),
             },
             events: vec![
                 CaseEvent {

@@ -30,6 +30,8 @@ pub struct CaseView {
     pub created_at: OffsetDateTime,
     pub closed_at: Option<OffsetDateTime>,
     pub description: String,
+    /// The answers to the category's questions, by code, masked like the description.
+    pub answers: std::collections::BTreeMap<String, String>,
     /// The exact point, or the centre of the case's grid when the audience may not see the exact point.
     pub point: Option<(f64, f64)>,
     pub point_is_exact: bool,
@@ -144,6 +146,18 @@ pub async fn disclose(
         } else {
             mask_identifiers(&row.description, &known)
         },
+        answers: row
+            .answers
+            .iter()
+            .map(|(code, answer)| {
+                let shown = if r.verbatim_text {
+                    answer.clone()
+                } else {
+                    mask_identifiers(answer, &known)
+                };
+                (code.clone(), shown)
+            })
+            .collect(),
         point_is_exact: r.exact_point && point.is_some(),
         point,
         co_signers: row.co_signers,

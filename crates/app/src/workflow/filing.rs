@@ -44,6 +44,8 @@ pub struct Filing {
     /// For a complaint or petition: the office it is about.
     pub complained_office: Option<String>,
     pub co_signers: u32,
+    /// The answers to the category's questions, by code (checked at routing, [`domain::questions`]).
+    pub answers: std::collections::BTreeMap<String, String>,
     /// The upload token under which the report's photos wait (the web form); they are attached to the new case.
     pub photos_upload: Option<String>,
 }
@@ -141,6 +143,7 @@ pub async fn file_case(
         location: filing.location,
         reporter,
         co_signers: filing.co_signers,
+        answers: filing.answers,
     };
     let (mut record, routing) = route(rules, directory, case, &actor, now)?;
     let facts = CaseFacts {

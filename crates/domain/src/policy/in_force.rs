@@ -74,6 +74,7 @@ pub fn routing_table(base: &RoutingTable, policy: &PolicyDocument) -> RoutingTab
         answer_at_intake: Vec::new(),
         fallback,
         routes,
+        questions: Vec::new(),
     })
 }
 

@@ -448,3 +448,7 @@ patrol-submit = Record
 patrol-recent = Patrol events of the last 30 days
 patrol-none = No patrol event in the last 30 days.
 patrol-staff-only = Only staff record patrol events.
+report-answer-required = required
+report-answer-choose = Choose
+report-show-questions = Show this category's questions
+case-answers = Answers

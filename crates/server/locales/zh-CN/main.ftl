@@ -448,3 +448,7 @@ patrol-submit = 登记
 patrol-recent = 近 30 天的巡查事件
 patrol-none = 近 30 天没有巡查事件。
 patrol-staff-only = 只有工作人员可以登记巡查事件。
+report-answer-required = 必填
+report-answer-choose = 请选择
+report-show-questions = 显示该类别的问题
+case-answers = 补充信息

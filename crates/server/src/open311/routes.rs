@@ -4,7 +4,7 @@
 //! petition or a dispute), shown as `app::workflow::disclose` shows it to the public: its grid's centre instead of the
 //! exact point, its text with phone and ID numbers masked, no staff names, its true status.
 
-use app::workflow::{self, CaseView, Filer, Filing};
+use app::workflow::{self, CaseView, Filer, Filing, WorkflowError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use domain::disclosure::{self, Audience};
+use domain::questions::{self, AnswerType, Question};
 use domain::territory::UnitCode;
 use domain::{CaseEvent, CaseId, CaseKind, CaseState, EventKind};
 use store::PublicFilter;
@@ -212,9 +213,45 @@ async fn service_definition(State(state): State<AppState>, Path(file): Path<Stri
                 description: "For a complaint: the unit complained about. Its staff never see who complained.".into(),
                 values: Vec::new(),
             },
-        ],
+        ]
+        .into_iter()
+        .chain(
+            state
+                .rules
+                .routing
+                .questions_of(code)
+                .into_iter()
+                .zip(3..)
+                .map(question_attribute),
+        )
+        .collect(),
     };
     ok(format, &definition)
+}
+
+/// A category's question ([`domain::questions`]) as a service attribute, worded in English.
+fn question_attribute((q, order): (&Question, u32)) -> Attribute {
+    Attribute {
+        variable: true,
+        code: q.code.clone(),
+        datatype: match q.datatype {
+            AnswerType::String => Datatype::String,
+            AnswerType::Number => Datatype::Number,
+            AnswerType::Singlevaluelist => Datatype::Singlevaluelist,
+        },
+        required: q.required,
+        datatype_description: None,
+        order,
+        description: q.en.clone(),
+        values: q
+            .choices
+            .iter()
+            .map(|c| AttributeValue {
+                key: c.key.clone(),
+                name: c.en.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// The kinds of case Open311 may show: those `domain::disclosure` makes public.
@@ -393,6 +430,23 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
             UnitCode::parse(code).map_err(|e| err(ApiError::invalid("attribute[complained_unit]", e.to_string())))?,
         ),
     };
+    let mut answers = std::collections::BTreeMap::new();
+    for (code, values) in &req.attributes {
+        if questions::RESERVED_CODES.contains(&code.as_str()) {
+            continue;
+        }
+        match values.as_slice() {
+            [one] => {
+                answers.insert(code.clone(), one.clone());
+            }
+            _ => {
+                return Err(err(ApiError::invalid(
+                    format!("attribute[{code}]"),
+                    "one value expected: the service's questions are single-valued",
+                )));
+            }
+        }
+    }
     let location = cases::locate(
         state,
         &Whereabouts {
@@ -419,6 +473,7 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
         complained_unit,
         complained_office: None,
         co_signers: 0,
+        answers,
         photos_upload: None,
     };
     let filer = Filer::Client {
@@ -427,7 +482,11 @@ async fn post_request(state: &AppState, format: Format, body: &[u8]) -> Result31
     };
     let (id, _) = workflow::file_case(&state.store, &state.rules, &state.directory, filer, filing, state.now())
         .await
-        .map_err(|e| err(e.into()))?;
+        .map_err(|e| match e {
+            // Open311 names an answer by its attribute.
+            WorkflowError::Answer(a) => err(ApiError::invalid(format!("attribute[{}]", a.code), a.reason)),
+            other => err(other.into()),
+        })?;
     ok(
         format,
         &Posted(vec![PostedRequest {

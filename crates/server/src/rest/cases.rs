@@ -225,6 +225,9 @@ pub struct CreateCase {
     /// For a complaint or petition: the office it is about.
     pub complained_office: Option<String>,
     pub co_signers: Option<u32>,
+    /// Answers to the category's questions, by code (GET /open311/v2/services/{code}.json lists them as attributes).
+    #[serde(default)]
+    pub answers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -311,6 +314,7 @@ pub async fn create_case(
         complained_unit,
         complained_office: req.complained_office,
         co_signers: req.co_signers.unwrap_or(0),
+        answers: req.answers,
         photos_upload: None,
     };
     let (id, _) = workflow::file_case(
@@ -358,6 +362,8 @@ pub struct CaseDetail {
     /// As written for the reporter and staff within reach; with phone and ID numbers and the reporter's name masked
     /// for anyone else.
     pub description: String,
+    /// The answers to the category's questions, by code; masked like the description.
+    pub answers: std::collections::BTreeMap<String, String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     /// False when the point is the centre of the case's grid (the exact point is withheld from this caller).
@@ -380,6 +386,7 @@ impl From<CaseView> for CaseDetail {
         CaseDetail {
             case: CaseSummary::from(&v),
             description: v.description,
+            answers: v.answers,
             lat: v.point.map(|p| p.0),
             lon: v.point.map(|p| p.1),
             point_is_exact: v.point_is_exact,

@@ -277,6 +277,8 @@ struct DetailPage<'a> {
     unit: String,
     created: String,
     description: String,
+    /// The answers to the category's questions: question, answer.
+    answers: Vec<(String, String)>,
     point: String,
     rating: String,
     reporter: String,
@@ -391,6 +393,7 @@ fn detail_page<'a>(state: &AppState, ctx: &'a Ctx, v: CaseView, failed: Option<(
             .unwrap_or_else(|| v.unit.to_string()),
         created: when(state, v.created_at),
         description: v.description.clone(),
+        answers: super::intake::answer_lines(state, ctx, &v.category, &v.answers),
         point: v
             .point
             .map(|(lat, lon)| format!("{lat:.5}, {lon:.5}"))

@@ -3,16 +3,20 @@
 //! village or community picked from a plain list (no JavaScript needed). Submitting goes through
 //! `app::workflow::file_case`, the one intake path, then to the case page.
 
+use std::collections::BTreeMap;
+
 use app::workflow::{self, Filer, Filing};
 use askama::Template;
 use axum::Form;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Redirect, Response};
 use domain::CaseKind;
+use domain::questions::AnswerType;
 use domain::territory::{Level, UnitCode};
 use serde::{Deserialize, Serialize};
 
+use super::i18n::Lang;
 use super::page::{Ctx, Failure, FieldErrors};
 use super::session::{redirect_with_cookie, sign_in, sign_up};
 use crate::cases::{Whereabouts, locate};
@@ -57,6 +61,147 @@ pub struct Draft {
     /// The token the draft's photos wait under until the case is filed (unguessable, made by the server).
     #[serde(default)]
     pub upload: String,
+    /// Every other field of the form: the answers to the category's questions (`answer_CODE`) and the no-script
+    /// "show this category's questions" button (`show_questions`).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, String>,
+}
+
+/// The prefix of an answer's field name on the form.
+const ANSWER_FIELD: &str = "answer_";
+
+impl Draft {
+    /// The answers typed, by question code.
+    pub fn answers(&self) -> BTreeMap<String, String> {
+        self.extra
+            .iter()
+            .filter_map(|(name, value)| Some((name.strip_prefix(ANSWER_FIELD)?.to_string(), value.clone())))
+            .collect()
+    }
+
+    /// The answers as the hidden fields that carry them through sign-in: field name and value.
+    pub fn answer_fields(&self) -> Vec<(String, String)> {
+        self.extra
+            .iter()
+            .filter(|(name, _)| name.starts_with(ANSWER_FIELD))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
+}
+
+/// One question of the chosen category as a form field.
+pub struct QuestionField {
+    /// The field's name and id (`answer_CODE`).
+    pub name: String,
+    /// The name errors are reported under (`answers.CODE`, as every interface names it).
+    pub error_key: String,
+    pub label: String,
+    pub required: bool,
+    /// `text`, `number` or `select`.
+    pub input: &'static str,
+    pub value: String,
+    pub choices: Vec<Choice>,
+}
+
+/// The questions the routing table asks of `category`, in the page's language, filled in from `answers`.
+pub(super) fn question_fields(
+    state: &AppState,
+    ctx: &Ctx,
+    category: &str,
+    answers: &BTreeMap<String, String>,
+) -> Vec<QuestionField> {
+    let english = ctx.t.lang == Lang::En;
+    state
+        .rules
+        .routing
+        .questions_of(category.trim())
+        .into_iter()
+        .map(|q| {
+            let value = answers.get(&q.code).cloned().unwrap_or_default();
+            QuestionField {
+                name: format!("{ANSWER_FIELD}{}", q.code),
+                error_key: format!("answers.{}", q.code),
+                label: q.text(english).to_string(),
+                required: q.required,
+                input: match q.datatype {
+                    AnswerType::String => "text",
+                    AnswerType::Number => "number",
+                    AnswerType::Singlevaluelist => "select",
+                },
+                choices: q
+                    .choices
+                    .iter()
+                    .map(|c| Choice {
+                        value: c.key.clone(),
+                        label: if english { c.en.clone() } else { c.zh.clone() },
+                        selected: c.key == value,
+                    })
+                    .collect(),
+                value,
+            }
+        })
+        .collect()
+}
+
+/// A case's answers as lines of the case page: the question and the answer in the page's language (a choice by its
+/// label; an answer to a question no longer asked by its code).
+pub(super) fn answer_lines(
+    state: &AppState,
+    ctx: &Ctx,
+    category: &str,
+    answers: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let english = ctx.t.lang == Lang::En;
+    let asked = state.rules.routing.questions_of(category);
+    answers
+        .iter()
+        .map(|(code, answer)| match asked.iter().find(|q| &q.code == code) {
+            Some(q) => {
+                let shown = q
+                    .choices
+                    .iter()
+                    .find(|c| &c.key == answer)
+                    .map(|c| if english { c.en.clone() } else { c.zh.clone() })
+                    .unwrap_or_else(|| answer.clone());
+                (q.text(english).to_string(), shown)
+            }
+            None => (code.clone(), answer.clone()),
+        })
+        .collect()
+}
+
+/// The form's field names an error may be shown beside: the fixed ones and the category's answers.
+fn field_names(questions: &[QuestionField]) -> Vec<&str> {
+    FIELDS
+        .iter()
+        .copied()
+        .chain(questions.iter().map(|q| q.error_key.as_str()))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "report_questions.html")]
+struct QuestionsFragment<'a> {
+    ctx: &'a Ctx,
+    questions: Vec<QuestionField>,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QuestionsQuery {
+    #[serde(default)]
+    category: String,
+}
+
+/// `GET /report/questions?category=…`: the category's questions alone, swapped into the form by htmx when the
+/// category changes (without JavaScript, the form's "show the questions" button reloads the whole form instead).
+pub async fn questions(State(state): State<AppState>, ctx: Ctx, Query(query): Query<QuestionsQuery>) -> Response {
+    let questions = question_fields(&state, &ctx, &query.category, &BTreeMap::new());
+    ctx.render(&QuestionsFragment {
+        ctx: &ctx,
+        questions,
+        errors: FieldErrors::default(),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +240,8 @@ struct ReportPage<'a> {
     draft: &'a Draft,
     kinds: Vec<Choice>,
     categories: Vec<Choice>,
+    /// The chosen category's questions.
+    questions: Vec<QuestionField>,
     places: Vec<PlaceGroup>,
     errors: FieldErrors,
     /// How many photos already wait under the draft's upload token.
@@ -191,6 +338,7 @@ fn report_page<'a>(
         draft,
         kinds,
         categories,
+        questions: question_fields(state, ctx, &draft.category, &draft.answers()),
         places,
         errors,
         attached,
@@ -264,6 +412,7 @@ fn filing(state: &AppState, ctx: &Ctx, draft: &Draft) -> Result<Filing, FieldErr
         complained_unit: None,
         complained_office: None,
         co_signers: 0,
+        answers: draft.answers(),
         photos_upload: optional(&draft.upload),
     })
 }
@@ -301,7 +450,10 @@ async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) 
             state.now(),
         )
         .await
-        .map_err(|e| FieldErrors::from_error(&ApiError::from(e), &FIELDS)),
+        .map_err(|e| {
+            let questions = question_fields(state, ctx, &draft.category, &draft.answers());
+            FieldErrors::from_error(&ApiError::from(e), &field_names(&questions))
+        }),
         Err(errors) => Err(errors),
     };
     match filed {
@@ -434,6 +586,11 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, request: Request) -
             let page = report_page(&state, &ctx, &draft, errors, attached);
             return Ok(ctx.render_with(StatusCode::BAD_REQUEST, &page));
         }
+    }
+    if draft.extra.remove("show_questions").is_some() {
+        // The no-script path to the category's questions: the same form again, with them, nothing filed.
+        let attached = attached(&state, &draft).await;
+        return Ok(ctx.render(&report_page(&state, &ctx, &draft, FieldErrors::default(), attached)));
     }
     Ok(file(&state, &ctx, &draft, None).await)
 }

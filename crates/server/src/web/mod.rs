@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(session::signin_form).post(session::signin))
         .route("/signup", get(session::signup_form).post(session::signup))
         .route("/signout", post(session::signout))
+        .route("/report/questions", get(intake::questions))
         .route("/report/signin", post(intake::signin_and_submit))
         .route("/report/signup", post(intake::signup_and_submit))
         .route("/cases", get(cases::list))

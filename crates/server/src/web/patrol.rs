@@ -175,6 +175,7 @@ pub async fn record(
                 complained_unit: None,
                 complained_office: None,
                 co_signers: 0,
+                answers: Default::default(),
                 photos_upload: None,
             },
             state.now(),

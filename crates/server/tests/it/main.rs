@@ -946,3 +946,115 @@ async fn policy_values_are_documented_as_any_json_value() {
     let value = &doc["components"]["schemas"]["SetterView"]["properties"]["value"];
     assert!(value.get("type").is_none() || value["type"].is_array(), "{value}");
 }
+
+/// Issue 11: a category's questions are Open311 attributes of its service, and every interface checks the answers
+/// the same way (`domain::questions`): a required question unanswered, a choice outside the list and a question of
+/// another category are refused naming the question; the answers are kept on the case.
+#[tokio::test]
+async fn a_category_s_questions_are_offered_and_checked_on_every_interface() {
+    let w = world().await;
+    let r = call(
+        &w.app,
+        "GET",
+        "/open311/v2/services/gas_leak.json",
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let attributes = r.json()["attributes"].as_array().cloned().unwrap_or_default();
+    let smell = attributes
+        .iter()
+        .find(|a| a["code"] == "smell_now")
+        .unwrap_or_else(|| panic!("no smell_now attribute: {}", r.text));
+    assert_eq!(smell["required"], true);
+    assert_eq!(smell["datatype"], "singlevaluelist");
+    let keys: Vec<&str> = smell["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["yes", "no"]);
+    let r = call(
+        &w.app,
+        "GET",
+        "/open311/v2/services/street_lighting.xml",
+        None,
+        Body::empty(),
+        "",
+    )
+    .await;
+    assert!(r.text.contains("<code>lamp_number</code>"), "{}", r.text);
+
+    let key = &w.api_key;
+    let open311 = |attributes: &str| {
+        format!(
+            "api_key={key}&service_code=gas_leak&lat={}&long={}&description=gas{attributes}",
+            POINT_A.0, POINT_A.1
+        )
+    };
+    let r = form(&w.app, "/open311/v2/requests.json", &open311("")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(
+        r.text.contains("attribute[smell_now]") && r.text.contains("required"),
+        "{}",
+        r.text
+    );
+    let r = form(
+        &w.app,
+        "/open311/v2/requests.json",
+        &open311("&attribute[smell_now]=maybe"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("not one of yes, no"), "{}", r.text);
+    let r = form(
+        &w.app,
+        "/open311/v2/requests.json",
+        &open311("&attribute[smell_now]=yes"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let resident = sign_in(&w.app, "resident").await;
+    let file = |category: &str, answers: Value| {
+        json!({
+            "kind": "service_request", "category": category, "description": "煤气味",
+            "lat": POINT_A.0, "lon": POINT_A.1, "answers": answers
+        })
+    };
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/cases",
+        Some(&resident),
+        Some(file("gas_leak", json!({}))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("answers.smell_now"), "{}", r.text);
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/cases",
+        Some(&resident),
+        Some(file("noise", json!({"smell_now": "yes"}))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("not a question of category"), "{}", r.text);
+    let r = json_call(
+        &w.app,
+        "POST",
+        "/api/v1/cases",
+        Some(&resident),
+        Some(file("gas_leak", json!({"smell_now": "no"}))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json()["id"].as_i64().expect("id");
+    let r = json_call(&w.app, "GET", &format!("/api/v1/cases/{id}"), Some(&resident), None).await;
+    assert_eq!(r.json()["answers"]["smell_now"], "no", "{}", r.text);
+}

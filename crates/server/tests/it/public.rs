@@ -53,6 +53,7 @@ fn march_case(replied: Option<time::OffsetDateTime>) -> NewCaseRecord {
                 contact: "13912345678".into(),
             }),
             co_signers: 0,
+            answers: Default::default(),
         },
         events,
         clocks: Default::default(),

@@ -940,3 +940,69 @@ async fn a_grid_worker_records_a_patrol_event_on_one_of_their_grids() {
     assert_eq!(resident.get("/patrol").await.status, StatusCode::FORBIDDEN);
     assert!(!resident.get("/").await.body.contains("href=\"/patrol\""));
 }
+
+/// Issue 11: the report form asks the chosen category's questions — swapped in by htmx, or by the no-script button
+/// that shows the form again without filing — carries the answers through sign-in, shows a refused answer beside its
+/// field, and the case page shows them in the page's language.
+#[tokio::test]
+async fn a_category_s_questions_are_asked_carried_through_sign_in_and_shown_on_the_case() {
+    let w = world().await;
+    let mut visitor = Browser::new(&w.app);
+    let fragment = visitor.get("/report/questions?category=road_repair").await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(
+        fragment.body.contains("name=\"answer_hazard\"") && fragment.body.contains("value=\"pothole\""),
+        "{}",
+        fragment.body
+    );
+    let none = visitor.get("/report/questions?category=garbage").await;
+    assert!(!none.body.contains("answer_"), "garbage asks nothing: {}", none.body);
+
+    visitor.get("/report").await;
+    let mut draft = vec![
+        ("kind", "service_request"),
+        ("category", "road_repair"),
+        ("description", "路面有坑"),
+        ("unit", VILLAGE_A),
+        ("confirmed", "1"),
+    ];
+    let mut shown = draft.clone();
+    shown.push(("show_questions", "1"));
+    let page = visitor.post("/report", &shown).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"answer_hazard\""), "{}", page.body);
+    assert!(!page.body.contains("/report/signin"), "nothing is filed: {}", page.body);
+
+    let mut wrong = draft.clone();
+    wrong.push(("answer_hazard", "volcano"));
+    let mut resident = Browser::new(&w.app);
+    resident.sign_in("resident").await;
+    resident.get("/report").await;
+    let refused = resident.post("/report", &wrong).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"answer_hazard-error\"") && refused.body.contains("volcano"),
+        "the error is beside the field: {}",
+        refused.body
+    );
+
+    draft.push(("answer_hazard", "pothole"));
+    let asked = visitor.post("/report", &draft).await;
+    assert!(
+        asked.body.contains("name=\"answer_hazard\" value=\"pothole\""),
+        "the answer rides through sign-in: {}",
+        asked.body
+    );
+    let mut with_credentials = draft.clone();
+    with_credentials.extend([("name", "resident"), ("password", PASSWORD)]);
+    let filed = visitor.post("/report/signin", &with_credentials).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let case = visitor.get(&filed.location).await;
+    assert!(
+        case.body.contains("路面问题") && case.body.contains("坑洼"),
+        "{}",
+        case.body
+    );
+    let english = visitor.get(&format!("{}?lang=en", filed.location)).await;
+    assert!(english.body.contains("Pothole"), "{}", english.body);
+}

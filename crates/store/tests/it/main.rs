@@ -107,6 +107,7 @@ fn case(office: &str) -> NewCaseRecord {
                 contact: "13800000000".into(),
             }),
             co_signers: 3,
+            answers: Default::default(),
         },
         events: vec![CaseEvent {
             at,
