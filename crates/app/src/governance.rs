@@ -520,10 +520,10 @@ pub struct PilotEvaluation {
     pub adopters_in_panel: usize,
     pub months: usize,
     pub warnings: Vec<String>,
-    /// The event-study chart of the primary outcome (`stats::Report::event_study_svg`), when it could be estimated;
-    /// for pages, not part of the JSON.
+    /// The event study of the primary outcome, when it could be estimated; pages draw it in their language
+    /// (`stats::EventStudy::svg`); not part of the JSON.
     #[serde(skip)]
-    pub event_study_svg: Option<String>,
+    pub event_study: Option<stats::EventStudy>,
 }
 
 impl PilotEvaluation {
@@ -615,7 +615,7 @@ pub fn evaluate_on(
     let mut volumes: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut units_in_panel = 0;
     let mut adopters_in_panel = 0;
-    let mut event_study_svg = None;
+    let mut event_study = None;
     for outcome in pilot.outcomes() {
         let (mut unit_col, mut time_col, mut group_col, mut y) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut dropped = 0;
@@ -687,7 +687,7 @@ pub fn evaluate_on(
                 stats::Panel::new(unit_col, time_col, group_col, y).map_err(|e| invalid(format!("{outcome}: {e}")))?;
             match simple_effect(&panel, &evaluation_config(), outcome == pilot.primary) {
                 Ok((effect, notes, chart)) => {
-                    event_study_svg = event_study_svg.or(chart);
+                    event_study = event_study.or(chart);
                     warnings.extend(notes.iter().map(|w| format!("{outcome}: {w}")));
                     effect
                 }
@@ -722,7 +722,7 @@ pub fn evaluate_on(
         adopters_in_panel,
         months: months.len(),
         warnings,
-        event_study_svg,
+        event_study,
     })
 }
 
@@ -741,7 +741,7 @@ fn simple_effect(
     panel: &stats::Panel,
     config: &stats::AttGtConfig,
     with_chart: bool,
-) -> Result<(Effect, Vec<String>, Option<String>), stats::StatsError> {
+) -> Result<(Effect, Vec<String>, Option<stats::EventStudy>), stats::StatsError> {
     let result = stats::att_gt(panel, config)?;
     let options = stats::AggregationOptions::default();
     let (att, psi) = stats::overall_influence(&result, stats::AggregationKind::Simple, &options)?;
@@ -753,7 +753,7 @@ fn simple_effect(
     let chart = with_chart
         .then(|| stats::Report::from_result(&result, &options).ok())
         .flatten()
-        .map(|report| report.event_study_svg());
+        .map(|report| report.event_study());
     Ok((effect, result.warnings, chart))
 }
 

@@ -49,6 +49,7 @@
 mod aggregate;
 mod att_gt;
 mod bootstrap;
+mod chart;
 mod error;
 mod estimators;
 mod linalg;
@@ -60,6 +61,7 @@ pub mod small_sample;
 pub use aggregate::{Aggregate, AggregatePoint, AggregationKind, AggregationOptions, aggregate, overall_influence};
 pub use att_gt::{AttGtConfig, AttGtResult, BasePeriod, Cell, ControlGroup, Pretest, att_gt};
 pub use bootstrap::Bootstrap;
+pub use chart::{ChartLabels, EventStudy, EventStudyPoint};
 pub use error::StatsError;
 pub use estimators::Method;
 pub use logit::GlmRule;

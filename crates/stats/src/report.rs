@@ -3,6 +3,7 @@
 
 use crate::aggregate::{Aggregate, AggregationKind, AggregationOptions, aggregate};
 use crate::att_gt::{AttGtConfig, AttGtResult, att_gt};
+use crate::chart::{ChartLabels, EventStudy, EventStudyPoint};
 use crate::error::StatsError;
 use crate::panel::Panel;
 use serde::Serialize;
@@ -247,106 +248,31 @@ impl Report {
         s
     }
 
-    /// An event-study chart (SVG): ATT by event time with pointwise intervals and
-    /// the uniform band of the dynamic aggregation.
+    /// The event study of the dynamic aggregation: ATT by event time with its standard errors and the critical values
+    /// of the pointwise intervals and of the uniform band; [`EventStudy::svg`] draws it.
+    pub fn event_study(&self) -> EventStudy {
+        EventStudy {
+            points: self
+                .aggregations
+                .dynamic
+                .by
+                .iter()
+                .filter_map(|r| {
+                    Some(EventStudyPoint {
+                        event_time: r.event_time,
+                        att: r.att?,
+                        se: r.se?,
+                    })
+                })
+                .collect(),
+            pointwise_c: crate::att_gt::normal_quantile(1.0 - self.alpha / 2.0),
+            uniform_c: self.band_critical_values[1],
+            alpha: self.alpha,
+        }
+    }
+
+    /// The event-study chart (SVG) with English words, as `grassroots evaluate --plot` writes it.
     pub fn event_study_svg(&self) -> String {
-        let rows: Vec<(i64, f64, f64)> = self
-            .aggregations
-            .dynamic
-            .by
-            .iter()
-            .filter_map(|r| Some((r.event_time, r.att?, r.se?)))
-            .collect();
-        let (w, h, left, right, top, bottom) = (720.0, 420.0, 70.0, 20.0, 40.0, 50.0);
-        let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-        );
-        let _ = write!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="22" text-anchor="middle" font-size="15">Event study: average effect by length of exposure</text>"#,
-            w / 2.0
-        );
-        if rows.is_empty() {
-            svg.push_str("</svg>\n");
-            return svg;
-        }
-        let cu = self.band_critical_values[1];
-        let cp = crate::att_gt::normal_quantile(1.0 - self.alpha / 2.0);
-        let c_max = cu.max(cp);
-        let lo = rows.iter().map(|r| r.1 - c_max * r.2).fold(0.0, f64::min);
-        let hi = rows.iter().map(|r| r.1 + c_max * r.2).fold(0.0, f64::max);
-        let pad = (hi - lo).max(1e-12) * 0.08;
-        let (lo, hi) = (lo - pad, hi + pad);
-        let e_min = rows.first().map_or(0, |r| r.0) as f64 - 0.5;
-        let e_max = rows.last().map_or(0, |r| r.0) as f64 + 0.5;
-        let x = |e: f64| left + (e - e_min) / (e_max - e_min) * (w - left - right);
-        let y = |v: f64| top + (hi - v) / (hi - lo) * (h - top - bottom);
-        // axes and zero line
-        let _ = write!(
-            svg,
-            r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#888" stroke-dasharray="4 3"/>"##,
-            y(0.0),
-            w - right,
-            y(0.0)
-        );
-        let _ = write!(
-            svg,
-            r#"<line x1="{left}" y1="{top}" x2="{left}" y2="{}" stroke="black"/>"#,
-            h - bottom
-        );
-        for i in 0..=4 {
-            let v = lo + (hi - lo) * i as f64 / 4.0;
-            let _ = write!(
-                svg,
-                r#"<text x="{}" y="{}" text-anchor="end">{v:.3}</text>"#,
-                left - 6.0,
-                y(v) + 4.0
-            );
-        }
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="middle">event time (periods since treatment)</text>"#,
-            (left + w - right) / 2.0,
-            h - 12.0
-        );
-        let half = 0.3 * (x(1.0) - x(0.0)).min(40.0);
-        for &(e, att, se) in &rows {
-            let cx = x(e as f64);
-            let color = if e >= 0 { "#1f5fa8" } else { "#b03a2e" };
-            // uniform band
-            let _ = write!(
-                svg,
-                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{color}" fill-opacity="0.18"/>"#,
-                cx - half,
-                y(att + cu * se),
-                2.0 * half,
-                (y(att - cu * se) - y(att + cu * se)).max(0.5)
-            );
-            // pointwise interval
-            let _ = write!(
-                svg,
-                r#"<line x1="{cx}" y1="{}" x2="{cx}" y2="{}" stroke="{color}" stroke-width="2"/>"#,
-                y(att + cp * se),
-                y(att - cp * se)
-            );
-            let _ = write!(svg, r#"<circle cx="{cx}" cy="{}" r="4" fill="{color}"/>"#, y(att));
-            let _ = write!(
-                svg,
-                r#"<text x="{cx}" y="{}" text-anchor="middle">{e}</text>"#,
-                h - bottom + 16.0
-            );
-        }
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{}" font-size="11">bars: pointwise {:.0}% CI; shaded: uniform band (c = {cu:.3})</text>"#,
-            left + 8.0,
-            top + 12.0,
-            100.0 * (1.0 - self.alpha)
-        );
-        svg.push_str("</svg>\n");
-        svg
+        self.event_study().svg(&ChartLabels::english())
     }
 }

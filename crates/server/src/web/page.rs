@@ -303,3 +303,14 @@ impl FieldErrors {
         FieldErrors(list)
     }
 }
+
+/// The event-study chart of an evaluation, with its words in the page's language.
+pub fn event_study_svg(ctx: &Ctx, study: &stats::EventStudy) -> String {
+    study.svg(&stats::ChartLabels {
+        title: ctx.t.t("chart-event-title"),
+        x_axis: ctx.t.t("chart-event-x"),
+        y_axis: ctx.t.t("chart-event-y"),
+        pointwise: ctx.t.t("chart-event-pointwise"),
+        uniform: ctx.t.t("chart-event-uniform"),
+    })
+}

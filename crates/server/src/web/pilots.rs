@@ -2,7 +2,7 @@
 //! (`rest::governance::pilots_of`, CSV too) with the practices to learn from (`app::governance::practices`), one
 //! pilot with its filed record (`record_of`), the lifecycle steps its state allows as forms for those who govern its
 //! owner, and its evaluation read from the case store (`assessment_of`) with the event-study chart that
-//! `stats::Report::event_study_svg` draws (`GET /pilots/{id}/event-study.svg`). Steps, recorded evaluations and
+//! `stats::EventStudy::svg` draws in the page's language (`GET /pilots/{id}/event-study.svg`). Steps, recorded evaluations and
 //! adoptions go through the same `rest::steering` functions as the REST routes; a refusal is shown beside the form.
 
 use askama::Template;
@@ -283,7 +283,7 @@ async fn detail_page<'a>(
             );
             warnings = evaluation.warnings.clone();
             warnings.extend(evaluation.site_selection.warnings.iter().cloned());
-            has_chart = evaluation.event_study_svg.is_some();
+            has_chart = evaluation.event_study.is_some();
         }
         Err(e) if e.status().is_client_error() => no_evaluation = e.to_string(),
         Err(e) => return Err(ctx.fail(e)),
@@ -352,10 +352,10 @@ pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 pub async fn event_study(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Failure> {
     let principal = ctx.require()?;
     let evaluation = assessment_of(&state, principal, &id).await.map_err(|e| ctx.fail(e))?;
-    let Some(svg) = evaluation.event_study_svg else {
+    let Some(study) = &evaluation.event_study else {
         return Err(ctx.error_page(StatusCode::NOT_FOUND, ctx.t.t("pilot-no-chart")));
     };
-    let mut response = svg.into_response();
+    let mut response = super::page::event_study_svg(&ctx, study).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));

@@ -253,7 +253,8 @@ struct PilotPage<'a> {
     effects: Vec<EffectLine>,
     evidence: String,
     warnings: Vec<String>,
-    /// The event-study chart, drawn by `stats::Report::event_study_svg` (markup made on the server from numbers).
+    /// The event-study chart, drawn by `stats::EventStudy::svg` in the page's language (markup made on the server
+    /// from numbers).
     chart: String,
 }
 
@@ -329,7 +330,11 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
                 .chain(&evaluation.site_selection.warnings)
                 .cloned()
                 .collect();
-            page.chart = evaluation.event_study_svg.clone().unwrap_or_default();
+            page.chart = evaluation
+                .event_study
+                .as_ref()
+                .map(|study| super::page::event_study_svg(&ctx, study))
+                .unwrap_or_default();
         }
         Err(error) => {
             if error.status().is_server_error() {
