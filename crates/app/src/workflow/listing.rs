@@ -146,9 +146,10 @@ pub struct QueueItem {
     pub due: Option<OffsetDateTime>,
 }
 
-/// One page of a workbench queue: the cases of [`list_cases`] matching `q` (the first [`MAX_PAGE_SIZE`] of them, oldest
-/// first), each with the due instant of its earliest running clock (on the clocks in force for it), sorted by time
-/// left — the most urgent first, cases without a running clock last — and then cut into pages.
+/// One page of a workbench queue: every case of [`list_cases`] matching `q`, each with the due instant of its earliest
+/// running clock (on the clocks in force for it), sorted by time left — the most urgent first, cases without a
+/// running clock last — and then cut into pages. The cases are read [`MAX_PAGE_SIZE`] at a time and only the cases
+/// up to the end of the page asked for are kept, so a long queue costs reading it, not holding it.
 pub async fn queue(
     store: &Store,
     rules: &Rules,
@@ -157,16 +158,19 @@ pub async fn queue(
     now: OffsetDateTime,
 ) -> Result<Vec<QueueItem>, WorkflowError> {
     check_paging(q)?;
-    let candidates = CaseQuery {
-        page: 1,
-        page_size: MAX_PAGE_SIZE,
-        ..q.clone()
-    };
-    let rows = list_cases(store, rules, principal, &candidates, now).await?;
-    let logs = store.load_logs(&rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
-    let mut items: Vec<QueueItem> = rows
-        .into_iter()
-        .map(|row| {
+    let start = (q.page as usize - 1) * q.page_size as usize;
+    let keep = start + q.page_size as usize;
+    let mut kept: Vec<QueueItem> = Vec::new();
+    for batch in 1.. {
+        let candidates = CaseQuery {
+            page: batch,
+            page_size: MAX_PAGE_SIZE,
+            ..q.clone()
+        };
+        let rows = list_cases(store, rules, principal, &candidates, now).await?;
+        let last = rows.len() < MAX_PAGE_SIZE as usize;
+        let logs = store.load_logs(&rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+        kept.extend(rows.into_iter().map(|row| {
             let clocks = rules.clocks_of(&row);
             let events = logs.get(&row.id).map(Vec::as_slice).unwrap_or_default();
             let due = clock::deadlines(
@@ -181,11 +185,14 @@ pub async fn queue(
             .map(|d| d.due)
             .min();
             QueueItem { row, due }
-        })
-        .collect();
-    items.sort_by_key(|i| (i.due.is_none(), i.due, i.row.id));
-    let start = (q.page as usize - 1) * q.page_size as usize;
-    Ok(items.into_iter().skip(start).take(q.page_size as usize).collect())
+        }));
+        kept.sort_by_key(|i| (i.due.is_none(), i.due, i.row.id));
+        kept.truncate(keep);
+        if last {
+            break;
+        }
+    }
+    Ok(kept.into_iter().skip(start).collect())
 }
 
 /// A deadline alert addressed to an office.

@@ -113,7 +113,7 @@ const PAGE_SIZE: u32 = 50;
 const OPEN: &str = "open";
 
 /// `GET /cases`: a resident's own cases, or the cases a staff member may see, most urgent first, filtered by a GET
-/// form (kind, category, state, grid); among the 500 oldest cases that match, as `app::workflow::queue` sorts.
+/// form (kind, category, state, grid); every matching case is sorted, as `app::workflow::queue` does.
 pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Filters>) -> Result<Response, Failure> {
     let principal = ctx.require()?;
     let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());

@@ -1006,3 +1006,59 @@ async fn a_category_s_questions_are_asked_carried_through_sign_in_and_shown_on_t
     let english = visitor.get(&format!("{}?lang=en", filed.location)).await;
     assert!(english.body.contains("Pothole"), "{}", english.body);
 }
+
+/// Issue 11: the queue sorts every matching case, not only the oldest page of them: a service request filed after
+/// more than a page's worth (500) of petitions, whose clock runs out first, heads the queue.
+#[tokio::test]
+async fn the_most_urgent_case_heads_the_queue_behind_more_than_a_page_of_older_ones() {
+    use domain::case::Location;
+    use domain::{CaseEvent, CaseKind, Channel, EventKind, NewCase};
+
+    let w = world().await;
+    let now = time::OffsetDateTime::now_utc();
+    let record = |kind: CaseKind, minutes_ago: i64| store::NewCaseRecord {
+        case: NewCase {
+            kind,
+            channel: Channel::Visit,
+            category: "road_repair".into(),
+            description: "排队".into(),
+            location: Location {
+                lat: None,
+                lon: None,
+                unit: super::code(VILLAGE_A),
+                grid: None,
+            },
+            reporter: None,
+            co_signers: 0,
+            answers: Default::default(),
+        },
+        events: vec![CaseEvent {
+            at: now - time::Duration::minutes(minutes_ago),
+            actor: "intake".into(),
+            kind: EventKind::Created {
+                office: "330502001:gov".into(),
+            },
+        }],
+        clocks: Default::default(),
+    };
+    let older = app::workflow::MAX_PAGE_SIZE as i64 + 5;
+    let mut records: Vec<_> = (0..older).map(|i| record(CaseKind::Petition, 600 - i)).collect();
+    records.push(record(CaseKind::ServiceRequest, 1));
+    let ids = w
+        .store
+        .insert_cases(&records, &store::FixedRules::default())
+        .await
+        .expect("cases");
+    let urgent = ids.last().copied().expect("the service request");
+    let mut caseworker = Browser::new(&w.app);
+    caseworker.sign_in("caseworker").await;
+    let queue = caseworker.get("/cases").await;
+    let first = queue
+        .body
+        .split("<tr><td><a href=\"/cases/")
+        .nth(1)
+        .and_then(|row| row.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(first, urgent.to_string(), "7 days to answer beat 15 days to accept");
+}
