@@ -34,7 +34,7 @@ pub use duplicates::{DUPLICATE_WINDOW_DAYS, possible_duplicates};
 pub use filing::{Filer, Filing, file_case};
 pub use listing::{AlertView, CaseQuery, MAX_PAGE_SIZE, QueueItem, alerts_for, list_cases, queue};
 pub use photos::{MAX_PHOTO_BYTES, MAX_PHOTOS, photo_for, upload_photo};
-pub use public::public_cases;
+pub use public::{public_cases, public_views};
 
 /// Why a workflow action failed.
 #[derive(Debug, thiserror::Error)]

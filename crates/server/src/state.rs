@@ -134,6 +134,27 @@ impl AppState {
         })))
     }
 
+    /// A pilot's evaluation (`app::governance::assess_pilot`) as the public sees it, the portal's page and
+    /// `GET /api/v1/public/pilots/{id}/evaluation` alike: computed now, or as computed less than [`EVALUATION_TTL`]
+    /// ago, since an evaluation reads every case of its panel.
+    pub async fn public_evaluation(&self, pilot: i64) -> Result<Arc<PilotEvaluation>, crate::error::ApiError> {
+        let now = self.now();
+        let cached = self
+            .portal_evaluations
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&pilot).cloned())
+            .filter(|(at, _)| now - *at < EVALUATION_TTL);
+        if let Some((_, evaluation)) = cached {
+            return Ok(evaluation);
+        }
+        let evaluation = Arc::new(app::governance::assess_pilot(&self.store, &pilot.to_string(), now).await?);
+        if let Ok(mut cache) = self.portal_evaluations.lock() {
+            cache.insert(pilot, (now, evaluation.clone()));
+        }
+        Ok(evaluation)
+    }
+
     /// The time now. The only clock read in the server.
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()

@@ -106,6 +106,33 @@ fn account_columns_of_a() -> String {
         .join(", ")
 }
 
+/// The columns of `case_access` as read ([`ACCESS_COLUMNS`]): reporter account, complained unit and office, token,
+/// API key.
+pub(crate) type AccessColumns = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+pub(crate) const ACCESS_COLUMNS: &str = "reporter_account, complained_unit, complained_office, token, api_key";
+
+/// One case's access facts from their columns.
+pub(crate) fn access_row(case: CaseId, columns: AccessColumns) -> Result<CaseAccessRow, StoreError> {
+    let (reporter_account, complained_unit, complained_office, token, api_key) = columns;
+    let complained_unit = complained_unit
+        .map(|u| UnitCode::parse(&u).map_err(|e| StoreError::Corrupt(format!("case {case}: {e}"))))
+        .transpose()?;
+    Ok(CaseAccessRow {
+        reporter_account,
+        complained_unit,
+        complained_office,
+        token,
+        api_key,
+    })
+}
+
 impl Store {
     /// Creates an account. Returns false, changing nothing, when the name is taken.
     pub async fn insert_account(&self, a: &AccountRow) -> Result<bool, StoreError> {
@@ -378,33 +405,13 @@ impl Store {
 
     /// A case's access facts; the default (nobody extra, nothing complained about) when none were recorded.
     pub async fn case_access(&self, case: CaseId) -> Result<CaseAccessRow, StoreError> {
-        type Row = (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT reporter_account, complained_unit, complained_office, token, api_key FROM case_access \
-             WHERE case_id = $1",
-        )
+        let row: Option<AccessColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCESS_COLUMNS} FROM case_access WHERE case_id = $1"
+        )))
         .bind(case)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((reporter_account, complained_unit, complained_office, token, api_key)) = row else {
-            return Ok(CaseAccessRow::default());
-        };
-        let complained_unit = complained_unit
-            .map(|u| UnitCode::parse(&u).map_err(|e| StoreError::Corrupt(format!("case {case}: {e}"))))
-            .transpose()?;
-        Ok(CaseAccessRow {
-            reporter_account,
-            complained_unit,
-            complained_office,
-            token,
-            api_key,
-        })
+        row.map_or_else(|| Ok(CaseAccessRow::default()), |row| access_row(case, row))
     }
 
     /// The case created with an Open311 token.

@@ -18,6 +18,7 @@ mod matters;
 mod photos;
 mod policy;
 mod public;
+mod shown;
 mod territory;
 mod workflow;
 
@@ -34,6 +35,7 @@ pub use guard::{FixedRules, RuleBook, resident};
 pub use photos::{NewPhoto, PhotoRow};
 pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use public::{FeedEvent, PublicFilter};
+pub use shown::ShownCase;
 
 /// Which database is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

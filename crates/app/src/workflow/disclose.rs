@@ -83,6 +83,22 @@ pub async fn disclose(
     via: &str,
     now: OffsetDateTime,
 ) -> Result<CaseView, WorkflowError> {
+    let photos = store.photo_ids_of(held.record.row.id).await?;
+    disclose_with_photos(store, rules, grids, audience, held, photos, via, now).await
+}
+
+/// [`disclose`] of a case whose photos' ids were loaded with it (a list of cases loads them all at once).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn disclose_with_photos(
+    store: &Store,
+    rules: &Rules,
+    grids: &GridIndex,
+    audience: Audience<'_>,
+    held: &HeldCase,
+    photos: Vec<i64>,
+    via: &str,
+    now: OffsetDateTime,
+) -> Result<CaseView, WorkflowError> {
     let row = &held.record.row;
     let facts = held.facts();
     let seen_as = seen_as(audience, held, &facts)?;
@@ -128,7 +144,6 @@ pub async fn disclose(
             .collect(),
         Audience::Public => Vec::new(),
     };
-    let photos = store.photo_ids_of(row.id).await?;
     Ok(CaseView {
         photos,
         id: row.id,

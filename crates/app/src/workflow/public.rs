@@ -8,9 +8,13 @@ use domain::{CaseKind, UnitCode};
 use store::{PublicFilter, Store};
 use time::OffsetDateTime;
 
-use super::disclose::{CaseView, disclose};
+use domain::CaseStatus;
+use domain::rules::RuleError;
+
+use super::HeldCase;
+use super::disclose::{CaseView, disclose_with_photos};
 use super::listing::MAX_PAGE_SIZE;
-use super::{Rules, WorkflowError, hold};
+use super::{Rules, WorkflowError};
 
 /// One page (1-based, of `page_size` from 1 to [`MAX_PAGE_SIZE`]) of the public cases located within `under`,
 /// newest first, as the public may see them.
@@ -49,7 +53,7 @@ pub async fn public_cases(
 }
 
 /// The cases `filter` selects, each as the public sees it (through [`disclose`]), in the filter's order.
-pub(crate) async fn public_views(
+pub async fn public_views(
     store: &Store,
     rules: &Rules,
     grids: &GridIndex,
@@ -59,9 +63,15 @@ pub(crate) async fn public_views(
 ) -> Result<Vec<CaseView>, WorkflowError> {
     let rows = store.list_public_cases(filter).await?;
     let mut views = Vec::with_capacity(rows.len());
-    for row in rows {
-        let held = hold(store, row.id).await?;
-        views.push(disclose(store, rules, grids, Audience::Public, &held, via, now).await?);
+    // The whole page's logs, reporters, access facts and photos in four queries, not six per case.
+    for shown in store.shown_cases(rows).await? {
+        let status = CaseStatus::replay(shown.record.row.id, &shown.record.events).map_err(RuleError::from)?;
+        let held = HeldCase {
+            record: shown.record,
+            access: shown.access,
+            status,
+        };
+        views.push(disclose_with_photos(store, rules, grids, Audience::Public, &held, shown.photos, via, now).await?);
     }
     Ok(views)
 }

@@ -301,25 +301,9 @@ fn to_request(state: &AppState, view: &CaseView) -> ServiceRequest {
     }
 }
 
-/// The public view of each case, in order.
-async fn public_views(state: &AppState, ids: Vec<CaseId>) -> Result<Vec<CaseView>, ApiError> {
-    let mut views = Vec::with_capacity(ids.len());
-    for id in ids {
-        let held = workflow::hold(&state.store, id).await?;
-        views.push(
-            workflow::disclose(
-                &state.store,
-                &state.rules,
-                &state.grids,
-                Audience::Public,
-                &held,
-                "Open311",
-                state.now(),
-            )
-            .await?,
-        );
-    }
-    Ok(views)
+/// The cases `filter` selects as the public sees them (`app::workflow::public_views`, as the portal shows them).
+async fn public_views(state: &AppState, filter: &PublicFilter) -> Result<Vec<CaseView>, ApiError> {
+    Ok(workflow::public_views(&state.store, &state.rules, &state.grids, filter, "Open311", state.now()).await?)
 }
 
 async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
@@ -341,12 +325,7 @@ async fn requests(state: &AppState, format: Format, query: &str) -> Result311 {
         limit: i64::from(q.page_size),
         offset: i64::try_from(q.offset()).unwrap_or(i64::MAX),
     };
-    let rows = state
-        .store
-        .list_public_cases(&filter)
-        .await
-        .map_err(|e| Open311Error::new(format, e))?;
-    let views = public_views(state, rows.iter().map(|r| r.id).collect())
+    let views = public_views(state, &filter)
         .await
         .map_err(|e| Open311Error::new(format, e))?;
     ok(format, &Requests(views.iter().map(|v| to_request(state, v)).collect()))
@@ -356,7 +335,15 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>) ->
     let (id, format) = split(&file)?;
     let missing = || not_found(format, format!("no service request {id:?}"));
     let id: i64 = id.parse().map_err(|_| missing())?;
-    let views = public_views(&state, vec![id]).await.map_err(|e| match e {
+    let filter = PublicFilter {
+        ids: vec![id],
+        kinds: public_kinds(),
+        from: i64::MIN,
+        to: i64::MAX,
+        limit: 1,
+        ..PublicFilter::default()
+    };
+    let views = public_views(&state, &filter).await.map_err(|e| match e {
         ApiError::NotFound(_) => missing(),
         other => Open311Error::new(format, other),
     })?;

@@ -166,7 +166,8 @@ pub(crate) async fn public_pilots(state: &AppState) -> Result<Vec<PublicPilot>, 
     Ok(out)
 }
 
-/// A pilot's evaluation as the case store shows it now: effects per outcome with confidence intervals, the verdict
+/// A pilot's evaluation as the case store showed it at most 15 minutes ago (an evaluation reads every case of its
+/// panel; the portal shows the same one): effects per outcome with confidence intervals, the verdict
 /// and the site-selection check. Aggregates only; reading records nothing.
 #[utoipa::path(
     get,
@@ -185,7 +186,5 @@ pub async fn evaluation(
     Path(id): Path<String>,
 ) -> Result<Json<governance::PilotEvaluation>, ApiError> {
     let (row, _owner) = pilot_and_owner(&state, &id).await?;
-    Ok(Json(
-        governance::assess_pilot(&state.store, &row.id.to_string(), state.now()).await?,
-    ))
+    Ok(Json(state.public_evaluation(row.id).await?.as_ref().clone()))
 }

@@ -5,9 +5,6 @@
 //! without JavaScript, one by one, and as an Atom feed — all from `app::workflow::public_cases`, that is from
 //! `disclose` with the public audience and from nothing else.
 
-use std::sync::Arc;
-
-use app::governance;
 use app::workflow::{self, CaseView};
 use askama::Template;
 use atom_syndication::{Entry, Feed, FixedDateTime, Link, Text};
@@ -30,7 +27,7 @@ use crate::error::ApiError;
 use crate::rest::cases::case_id;
 use crate::rest::governance::grouping;
 use crate::rest::public::{PublicPilot, public_pilots, published, row_name};
-use crate::state::{AppState, EVALUATION_TTL};
+use crate::state::AppState;
 
 /// Cases on one page of a unit's list and map, and entries of its feed.
 const PAGE_SIZE: u32 = 50;
@@ -258,26 +255,6 @@ struct PilotPage<'a> {
     chart: String,
 }
 
-/// A pilot's evaluation now (`app::governance::assess_pilot`, as `GET /api/v1/public/pilots/{id}/evaluation`),
-/// or as computed less than `EVALUATION_TTL` ago.
-async fn evaluation(state: &AppState, pilot: i64) -> Result<Arc<governance::PilotEvaluation>, ApiError> {
-    let now = state.now();
-    let cached = state
-        .portal_evaluations
-        .lock()
-        .ok()
-        .and_then(|cache| cache.get(&pilot).cloned())
-        .filter(|(at, _)| now - *at < EVALUATION_TTL);
-    if let Some((_, evaluation)) = cached {
-        return Ok(evaluation);
-    }
-    let evaluation = Arc::new(governance::assess_pilot(&state.store, &pilot.to_string(), now).await?);
-    if let Ok(mut cache) = state.portal_evaluations.lock() {
-        cache.insert(pilot, (now, evaluation.clone()));
-    }
-    Ok(evaluation)
-}
-
 fn number(x: f64) -> String {
     if x.is_finite() {
         format!("{x:.3}")
@@ -308,7 +285,7 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         warnings: Vec::new(),
         chart: String::new(),
     };
-    match evaluation(&state, page.pilot.id).await {
+    match state.public_evaluation(page.pilot.id).await {
         Ok(evaluation) => {
             page.verdict = ctx
                 .t
