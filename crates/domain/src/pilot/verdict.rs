@@ -180,11 +180,87 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// One finding behind a verdict, with its numbers, so that each interface words it in its own language
+/// ([`Finding::english`] for the CLI and the JSON's `reasons`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "finding", rename_all = "snake_case")]
+pub enum Finding {
+    /// The primary outcome improved, its interval clear of zero.
+    PrimaryBetter {
+        effect: OutcomeEffect,
+    },
+    /// The primary outcome worsened, its interval clear of zero.
+    PrimaryWorse {
+        effect: OutcomeEffect,
+    },
+    /// The primary outcome's interval includes zero.
+    PrimaryInconclusive {
+        effect: OutcomeEffect,
+    },
+    /// The primary outcome's effect, stated beside a harmed guardrail.
+    Primary {
+        effect: OutcomeEffect,
+    },
+    /// No finite estimate of the primary outcome yet.
+    PrimaryNoEstimate {
+        outcome: Outcome,
+    },
+    /// With these data, the smallest effect detectable with 80 % power at the 5 % level.
+    NotEnoughEvidence {
+        mde: f64,
+        multiplier: f64,
+    },
+    GuardrailHarmed {
+        effect: OutcomeEffect,
+    },
+    GuardrailNotHarmed {
+        effect: OutcomeEffect,
+    },
+    GuardrailNoEstimate {
+        outcome: Outcome,
+    },
+}
+
+impl Finding {
+    /// The finding as one English sentence.
+    pub fn english(&self) -> String {
+        match self {
+            Finding::PrimaryBetter { effect } => {
+                format!("primary outcome better: {}, clear of zero", effect.describe())
+            }
+            Finding::PrimaryWorse { effect } => format!("primary outcome worse: {}, clear of zero", effect.describe()),
+            Finding::PrimaryInconclusive { effect } => {
+                format!("primary outcome: {}; the interval includes zero", effect.describe())
+            }
+            Finding::Primary { effect } => format!("primary outcome: {}", effect.describe()),
+            Finding::PrimaryNoEstimate { outcome } => format!("no finite estimate for {outcome} yet: not enough data"),
+            Finding::NotEnoughEvidence { mde, multiplier } => format!(
+                "not enough evidence: with these data the smallest effect detectable with 80% power at the 5% level \
+                 is about {mde:.3} ({multiplier:.1} × SE)"
+            ),
+            Finding::GuardrailHarmed { effect } => {
+                format!(
+                    "guardrail outcome harmed: {}, worse and clear of zero",
+                    effect.describe()
+                )
+            }
+            Finding::GuardrailNotHarmed { effect } => format!("guardrail outcome not harmed: {}", effect.describe()),
+            Finding::GuardrailNoEstimate { outcome } => {
+                format!("guardrail outcome {outcome}: no finite estimate yet")
+            }
+        }
+    }
+}
+
 /// A verdict with its reasons, one sentence each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictReport {
     pub verdict: Verdict,
+    /// The findings in English, one sentence each ([`Finding::english`]).
     pub reasons: Vec<String>,
+    /// The same findings with their numbers, for pages that word them in their own language.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
     /// The minimum detectable effect on the primary outcome ((t₀.₉₇₅ + t₀.₈₀) × SE), when its SE is known.
     pub primary_mde: Option<f64>,
 }
@@ -201,65 +277,55 @@ impl fmt::Display for VerdictReport {
 
 /// The verdict on a pilot from the effect on its primary outcome and on its guardrail outcomes.
 pub fn verdict(primary: &OutcomeEffect, guardrails: &[OutcomeEffect]) -> VerdictReport {
-    let mut reasons = Vec::new();
     let primary_mde = primary.effect.se.is_finite().then(|| primary.effect.mde());
-    let harmed: Vec<&OutcomeEffect> = guardrails.iter().filter(|g| g.harms()).collect();
-    for g in &harmed {
-        reasons.push(format!(
-            "guardrail outcome harmed: {}, worse and clear of zero",
-            g.describe()
-        ));
-    }
-    let verdict = if !primary.effect.is_finite() {
-        reasons.push(format!(
-            "no finite estimate for {} yet: not enough data",
-            primary.outcome
-        ));
-        if harmed.is_empty() {
+    let harmed: Vec<Finding> = guardrails
+        .iter()
+        .filter(|g| g.harms())
+        .map(|g| Finding::GuardrailHarmed { effect: *g })
+        .collect();
+    let effect = *primary;
+    let (verdict, mut findings) = if !primary.effect.is_finite() {
+        let mut f = harmed.clone();
+        f.push(Finding::PrimaryNoEstimate {
+            outcome: primary.outcome,
+        });
+        let verdict = if harmed.is_empty() {
             Verdict::KeepPiloting
         } else {
             Verdict::Abandon
-        }
+        };
+        (verdict, f)
     } else if primary.harms() {
-        reasons.insert(
-            0,
-            format!("primary outcome worse: {}, clear of zero", primary.describe()),
-        );
-        Verdict::Abandon
+        let f = std::iter::once(Finding::PrimaryWorse { effect }).chain(harmed.iter().copied());
+        (Verdict::Abandon, f.collect())
     } else if !harmed.is_empty() {
-        reasons.insert(0, format!("primary outcome: {}", primary.describe()));
-        Verdict::Abandon
+        let f = std::iter::once(Finding::Primary { effect }).chain(harmed.iter().copied());
+        (Verdict::Abandon, f.collect())
     } else if primary.improves() {
-        reasons.insert(
-            0,
-            format!("primary outcome better: {}, clear of zero", primary.describe()),
-        );
-        Verdict::Expand
+        (Verdict::Expand, vec![Finding::PrimaryBetter { effect }])
     } else {
-        reasons.insert(
-            0,
-            format!("primary outcome: {}; the interval includes zero", primary.describe()),
-        );
-        reasons.push(format!(
-            "not enough evidence: with these data the smallest effect detectable with 80% power at the 5% level is \
-             about {:.3} ({:.1} × SE)",
-            primary.effect.mde(),
-            primary.effect.mde_multiplier()
-        ));
-        Verdict::KeepPiloting
+        let f = vec![
+            Finding::PrimaryInconclusive { effect },
+            Finding::NotEnoughEvidence {
+                mde: primary.effect.mde(),
+                multiplier: primary.effect.mde_multiplier(),
+            },
+        ];
+        (Verdict::KeepPiloting, f)
     };
     if harmed.is_empty() {
-        for g in guardrails {
+        findings.extend(guardrails.iter().map(|g| {
             if g.effect.is_finite() {
-                reasons.push(format!("guardrail outcome not harmed: {}", g.describe()));
+                Finding::GuardrailNotHarmed { effect: *g }
             } else {
-                reasons.push(format!("guardrail outcome {}: no finite estimate yet", g.outcome));
+                Finding::GuardrailNoEstimate { outcome: g.outcome }
             }
-        }
+        }));
     }
     VerdictReport {
         verdict,
-        reasons,
+        reasons: findings.iter().map(Finding::english).collect(),
+        findings,
         primary_mde,
     }
 }

@@ -314,3 +314,66 @@ pub fn event_study_svg(ctx: &Ctx, study: &stats::EventStudy) -> String {
         uniform: ctx.t.t("chart-event-uniform"),
     })
 }
+
+/// A finding behind a pilot's verdict as a sentence in the page's language.
+pub fn finding_text(t: &super::i18n::Tr, finding: &domain::pilot::Finding) -> String {
+    use domain::pilot::{Finding, OutcomeEffect};
+    let effect = |e: &OutcomeEffect| {
+        let x = &e.effect;
+        t.with(
+            if x.att >= 0.0 {
+                "finding-effect-rose"
+            } else {
+                "finding-effect-fell"
+            },
+            &[
+                ("outcome", t.name("outcome", e.outcome.as_str())),
+                ("att", format!("{:.3}", x.att.abs())),
+                ("low", format!("{:.3}", x.ci_low)),
+                ("high", format!("{:.3}", x.ci_high)),
+                ("se", format!("{:.3}", x.se)),
+            ],
+        )
+    };
+    let with_effect = |key: &str, e: &OutcomeEffect| t.with(key, &[("effect", effect(e))]);
+    let with_outcome =
+        |key: &str, o: &domain::pilot::Outcome| t.with(key, &[("outcome", t.name("outcome", o.as_str()))]);
+    match finding {
+        Finding::PrimaryBetter { effect } => with_effect("finding-primary-better", effect),
+        Finding::PrimaryWorse { effect } => with_effect("finding-primary-worse", effect),
+        Finding::PrimaryInconclusive { effect } => with_effect("finding-primary-inconclusive", effect),
+        Finding::Primary { effect } => with_effect("finding-primary", effect),
+        Finding::PrimaryNoEstimate { outcome } => with_outcome("finding-primary-no-estimate", outcome),
+        Finding::NotEnoughEvidence { mde, multiplier } => t.with(
+            "finding-not-enough-evidence",
+            &[("mde", format!("{mde:.3}")), ("multiplier", format!("{multiplier:.1}"))],
+        ),
+        Finding::GuardrailHarmed { effect } => with_effect("finding-guardrail-harmed", effect),
+        Finding::GuardrailNotHarmed { effect } => with_effect("finding-guardrail-not-harmed", effect),
+        Finding::GuardrailNoEstimate { outcome } => with_outcome("finding-guardrail-no-estimate", outcome),
+    }
+}
+
+#[cfg(test)]
+mod finding_tests {
+    use domain::pilot::{Effect, Finding, Outcome, OutcomeEffect};
+
+    use super::finding_text;
+    use crate::web::i18n::{Lang, Tr};
+
+    #[test]
+    fn a_finding_is_worded_in_the_page_s_language_with_its_numbers() {
+        let effect = OutcomeEffect {
+            outcome: Outcome::OverdueShare,
+            effect: Effect::normal(-0.05, 0.01),
+        };
+        let finding = Finding::PrimaryBetter { effect };
+        let zh = finding_text(&Tr::new(Lang::Zh), &finding);
+        assert!(zh.starts_with("主要指标改善") && zh.contains("下降了 0.050"), "{zh}");
+        let en = finding_text(&Tr::new(Lang::En), &finding);
+        assert!(
+            en.starts_with("Primary outcome better") && en.contains("fell by 0.050"),
+            "{en}"
+        );
+    }
+}

@@ -267,7 +267,12 @@ async fn detail_page<'a>(
             verdict = ctx
                 .t
                 .name("verdict", &evaluation.verdict.verdict.as_str().replace(' ', "_"));
-            reasons = evaluation.verdict.reasons.clone();
+            reasons = evaluation
+                .verdict
+                .findings
+                .iter()
+                .map(|f| super::page::finding_text(&ctx.t, f))
+                .collect();
             effects = evaluation
                 .effects
                 .iter()

@@ -290,7 +290,12 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
             page.verdict = ctx
                 .t
                 .name("verdict", &evaluation.verdict.verdict.as_str().replace(' ', "_"));
-            page.reasons = evaluation.verdict.reasons.clone();
+            page.reasons = evaluation
+                .verdict
+                .findings
+                .iter()
+                .map(|f| super::page::finding_text(&ctx.t, f))
+                .collect();
             page.evidence = evaluation.evidence();
             page.effects = evaluation
                 .effects
