@@ -191,6 +191,14 @@ fn sample_event(action: Action, office: &str) -> Option<EventKind> {
 
 /// Whether the case's state machine allows the event `action` records (mediation: starting it, or a session once it
 /// runs). The time limits and other rules are checked when the action is taken.
+/// [`possible_in`] for one principal: a voice they have already added is not offered again.
+pub(crate) fn possible_for(status: &CaseStatus, action: Action, principal: &Principal) -> bool {
+    if action == Action::CoSign && status.voices.contains(&voice_of(status.case, &principal.account)) {
+        return false;
+    }
+    possible_in(status, action)
+}
+
 pub(crate) fn possible_in(status: &CaseStatus, action: Action) -> bool {
     let Some(kind) = sample_event(action, &status.office) else {
         return false;

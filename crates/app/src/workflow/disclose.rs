@@ -140,7 +140,7 @@ pub(crate) async fn disclose_with_photos(
     let actions = match audience {
         Audience::Principal(p) => access::allowed_actions(p, &facts)
             .into_iter()
-            .filter(|a| super::command::possible_in(&held.status, *a))
+            .filter(|a| super::command::possible_for(&held.status, *a, p))
             .collect(),
         Audience::Public => Vec::new(),
     };

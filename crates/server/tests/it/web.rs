@@ -591,6 +591,8 @@ async fn a_second_report_of_the_same_matter_offers_the_open_case_and_a_voice_cou
         mine.text
     );
 
+    let before = second.get(&format!("/cases/{case}")).await;
+    assert!(before.body.contains("data-action=\"co_sign\""), "{}", before.body);
     let voiced = second
         .post(&format!("/cases/{case}/act"), &[("action", "co_sign")])
         .await;
@@ -598,6 +600,11 @@ async fn a_second_report_of_the_same_matter_offers_the_open_case_and_a_voice_cou
     let page = second.get(&format!("/cases/{case}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("附议人数</dt><dd>1</dd>"), "{}", page.body);
+    assert!(
+        !page.body.contains("data-action=\"co_sign\""),
+        "a voice once added is not offered again: {}",
+        page.body
+    );
     let owner = sign_in(&w.app, "other-resident").await;
     let detail = json_call(&w.app, "GET", &format!("/api/v1/cases/{case}"), Some(&owner), None).await;
     assert_eq!(detail.json()["co_signers"], 1, "{}", detail.text);
