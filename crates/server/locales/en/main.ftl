@@ -468,3 +468,5 @@ finding-not-enough-evidence = Not enough evidence: with these data the smallest 
 finding-guardrail-harmed = Guardrail outcome harmed: { $effect }, worse and clear of zero.
 finding-guardrail-not-harmed = Guardrail outcome not harmed: { $effect }.
 finding-guardrail-no-estimate = Guardrail outcome { $outcome }: no finite estimate yet.
+policy-set-key = Set in this unit's layer:
+policy-key-hint = A TOML value: a number (15), true or false, "text" in quotes, or a list ["a", "b"]. The rest of the layer stays as it is; the guardrails are checked as for the whole layer.

@@ -468,3 +468,5 @@ finding-not-enough-evidence = 证据不足：按现有数据，在 5% 显著性�
 finding-guardrail-harmed = 底线指标受损：{ $effect }，变差且区间不含零。
 finding-guardrail-not-harmed = 底线指标未受损：{ $effect }。
 finding-guardrail-no-estimate = 底线指标{ $outcome }：尚无有限估计。
+policy-set-key = 在本单位政策层中设定：
+policy-key-hint = TOML 值：数字（15）、true 或 false、带引号的"文字"，或列表 ["a", "b"]。政策层其余部分不变；与整层保存一样检查底线规则。

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard", get(dashboard::dashboard))
         .route("/policy", get(policy::show))
         .route("/policy/{unit}", post(policy::save))
+        .route("/policy/{unit}/key", post(policy::save_key))
         .route("/pilots", get(pilots::list))
         .route("/pilots/{id}", get(pilots::detail))
         .route("/pilots/{id}/act", post(pilots::act))

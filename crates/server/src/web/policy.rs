@@ -65,6 +65,8 @@ pub struct Refusal {
 pub struct Explained {
     pub key: String,
     pub value: String,
+    /// The effective value as a TOML literal, to start the per-key form from.
+    pub literal: String,
     pub setters: Vec<ValueLine>,
     pub guardrails: Vec<GuardrailLine>,
 }
@@ -89,6 +91,7 @@ struct PolicyPage<'a> {
     refusals: Vec<Refusal>,
     layer_error: String,
     date_error: String,
+    key_error: String,
     saved: bool,
 }
 
@@ -168,6 +171,8 @@ struct Outcome {
     refusals: Vec<Refusal>,
     layer_error: String,
     date_error: String,
+    /// Why the per-key form's key or value could not be set.
+    key_error: String,
 }
 
 async fn page<'a>(
@@ -226,6 +231,7 @@ async fn page<'a>(
         refusals: outcome.refusals,
         layer_error: outcome.layer_error,
         date_error: outcome.date_error,
+        key_error: outcome.key_error,
         saved,
     })
 }
@@ -234,6 +240,12 @@ fn explained(state: &AppState, e: &PolicyExplanation) -> Explained {
     Explained {
         key: e.key.clone(),
         value: e.value.as_ref().map(shown).unwrap_or_else(|| "—".to_string()),
+        literal: e
+            .value
+            .as_ref()
+            .and_then(|v| toml::Value::try_from(v).ok())
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
         setters: e
             .setters
             .iter()
@@ -312,33 +324,116 @@ pub async fn save(
 ) -> Result<Response, Failure> {
     ctx.check_csrf(&form.csrf)?;
     let principal = ctx.require()?;
+    save_text(&state, &ctx, principal, &unit, form.layer, form.effective_from, "").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KeyForm {
+    csrf: String,
+    key: String,
+    value: String,
+    #[serde(default)]
+    effective_from: String,
+}
+
+/// A value as typed in the per-key form: a TOML literal (`15`, `true`, `["a", "b"]`, `"text"`), else the text itself.
+fn typed_value(text: &str) -> toml::Value {
+    let text = text.trim();
+    toml::from_str::<toml::Table>(&format!("v = {text}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_string()))
+}
+
+/// `layer` with the dotted `key` set to `value`, the tables on its path made where missing; an error names the part
+/// of the key that is a value, not a table.
+fn with_key(layer: &str, key: &str, value: toml::Value) -> Result<String, String> {
+    let mut table: toml::Table = toml::from_str(layer).map_err(|e| e.to_string())?;
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("{key:?} is not a dotted key such as clocks.general"));
+    }
+    let (last, path) = parts.split_last().ok_or_else(|| "the key is empty".to_string())?;
+    let mut at = &mut table;
+    for part in path {
+        let entry = at
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        at = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{part:?} in {key:?} holds a value, not a table of keys"))?;
+    }
+    at.insert(last.to_string(), value);
+    toml::to_string(&table).map_err(|e| e.to_string())
+}
+
+/// `POST /policy/{unit}/key`: sets one key in the unit's own layer in force (the rest of the layer unchanged) and
+/// saves it as a whole, through the same checks as the layer form; a refusal is shown beside the key.
+pub async fn save_key(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(unit): Path<String>,
+    Form(form): Form<KeyForm>,
+) -> Result<Response, Failure> {
+    ctx.check_csrf(&form.csrf)?;
+    let principal = ctx.require()?;
+    let key = form.key.trim().to_string();
+    let current = if may_govern(principal, &unit) {
+        own_layer(&state, &unit).await.map_err(|e| ctx.fail(e))?
+    } else {
+        String::new()
+    };
+    let layer = match with_key(&current, &key, typed_value(&form.value)) {
+        Ok(layer) => layer,
+        Err(message) => {
+            let outcome = Outcome {
+                key_error: format!("{key}: {message}"),
+                ..Outcome::default()
+            };
+            let page = page(&state, &ctx, principal, &unit, &key, false, outcome).await?;
+            return Ok(ctx.render_with(StatusCode::BAD_REQUEST, &page));
+        }
+    };
+    save_text(&state, &ctx, principal, &unit, layer, form.effective_from, &key).await
+}
+
+/// Saves `layer` as the unit's layer through `rest::steering::save_layer`; the page again with the refusals when it is
+/// refused (`key`: the key the per-key form set, whose explanation is shown with them).
+async fn save_text(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    unit: &str,
+    layer: String,
+    effective_from: String,
+    key: &str,
+) -> Result<Response, Failure> {
     let request = SetPolicy {
-        layer: form.layer.clone(),
-        effective_from: Some(form.effective_from.trim().to_string()).filter(|s| !s.is_empty()),
+        layer: layer.clone(),
+        effective_from: Some(effective_from.trim().to_string()).filter(|s| !s.is_empty()),
         source: None,
     };
-    let error = match save_layer(&state, principal, &unit, &request).await {
+    let error = match save_layer(state, principal, unit, &request).await {
         Ok(saved) => {
-            let to = format!(
-                "/policy?{}",
-                serde_urlencoded::to_string([("unit", saved.unit.as_str()), ("saved", "1")]).unwrap_or_default()
-            );
+            let mut query = vec![("unit", saved.unit.as_str()), ("saved", "1")];
+            if !key.is_empty() {
+                query.push(("key", key));
+            }
+            let to = format!("/policy?{}", serde_urlencoded::to_string(query).unwrap_or_default());
             return Ok(ctx.with_cookies(Redirect::to(&to).into_response()));
         }
         Err(error) => error,
     };
     let status = error.status();
     let mut outcome = Outcome {
-        layer: Some(form.layer.clone()),
-        effective_from: form.effective_from.clone(),
+        layer: Some(layer),
+        effective_from,
         ..Outcome::default()
     };
     match error {
         ApiError::GuardrailsBroken { violations, .. } => {
             // The article a guardrail cites is part of the guardrail as its owner wrote it.
-            let policy = policy_of(&state, principal, &unit, None)
-                .await
-                .map_err(|e| ctx.fail(e))?;
+            let policy = policy_of(state, principal, unit, None).await.map_err(|e| ctx.fail(e))?;
             outcome.refusals = violations
                 .into_iter()
                 .map(|v| {
@@ -352,7 +447,7 @@ pub async fn save(
                         .unwrap_or_default();
                     Refusal {
                         guardrail: v.guardrail,
-                        owner: unit_label(&state, &v.owner),
+                        owner: unit_label(state, &v.owner),
                         origin: [v.owner_source, cites]
                             .into_iter()
                             .filter(|s| !s.is_empty())
@@ -382,6 +477,28 @@ pub async fn save(
         }
         other => return Err(ctx.fail(other)),
     }
-    let page = page(&state, &ctx, principal, &unit, "", false, outcome).await?;
+    if !key.is_empty() {
+        outcome.key_error = outcome.layer_error.clone();
+    }
+    let page = page(state, ctx, principal, unit, key, false, outcome).await?;
     Ok(ctx.render_with(status, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{typed_value, with_key};
+
+    #[test]
+    fn one_key_is_set_and_the_rest_of_the_layer_kept() {
+        let layer = "[mediation]\nmax_days = 18\n";
+        let got = with_key(layer, "clocks.petition.handle_days", typed_value("45")).unwrap();
+        let table: toml::Table = toml::from_str(&got).unwrap();
+        assert_eq!(table["mediation"]["max_days"].as_integer(), Some(18));
+        assert_eq!(table["clocks"]["petition"]["handle_days"].as_integer(), Some(45));
+        let err = with_key(layer, "mediation.max_days.x", typed_value("1")).unwrap_err();
+        assert!(err.contains("holds a value, not a table"), "{err}");
+        assert_eq!(typed_value("abc"), toml::Value::String("abc".into()));
+        assert_eq!(typed_value("[\"a\"]").as_array().map(Vec::len), Some(1));
+        assert!(with_key(layer, "mediation..x", typed_value("1")).is_err());
+    }
 }

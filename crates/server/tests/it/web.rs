@@ -893,6 +893,68 @@ async fn a_guardrail_refusal_is_shown_beside_the_layer() {
         "an analyst reads and does not edit"
     );
     assert!(read.body.contains("id=\"explain\""));
+    assert!(!read.body.contains("id=\"key-form\""), "nor one key");
+
+    // One key at a time, beside its explanation: the rest of the layer stays; a refusal is shown at the key.
+    let explained = head.get("/policy?unit=330502001&key=mediation.max_days").await;
+    assert!(explained.body.contains("id=\"key-form\""), "{}", explained.body);
+    assert!(
+        explained.body.contains("value=\"18\""),
+        "the form starts from the value: {}",
+        explained.body
+    );
+    let set = head
+        .post(
+            "/policy/330502001/key",
+            &[
+                ("key", "clocks.petition.handle_days"),
+                ("value", "365"),
+                ("effective_from", ""),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", set.body);
+    let error = &set.body[set.body.find("id=\"key-error\"").expect("the error beside the key")..];
+    assert!(
+        error.contains("data-guardrail=\"statute-petition-handling\""),
+        "{error}"
+    );
+    let set = head
+        .post(
+            "/policy/330502001/key",
+            &[
+                ("key", "clocks.petition.handle_days"),
+                ("value", "45"),
+                ("effective_from", ""),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let policy = head.get(&set.location).await;
+    let row = |key: &str| {
+        let at = policy
+            .body
+            .find(&format!("data-key=\"{key}\""))
+            .unwrap_or_else(|| panic!("no {key}"));
+        policy.body[at..].split("</tr>").next().unwrap_or_default().to_string()
+    };
+    assert!(
+        row("clocks.petition.handle_days").contains("<td>45</td>"),
+        "{}",
+        policy.body
+    );
+    assert!(
+        row("mediation.max_days").contains("<td>18</td>"),
+        "the rest of the layer stays"
+    );
+    let bad = head
+        .post(
+            "/policy/330502001/key",
+            &[("key", "mediation.max_days.x"), ("value", "1")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(bad.body.contains("holds a value, not a table"), "{}", bad.body);
 }
 
 #[tokio::test]
