@@ -130,12 +130,16 @@ def test_resident_reports_on_the_map(new_page, screenshot):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     assert page.input_value("#lat") != ""
     page.select_option("#category", "road_repair")
+    # The category's questions come in by htmx; the answer rides through sign-up onto the case.
+    page.wait_for_selector("#answer_hazard")
+    page.select_option("#answer_hazard", "obstruction")
     page.fill("#description", "地图上标注的位置路灯杆倾斜。")
     page.set_input_files("#photos", files=[{"name": "pole.png", "mimeType": "image/png", "buffer": png()}])
     screenshot(page, "report-map")
     page.click("#report-form button[type=submit]")
     case = sign_up_at_submission(page, f"resident-{next(counter)}-map")
     assert "地图上标注的位置路灯杆倾斜" in page.content()
+    assert "障碍物" in page.content(), "the answer to the category's question is on the case"
     assert case > 0
     # The photo came along through sign-up and shows as a thumbnail that the browser could decode.
     thumb = page.locator("ul.photos img").first
