@@ -509,6 +509,51 @@ impl<'a> CaseGrid<'a> {
     }
 }
 
+/// Something the evaluation of a pilot notes about its data, with its numbers, so that each interface words it in
+/// its own language ([`EvaluationNote::english`] for the CLI and the JSON's `warnings`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum EvaluationNote {
+    /// Units left out of an outcome's panel: no case of theirs defines it in any month.
+    UnitsLeftOut { outcome: Outcome, units: usize },
+    /// Unit-months without a value that took their unit's overall value.
+    MonthsFilled { outcome: Outcome, unit_months: usize },
+    /// No adopting unit has a case that defines the outcome.
+    NoAdopterValues { outcome: Outcome },
+    /// No unit outside the pilot has a case that defines the outcome.
+    NoComparisonValues { outcome: Outcome },
+    /// A message of the estimator (`stats`), in English as R's `did` words it.
+    Estimator { outcome: Outcome, message: String },
+}
+
+impl EvaluationNote {
+    pub fn english(&self) -> String {
+        match self {
+            EvaluationNote::UnitsLeftOut { outcome, units } => {
+                format!("{outcome}: {units} units left out: no case of theirs defines it in any month")
+            }
+            EvaluationNote::MonthsFilled { outcome, unit_months } => {
+                format!("{outcome}: {unit_months} unit-months without a value took their unit's overall value")
+            }
+            EvaluationNote::NoAdopterValues { outcome } => {
+                format!("{outcome}: no adopting unit has a case that defines it")
+            }
+            EvaluationNote::NoComparisonValues { outcome } => {
+                format!("{outcome}: no unit outside the pilot has a case that defines it, to compare with")
+            }
+            EvaluationNote::Estimator { outcome, message } => format!("{outcome}: {message}"),
+        }
+    }
+}
+
+/// The name of the site-selection characteristic "the primary outcome before the pilot".
+pub fn pre_period_covariate(outcome: Outcome) -> String {
+    format!("pre-period {outcome}")
+}
+
+/// The name of the site-selection characteristic "cases per month before the pilot".
+pub const VOLUME_COVARIATE: &str = "pre-period cases per month (size)";
+
 /// A pilot's evaluation: effects per outcome, the verdict, and the site-selection check.
 #[derive(Debug, Clone, Serialize)]
 pub struct PilotEvaluation {
@@ -519,7 +564,10 @@ pub struct PilotEvaluation {
     pub units_in_panel: usize,
     pub adopters_in_panel: usize,
     pub months: usize,
+    /// The notes in English ([`EvaluationNote::english`]).
     pub warnings: Vec<String>,
+    /// The same notes with their numbers.
+    pub notes: Vec<EvaluationNote>,
     /// The event study of the primary outcome, when it could be estimated; pages draw it in their language
     /// (`stats::EventStudy::svg`); not part of the JSON.
     #[serde(skip)]
@@ -609,7 +657,7 @@ pub fn evaluate_on(
             .map(|d| d.date())
             .map_err(|e| invalid(e.to_string()))
     };
-    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     let mut effects = Vec::new();
     let mut pre_means: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut volumes: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
@@ -661,38 +709,45 @@ pub fn evaluate_on(
             }
         }
         if dropped > 0 {
-            warnings.push(format!(
-                "{outcome}: {dropped} units left out: no case of theirs defines it in any month"
-            ));
+            notes.push(EvaluationNote::UnitsLeftOut {
+                outcome,
+                units: dropped,
+            });
         }
         if filled_months > 0 {
-            warnings.push(format!(
-                "{outcome}: {filled_months} unit-months without a value took their unit's overall value"
-            ));
+            notes.push(EvaluationNote::MonthsFilled {
+                outcome,
+                unit_months: filled_months,
+            });
         }
         if outcome == pilot.primary {
             units_in_panel = kept;
             adopters_in_panel = kept_adopters;
         }
         let effect = if kept_adopters == 0 {
-            warnings.push(format!("{outcome}: no adopting unit has a case that defines it"));
+            notes.push(EvaluationNote::NoAdopterValues { outcome });
             Effect::normal(f64::NAN, f64::NAN)
         } else if kept == kept_adopters {
-            warnings.push(format!(
-                "{outcome}: no unit outside the pilot has a case that defines it, to compare with"
-            ));
+            notes.push(EvaluationNote::NoComparisonValues { outcome });
             Effect::normal(f64::NAN, f64::NAN)
         } else {
             let panel =
                 stats::Panel::new(unit_col, time_col, group_col, y).map_err(|e| invalid(format!("{outcome}: {e}")))?;
             match simple_effect(&panel, &evaluation_config(), outcome == pilot.primary) {
-                Ok((effect, notes, chart)) => {
+                Ok((effect, notes_of, chart)) => {
                     event_study = event_study.or(chart);
-                    warnings.extend(notes.iter().map(|w| format!("{outcome}: {w}")));
+                    notes.extend(
+                        notes_of
+                            .into_iter()
+                            .map(|message| EvaluationNote::Estimator { outcome, message }),
+                    );
                     effect
                 }
                 Err(e) => {
-                    warnings.push(format!("{outcome}: {e}"));
+                    notes.push(EvaluationNote::Estimator {
+                        outcome,
+                        message: e.to_string(),
+                    });
                     Effect::normal(f64::NAN, f64::NAN)
                 }
             }
@@ -703,12 +758,12 @@ pub fn evaluate_on(
     let report = verdict(primary, rails);
     let site = site_selection(&[
         Covariate {
-            name: format!("pre-period {}", pilot.primary),
+            name: pre_period_covariate(pilot.primary),
             adopters: pre_means.0,
             others: pre_means.1,
         },
         Covariate {
-            name: "pre-period cases per month (size)".into(),
+            name: VOLUME_COVARIATE.into(),
             adopters: volumes.0,
             others: volumes.1,
         },
@@ -721,7 +776,8 @@ pub fn evaluate_on(
         units_in_panel,
         adopters_in_panel,
         months: months.len(),
-        warnings,
+        warnings: notes.iter().map(EvaluationNote::english).collect(),
+        notes,
         event_study,
     })
 }

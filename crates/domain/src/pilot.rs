@@ -29,8 +29,8 @@ use crate::territory::UnitCode;
 pub use lifecycle::{PilotAction, PilotState};
 pub use outcome::{PanelCase, outcome_value};
 pub use verdict::{
-    Balance, Covariate, Effect, Finding, MDE_MULTIPLIER, OutcomeEffect, STD_DIFF_WARNING, SiteSelection, Verdict,
-    VerdictReport, site_selection, verdict,
+    Balance, Covariate, Effect, Finding, MDE_MULTIPLIER, OutcomeEffect, STD_DIFF_WARNING, SiteNote, SiteSelection,
+    Verdict, VerdictReport, site_selection, verdict,
 };
 
 /// What a pilot sets out to change, measured per unit and month from the case store.

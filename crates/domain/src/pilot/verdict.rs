@@ -354,7 +354,49 @@ pub struct Balance {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SiteSelection {
     pub balances: Vec<Balance>,
+    /// The notes in English ([`SiteNote::english`]).
     pub warnings: Vec<String>,
+    /// The same notes with their numbers, for pages that word them in their own language.
+    #[serde(default)]
+    pub notes: Vec<SiteNote>,
+}
+
+/// Something the site-selection check found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum SiteNote {
+    /// A characteristic has no values for the adopters (or for the other units) to compare.
+    NoValues { name: String, adopters_missing: bool },
+    /// The adopters differed before the pilot, more than random siting would make them.
+    Differed {
+        name: String,
+        mean_adopters: f64,
+        mean_others: f64,
+        std_diff: f64,
+        p_value: f64,
+    },
+}
+
+impl SiteNote {
+    pub fn english(&self) -> String {
+        match self {
+            SiteNote::NoValues { name, adopters_missing } => format!(
+                "{name}: no values for {} to compare",
+                if *adopters_missing { "adopters" } else { "other units" }
+            ),
+            SiteNote::Differed {
+                name,
+                mean_adopters,
+                mean_others,
+                std_diff,
+                p_value,
+            } => format!(
+                "site selection: adopters differed before the pilot in {name}: mean {mean_adopters:.3} against \
+                 {mean_others:.3} for the others (standardised difference {std_diff:+.2}; random siting differs this \
+                 much with p = {p_value:.4}); the comparison may flatter or understate the pilot"
+            ),
+        }
+    }
 }
 
 /// Compares adopters with the other units before the pilot. Most central pilots were sited in richer places, which
@@ -365,17 +407,16 @@ pub struct SiteSelection {
 /// the time. Missing values are skipped; a characteristic with no values on one side is reported as such.
 pub fn site_selection(covariates: &[Covariate]) -> SiteSelection {
     let mut balances = Vec::new();
-    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     let level = SITE_SELECTION_ALPHA / covariates.len().max(1) as f64;
     for (index, c) in covariates.iter().enumerate() {
         let a: Vec<f64> = c.adopters.iter().copied().filter(|x| x.is_finite()).collect();
         let o: Vec<f64> = c.others.iter().copied().filter(|x| x.is_finite()).collect();
         if a.is_empty() || o.is_empty() {
-            warnings.push(format!(
-                "{}: no values for {} to compare",
-                c.name,
-                if a.is_empty() { "adopters" } else { "other units" }
-            ));
+            notes.push(SiteNote::NoValues {
+                name: c.name.clone(),
+                adopters_missing: a.is_empty(),
+            });
             continue;
         }
         let (ma, va) = mean_var(&a);
@@ -390,12 +431,13 @@ pub fn site_selection(covariates: &[Covariate]) -> SiteSelection {
         };
         let p_value = permutation_p_value(&a, &o, index as u64);
         if std_diff.abs() > STD_DIFF_WARNING && p_value < level {
-            warnings.push(format!(
-                "site selection: adopters differed before the pilot in {}: mean {ma:.3} against {mo:.3} for the \
-                 others (standardised difference {std_diff:+.2}; random siting differs this much with p = \
-                 {p_value:.4}); the comparison may flatter or understate the pilot",
-                c.name
-            ));
+            notes.push(SiteNote::Differed {
+                name: c.name.clone(),
+                mean_adopters: ma,
+                mean_others: mo,
+                std_diff,
+                p_value,
+            });
         }
         balances.push(Balance {
             name: c.name.clone(),
@@ -405,7 +447,11 @@ pub fn site_selection(covariates: &[Covariate]) -> SiteSelection {
             p_value,
         });
     }
-    SiteSelection { balances, warnings }
+    SiteSelection {
+        balances,
+        warnings: notes.iter().map(SiteNote::english).collect(),
+        notes,
+    }
 }
 
 /// The permutation p-value of `|mean(adopters) − mean(others)|`: the share of random splits of the pooled values

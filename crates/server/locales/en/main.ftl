@@ -470,3 +470,13 @@ finding-guardrail-not-harmed = Guardrail outcome not harmed: { $effect }.
 finding-guardrail-no-estimate = Guardrail outcome { $outcome }: no finite estimate yet.
 policy-set-key = Set in this unit's layer:
 policy-key-hint = A TOML value: a number (15), true or false, "text" in quotes, or a list ["a", "b"]. The rest of the layer stays as it is; the guardrails are checked as for the whole layer.
+covariate-volume = cases per month before the pilot (size)
+covariate-pre-period = { $outcome } before the pilot
+note-units-left-out = { $outcome }: { $units } units left out: no case of theirs defines it in any month.
+note-months-filled = { $outcome }: { $months } unit-months without a value took their unit's overall value.
+note-no-adopter-values = { $outcome }: no adopting unit has a case that defines it.
+note-no-comparison-values = { $outcome }: no unit outside the pilot has a case that defines it, to compare with.
+note-estimator = { $outcome }: the estimator reports: { $message }
+note-site-no-adopter-values = Site selection: { $name } has no values for the adopters to compare.
+note-site-no-other-values = Site selection: { $name } has no values for the other units to compare.
+note-site-differed = Site selection: the adopters differed before the pilot in { $name }: mean { $adopters } against { $others } for the others (standardised difference { $diff }; random siting differs this much with p = { $p }); the comparison may flatter or understate the pilot.

@@ -470,3 +470,13 @@ finding-guardrail-not-harmed = 底线指标未受损：{ $effect }。
 finding-guardrail-no-estimate = 底线指标{ $outcome }：尚无有限估计。
 policy-set-key = 在本单位政策层中设定：
 policy-key-hint = TOML 值：数字（15）、true 或 false、带引号的"文字"，或列表 ["a", "b"]。政策层其余部分不变；与整层保存一样检查底线规则。
+covariate-volume = 试点前每月案件数（规模）
+covariate-pre-period = 试点前的{ $outcome }
+note-units-left-out = { $outcome }：{ $units } 个单位未纳入，因其任何月份都没有可计算该指标的案件。
+note-months-filled = { $outcome }：{ $months } 个单位月缺值，以该单位的总体值补齐。
+note-no-adopter-values = { $outcome }：试点单位中没有可计算该指标的案件。
+note-no-comparison-values = { $outcome }：试点以外没有可计算该指标的案件，无从比较。
+note-estimator = { $outcome }：估计程序提示（英文原文，与 R 的 did 一致）：{ $message }
+note-site-no-adopter-values = 选点检查：{ $name }在试点单位中没有可比较的数值。
+note-site-no-other-values = 选点检查：{ $name }在其他单位中没有可比较的数值。
+note-site-differed = 选点检查：试点单位在试点前的{ $name }与其他单位不同：均值 { $adopters }，其他单位 { $others }（标准化差异 { $diff }；随机选点出现如此差异的概率 p = { $p }），比较可能高估或低估试点效果。

@@ -354,6 +354,72 @@ pub fn finding_text(t: &super::i18n::Tr, finding: &domain::pilot::Finding) -> St
     }
 }
 
+/// The notes of a pilot's evaluation and of its site-selection check as sentences in the page's language. The
+/// estimator's own messages are quoted as R's `did` words them, in English, under a translated lead.
+pub fn evaluation_notes(t: &super::i18n::Tr, evaluation: &app::governance::PilotEvaluation) -> Vec<String> {
+    use app::governance::{EvaluationNote, VOLUME_COVARIATE, pre_period_covariate};
+    use domain::pilot::{Outcome, SiteNote};
+    let outcome = |o: &Outcome| t.name("outcome", o.as_str());
+    let covariate = |name: &str| {
+        if name == VOLUME_COVARIATE {
+            return t.t("covariate-volume");
+        }
+        Outcome::ALL
+            .iter()
+            .find(|o| pre_period_covariate(**o) == name)
+            .map(|o| t.with("covariate-pre-period", &[("outcome", outcome(o))]))
+            .unwrap_or_else(|| name.to_string())
+    };
+    let notes = evaluation.notes.iter().map(|note| match note {
+        EvaluationNote::UnitsLeftOut { outcome: o, units } => t.with(
+            "note-units-left-out",
+            &[("outcome", outcome(o)), ("units", units.to_string())],
+        ),
+        EvaluationNote::MonthsFilled {
+            outcome: o,
+            unit_months,
+        } => t.with(
+            "note-months-filled",
+            &[("outcome", outcome(o)), ("months", unit_months.to_string())],
+        ),
+        EvaluationNote::NoAdopterValues { outcome: o } => t.with("note-no-adopter-values", &[("outcome", outcome(o))]),
+        EvaluationNote::NoComparisonValues { outcome: o } => {
+            t.with("note-no-comparison-values", &[("outcome", outcome(o))])
+        }
+        EvaluationNote::Estimator { outcome: o, message } => t.with(
+            "note-estimator",
+            &[("outcome", outcome(o)), ("message", message.clone())],
+        ),
+    });
+    let site = evaluation.site_selection.notes.iter().map(|note| match note {
+        SiteNote::NoValues { name, adopters_missing } => t.with(
+            if *adopters_missing {
+                "note-site-no-adopter-values"
+            } else {
+                "note-site-no-other-values"
+            },
+            &[("name", covariate(name))],
+        ),
+        SiteNote::Differed {
+            name,
+            mean_adopters,
+            mean_others,
+            std_diff,
+            p_value,
+        } => t.with(
+            "note-site-differed",
+            &[
+                ("name", covariate(name)),
+                ("adopters", format!("{mean_adopters:.3}")),
+                ("others", format!("{mean_others:.3}")),
+                ("diff", format!("{std_diff:+.2}")),
+                ("p", format!("{p_value:.4}")),
+            ],
+        ),
+    });
+    notes.chain(site).collect()
+}
+
 #[cfg(test)]
 mod finding_tests {
     use domain::pilot::{Effect, Finding, Outcome, OutcomeEffect};
@@ -375,5 +441,54 @@ mod finding_tests {
             en.starts_with("Primary outcome better") && en.contains("fell by 0.050"),
             "{en}"
         );
+    }
+
+    #[test]
+    fn the_evaluation_s_notes_are_worded_in_the_page_s_language() {
+        use app::governance::{EvaluationNote, PilotEvaluation, VOLUME_COVARIATE, pre_period_covariate};
+        use domain::pilot::{SiteNote, SiteSelection, Verdict, VerdictReport};
+        let evaluation = PilotEvaluation {
+            pilot: "p".into(),
+            effects: Vec::new(),
+            verdict: VerdictReport {
+                verdict: Verdict::KeepPiloting,
+                reasons: Vec::new(),
+                findings: Vec::new(),
+                primary_mde: None,
+            },
+            site_selection: SiteSelection {
+                balances: Vec::new(),
+                warnings: Vec::new(),
+                notes: vec![
+                    SiteNote::Differed {
+                        name: pre_period_covariate(Outcome::OverdueShare),
+                        mean_adopters: 0.2,
+                        mean_others: 0.1,
+                        std_diff: 1.2,
+                        p_value: 0.001,
+                    },
+                    SiteNote::NoValues {
+                        name: VOLUME_COVARIATE.into(),
+                        adopters_missing: true,
+                    },
+                ],
+            },
+            units_in_panel: 0,
+            adopters_in_panel: 0,
+            months: 0,
+            warnings: Vec::new(),
+            notes: vec![EvaluationNote::UnitsLeftOut {
+                outcome: Outcome::OverdueShare,
+                units: 3,
+            }],
+            event_study: None,
+        };
+        let zh = super::evaluation_notes(&Tr::new(Lang::Zh), &evaluation);
+        assert_eq!(zh.len(), 3, "{zh:?}");
+        assert!(zh[0].starts_with("超期比例：3 个单位未纳入"), "{zh:?}");
+        assert!(zh[1].contains("试点前的超期比例") && zh[1].contains("+1.20"), "{zh:?}");
+        assert!(zh[2].contains("试点前每月案件数"), "{zh:?}");
+        let en = super::evaluation_notes(&Tr::new(Lang::En), &evaluation);
+        assert!(en[1].contains("Share overdue before the pilot"), "{en:?}");
     }
 }

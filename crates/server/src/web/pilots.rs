@@ -286,8 +286,7 @@ async fn detail_page<'a>(
                 "{} / {} · {}",
                 evaluation.adopters_in_panel, evaluation.units_in_panel, evaluation.months
             );
-            warnings = evaluation.warnings.clone();
-            warnings.extend(evaluation.site_selection.warnings.iter().cloned());
+            warnings = super::page::evaluation_notes(&ctx.t, &evaluation);
             has_chart = evaluation.event_study.is_some();
         }
         Err(e) if e.status().is_client_error() => no_evaluation = e.to_string(),

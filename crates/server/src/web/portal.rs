@@ -306,12 +306,7 @@ pub async fn pilot(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
                     interval: format!("{} … {}", number(e.effect.ci_low), number(e.effect.ci_high)),
                 })
                 .collect();
-            page.warnings = evaluation
-                .warnings
-                .iter()
-                .chain(&evaluation.site_selection.warnings)
-                .cloned()
-                .collect();
+            page.warnings = super::page::evaluation_notes(&ctx.t, &evaluation);
             page.chart = evaluation
                 .event_study
                 .as_ref()
