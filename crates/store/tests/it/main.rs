@@ -58,10 +58,18 @@ pub(crate) async fn citus_database(test: &str) -> String {
     let admin = std::env::var("GRASSROOTS_TEST_CITUS").expect(
         "GRASSROOTS_TEST_CITUS is not set: run scripts/test.sh, or scripts/cluster.sh start DIR and set it to the URL it prints",
     );
-    let db = format!("it_{test}_{}_{}", std::process::id(), rand_suffix());
-    store::cluster::create_database(&admin, &db, Some(4))
-        .await
-        .unwrap_or_else(|e| panic!("citus database {db}: {e}"))
+    // A worker under the load of many tests can drop the connection that adds it to a new database: up to three
+    // tries, each on a fresh name, as the server's tests do.
+    let mut failures = Vec::new();
+    for attempt in 0..3 {
+        let db = format!("it_{test}_{}_{}_{attempt}", std::process::id(), rand_suffix());
+        match store::cluster::create_database(&admin, &db, Some(4)).await {
+            Ok(url) => return url,
+            Err(e) => failures.push(format!("{db}: {e}")),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("citus database for {test}: {}", failures.join("; "))
 }
 
 fn rand_suffix() -> u32 {
