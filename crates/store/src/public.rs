@@ -42,6 +42,7 @@ pub struct FeedEvent {
 impl Store {
     pub async fn list_public_cases(&self, f: &PublicFilter) -> Result<Vec<CaseRow>, StoreError> {
         let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1 = 1");
+        let bounded = f.from > i64::MIN || f.to < i64::MAX;
         let mut n = 0;
         let mut next = || {
             n += 1;
@@ -53,7 +54,10 @@ impl Store {
         if !f.ids.is_empty() {
             sql += &format!(" AND id IN ({})", list(f.ids.len(), &mut next));
         } else {
-            sql += &format!(" AND created_at >= {} AND created_at <= {}", next(), next());
+            // Unbounded dates (a unit's whole list) leave the planner free to walk the unit's index.
+            if bounded {
+                sql += &format!(" AND created_at >= {} AND created_at <= {}", next(), next());
+            }
             if !f.categories.is_empty() {
                 sql += &format!(" AND category IN ({})", list(f.categories.len(), &mut next));
             }
@@ -63,7 +67,9 @@ impl Store {
                 None => {}
             }
             if f.under.is_some() {
-                sql += &format!(" AND unit LIKE {}", next());
+                // The subtree as a range of codes (a code's descendants extend it with digits, all below `~`), which
+                // an index serves on every backend, unlike LIKE.
+                sql += &format!(" AND unit >= {} AND unit < {}", next(), next());
             }
         }
         let order = if f.newest_first { "DESC" } else { "ASC" };
@@ -80,12 +86,14 @@ impl Store {
                 q = q.bind(*id);
             }
         } else {
-            q = q.bind(f.from).bind(f.to);
+            if bounded {
+                q = q.bind(f.from).bind(f.to);
+            }
             for c in &f.categories {
                 q = q.bind(c.clone());
             }
             if let Some(u) = &f.under {
-                q = q.bind(format!("{u}%"));
+                q = q.bind(u.to_string()).bind(format!("{u}~"));
             }
         }
         q = q.bind(f.limit).bind(f.offset);
