@@ -192,6 +192,28 @@ pub async fn vote(
     Ok(())
 }
 
+/// The share of villages and communities with a compact in force (filed), by township and county, with each one's
+/// age at `now`, over the stored territory (the subtree of `root` when given).
+pub async fn compact_coverage(
+    store: &Store,
+    root: Option<&UnitCode>,
+    now: OffsetDateTime,
+) -> Result<domain::participation::CompactCoverage, AppError> {
+    let territory = store.load_territory(None).await?;
+    let mut in_force = Vec::new();
+    for row in store.compacts(root.map(UnitCode::as_str)).await? {
+        if row.state == CompactState::Filed.as_str() {
+            in_force.push((unit_of(&row)?, row.version, row.filed_at.unwrap_or(row.drafted_at)));
+        }
+    }
+    Ok(domain::participation::coverage(
+        &territory,
+        root,
+        &in_force,
+        now.unix_timestamp(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use domain::access::Role;
