@@ -8,6 +8,7 @@ pub mod demo_region;
 pub mod governance;
 pub mod import;
 pub mod locate;
+pub mod participation;
 pub mod region;
 pub mod summary;
 pub mod workflow;

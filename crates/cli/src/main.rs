@@ -12,6 +12,7 @@ use domain::calendar::Calendar;
 mod backup;
 mod case;
 mod cluster;
+mod compact;
 mod demo;
 mod evaluate;
 mod grids;
@@ -56,6 +57,9 @@ enum Command {
     /// Policy layers: show, set, explain, diff, check.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Self-governance compacts of villages and communities (coverage).
+    #[command(subcommand)]
+    Compact(compact::CompactCommand),
     /// Pilots: file, record, act, evaluate, adopt.
     #[command(subcommand)]
     Pilot(pilot::PilotCommand),
@@ -141,6 +145,7 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
         Command::User(cmd) => runtime().and_then(|rt| rt.block_on(user::user(db_url(&cli.db), cmd))),
         Command::Apikey(cmd) => runtime().and_then(|rt| rt.block_on(user::apikey(db_url(&cli.db), cmd))),
         Command::Audit(args) => runtime().and_then(|rt| rt.block_on(user::audit(db_url(&cli.db), args))),
+        Command::Compact(cmd) => runtime().and_then(|rt| rt.block_on(compact::run(db_url(&cli.db), cmd))),
         Command::Policy(cmd) => runtime().and_then(|rt| rt.block_on(policy::run(db_url(&cli.db), cmd, calendar))),
         Command::Pilot(cmd) => runtime().and_then(|rt| rt.block_on(pilot::run(db_url(&cli.db), cmd, calendar))),
         Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args, calendar))),

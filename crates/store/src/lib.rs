@@ -15,6 +15,7 @@ mod error;
 mod guard;
 mod intake;
 mod matters;
+mod participation;
 mod photos;
 mod policy;
 mod public;
@@ -32,6 +33,9 @@ pub use backup::{BackupReport, restore};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use guard::{FixedRules, RuleBook, resident};
+pub use participation::{
+    CommentRow, CompactChange, CompactRow, ConsultationRow, InvitationRow, OpinionRow, ParticipationEventRow,
+};
 pub use photos::{NewPhoto, PhotoRow};
 pub use policy::{AdoptionRow, FilingRow, PilotEventRow, PilotRow, PolicyEventRow, PolicyVersionRow};
 pub use public::{FeedEvent, PublicFilter};

@@ -28,6 +28,8 @@ pub struct PolicyDocument {
     pub ratings: Option<Ratings>,
     pub rates: Option<RateWeights>,
     pub escalation: Option<Escalation>,
+    /// How a village's or community's self-governance compact is commented on and voted (issue 13).
+    pub compacts: Option<CompactRules>,
     /// Constraints that this layer imposes on itself and every layer below it; accumulated, never merged.
     #[serde(default, rename = "guardrail", skip_serializing_if = "Vec::is_empty")]
     pub guardrails: Vec<Guardrail>,
@@ -162,6 +164,21 @@ pub struct Escalation {
     pub exempt_categories: Option<Vec<String>>,
 }
 
+/// The rules of a self-governance compact's comment period and vote. Unset keys take the national defaults of
+/// [`crate::participation::CompactVoteRules::NATIONAL`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompactRules {
+    /// The share of the electorate that must vote for the vote to count.
+    pub quorum_share: Option<f64>,
+    /// The share of the ballots cast that "yes" must exceed for the compact to be adopted.
+    pub majority_share: Option<f64>,
+    /// How long the public comment period lasts, in calendar days.
+    pub comment_days: Option<u32>,
+    /// How long the vote stays open, in calendar days.
+    pub vote_days: Option<u32>,
+}
+
 /// The type of a leaf key, for guardrail checks and documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeafType {
@@ -221,6 +238,10 @@ pub const SCHEMA: &[(&str, LeafType)] = &[
     ("escalation.alert_level_above", LeafType::Bool),
     ("escalation.warn_before_days", LeafType::Integer),
     ("escalation.exempt_categories", LeafType::TextList),
+    ("compacts.quorum_share", LeafType::Float),
+    ("compacts.majority_share", LeafType::Float),
+    ("compacts.comment_days", LeafType::Integer),
+    ("compacts.vote_days", LeafType::Integer),
 ];
 
 /// True when a concrete dotted key matches a pattern whose segments may be `*`.

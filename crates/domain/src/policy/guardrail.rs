@@ -4,7 +4,9 @@
 //! The vocabulary is small on purpose, so that a reader of a policy file can tell what it forbids:
 //! a numeric bound on a key (`min`, `max`), a closed set of values (`one_of`), a value that lower layers may not
 //! change (`fixed`), and three named rules that protect residents' rights (`rule = "escalation_not_suppressed"`,
-//! `"petitions_to_competent_body"`, `"mediation_voluntary"`).
+//! `"petitions_to_competent_body"`, `"mediation_voluntary"`). A fourth rule, `"compact_content"`, constrains no
+//! policy key: it lists words (`forbid`) that no clause of a self-governance compact filed in the owner's subtree may
+//! contain, and is checked when a compact is filed ([`crate::participation::review_filing`]).
 
 use std::fmt;
 
@@ -29,6 +31,8 @@ pub struct Guardrail {
     /// Lower layers may not change the value that this layer (or one above it) sets.
     pub fixed: Option<bool>,
     pub rule: Option<GuardrailRule>,
+    /// For `rule = "compact_content"`: the words that no clause of a compact may contain.
+    pub forbid: Option<Vec<String>>,
     /// Where the constraint comes from (a regulation and article).
     pub cites: Option<String>,
 }
@@ -44,6 +48,9 @@ pub enum GuardrailRule {
     PetitionsToCompetentBody,
     /// Mediation is offered, never a condition of acceptance (People's Mediation Law Art. 3).
     MediationVoluntary,
+    /// No clause of a self-governance compact contains any of the `forbid` words (checked at filing; the national
+    /// list is [`crate::participation::national_compact_guardrails`]).
+    CompactContent,
 }
 
 impl GuardrailRule {
@@ -52,6 +59,7 @@ impl GuardrailRule {
             GuardrailRule::EscalationNotSuppressed => "escalation_not_suppressed",
             GuardrailRule::PetitionsToCompetentBody => "petitions_to_competent_body",
             GuardrailRule::MediationVoluntary => "mediation_voluntary",
+            GuardrailRule::CompactContent => "compact_content",
         }
     }
 
@@ -70,6 +78,7 @@ impl GuardrailRule {
                 "routing.rules.*.category",
             ],
             GuardrailRule::MediationVoluntary => &["mediation.voluntary", "mediation.required_before_acceptance"],
+            GuardrailRule::CompactContent => &[],
         }
     }
 }
@@ -82,6 +91,16 @@ impl Guardrail {
         }
         let has_key_test =
             self.min.is_some() || self.max.is_some() || self.one_of.is_some() || self.fixed == Some(true);
+        match (self.rule, &self.forbid) {
+            (Some(GuardrailRule::CompactContent), None) => {
+                return Err("rule `compact_content` needs `forbid`, the words no clause may contain".into());
+            }
+            (Some(GuardrailRule::CompactContent), Some(words)) if words.iter().any(|w| w.trim().is_empty()) => {
+                return Err("`forbid` may not contain an empty word".into());
+            }
+            (Some(GuardrailRule::CompactContent), Some(_)) | (_, None) => {}
+            (_, Some(_)) => return Err("`forbid` belongs only to rule `compact_content`".into()),
+        }
         match (&self.key, self.rule) {
             (Some(_), Some(_)) => Err("give either `key` (with min/max/one_of/fixed) or `rule`, not both".into()),
             (None, None) => Err("give `key` with min/max/one_of/fixed, or `rule`".into()),
@@ -120,7 +139,10 @@ impl Guardrail {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(rule) = self.rule {
-            parts.push(rule.as_str().to_string());
+            match &self.forbid {
+                Some(words) => parts.push(format!("{}: no clause contains [{}]", rule.as_str(), words.join(", "))),
+                None => parts.push(rule.as_str().to_string()),
+            }
         }
         if let Some(key) = &self.key {
             match (self.min, self.max) {
@@ -242,7 +264,8 @@ impl OwnedGuardrail {
             }
         }
         match g.rule {
-            None => {}
+            // Checked against a compact's clauses when it is filed, not against policy keys.
+            None | Some(GuardrailRule::CompactContent) => {}
             Some(GuardrailRule::EscalationNotSuppressed) => {
                 for key in ["escalation.enabled", "escalation.alert_level_above"] {
                     if let Some(s) = policy.setter(key)

@@ -44,9 +44,9 @@ use crate::territory::UnitCode;
 
 pub use book::{Change, Explanation, LayerVersion, PolicyBook, structural_check};
 pub use document::{
-    Clocks, DayCount, Escalation, HotlineClocks, LayerHeader, LeafType, Mediation, ParsedLayer, PetitionClocks,
-    PolicyDocument, RateWeights, Ratings, Routing, RoutingRule, SCHEMA, Staffing, key_matches, layer_from_table,
-    leaf_type, local_date, parse_layer,
+    Clocks, CompactRules, DayCount, Escalation, HotlineClocks, LayerHeader, LeafType, Mediation, ParsedLayer,
+    PetitionClocks, PolicyDocument, RateWeights, Ratings, Routing, RoutingRule, SCHEMA, Staffing, key_matches,
+    layer_from_table, leaf_type, local_date, parse_layer,
 };
 pub use guardrail::{Guardrail, GuardrailOwner, GuardrailRule, OwnedGuardrail, Violation};
 pub use in_force::{InForce, PilotChange, PolicyInForce, clock_config, routing_table};

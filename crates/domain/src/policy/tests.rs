@@ -541,6 +541,7 @@ fn the_schema_lists_exactly_the_keys_of_the_document() {
         ratings = { window_days = 1, reopen_window_days = 1, callback_after_days = 1 }
         rates = { response = 0.2, resolution = 0.3, satisfaction = 0.5 }
         escalation = { enabled = true, alert_level_above = true, warn_before_days = 1, exempt_categories = [] }
+        compacts = { quorum_share = 0.5, majority_share = 0.5, comment_days = 15, vote_days = 7 }
     "#;
     let parsed = parse_layer("full.toml", full).unwrap();
     let keys = flatten(&parsed.raw);
