@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use domain::calendar::Calendar;
 
 mod backup;
+mod barometer;
 mod case;
 mod cluster;
 mod compact;
@@ -97,6 +98,9 @@ enum Command {
     /// A Citus cluster: `cluster init --coordinator URL --worker URL… [--shards N]` (docs/scale.md).
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
+    /// The barometer: `barometer evaluate --data FILE.tsv [--folds 5] [--seed 0] [--json]` scores the text classifier.
+    #[command(subcommand)]
+    Barometer(barometer::BarometerCommand),
 }
 
 const DEFAULT_DB: &str = "sqlite://grassroots.db";
@@ -139,6 +143,7 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Sim(cmd) => sim::run(cmd),
         Command::Staffing(cmd) => staffing::run(cmd),
+        Command::Barometer(cmd) => barometer::run(cmd),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.db.as_deref(), args))),
         Command::Territory(cmd) => runtime().and_then(|rt| rt.block_on(territory::run(db_url(&cli.db), cmd))),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(db_url(&cli.db), args, calendar))),
