@@ -72,7 +72,7 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
         if args.json {
             progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
-        let simulation = simulate_into(&store, &territory, &config, &mut |done, total| {
+        let simulated = simulate_into(&store, &territory, &config, &mut |done, total| {
             progress.set_length(total as u64);
             progress.set_position(done as u64);
         })
@@ -80,22 +80,33 @@ pub async fn run(db: Option<&str>, args: &DemoArgs) -> anyhow::Result<()> {
         progress.finish_and_clear();
         store.set_meta("demo.simulation", &sim_key).await?;
         if !args.json {
+            let cases = &simulated.simulation.cases;
             eprintln!(
-                "simulated {} months for {} residents: {} cases in {:.1}s",
+                "simulated {} months for {} residents: {} cases, {} events in {:.1}s; stored in {:.1}s",
                 args.months,
                 HUZHOU_RESIDENTS,
-                simulation.cases.len(),
-                started.elapsed().as_secs_f64()
+                cases.len(),
+                cases.iter().map(|c| c.events.len()).sum::<usize>(),
+                simulated.simulating.as_secs_f64(),
+                simulated.storing.as_secs_f64()
             );
         }
     } else if !args.json {
         eprintln!("reused the simulation ({sim_key}) already in {db}");
     }
+    let summarising = std::time::Instant::now();
     let rules = app::governance::rules_in_force(&store).await?;
     let end = simulation_end(&rules, start, args.months)?;
     let summary = region_summary(&store, &rules, &territory, end).await?;
     let verdicts = evaluate_pilots(&store, &pilots).await?;
     let outcomes = last_month_outcomes(&store, &rules, start, args.months).await?;
+    if !args.json {
+        eprintln!(
+            "summarised in {:.1}s ({:.1}s since the start)",
+            summarising.elapsed().as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     if args.json {
         let value = serde_json::json!({ "region": "3305", "months": args.months, "seed": args.seed, "counties": summary, "attribution": ATTRIBUTION, "pilots": verdicts, "last_month": outcomes });
         println!("{}", serde_json::to_string_pretty(&value)?);

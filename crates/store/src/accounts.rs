@@ -9,7 +9,7 @@ use domain::{CaseId, UnitCode};
 use sqlx::Row;
 
 use crate::cases::{CheckedCase, insert_cases_in};
-use crate::{NewCaseRecord, Store, StoreError, batch_rows, placeholders};
+use crate::{NewCaseRecord, Store, StoreError, backend_of, batch_rows, placeholders};
 
 /// A stored account. `role` and `scope` are checked by `domain::access` when the server loads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -446,7 +446,7 @@ pub(crate) async fn insert_access_in(
         let sql = format!(
             "INSERT INTO case_access (case_id, reporter_account, complained_unit, complained_office, token, api_key) \
              VALUES {}",
-            placeholders(chunk.len(), 6)
+            placeholders(backend_of(tx), chunk.len(), 6)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, access) in chunk {

@@ -11,7 +11,7 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use time::OffsetDateTime;
 
 use crate::guard::{RuleBook, Subject, check_log, clocks_version, resident};
-use crate::{CaseAccessRow, Store, StoreError, batch_rows, placeholders};
+use crate::{CaseAccessRow, Store, StoreError, backend_of, batch_rows, placeholders};
 
 /// A case to store with the events that have already happened to it (the first must be `created`).
 #[derive(Debug, Clone)]
@@ -456,17 +456,6 @@ impl Store {
             .await?;
         Ok(n)
     }
-
-    /// Deletes every case and its log and reporter (used when a demo region is simulated afresh).
-    pub async fn delete_all_cases(&self) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM case_events").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM reporters").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM cases").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM clock_versions").execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 /// Writes cases whose logs the rules allowed, with the clocks each runs on; their ids in input order.
@@ -512,7 +501,7 @@ pub(crate) async fn insert_cases_in(
         let sql = format!(
             "INSERT INTO cases (id, kind, channel, category, description, unit, grid, lat, lon, co_signers, state, \
              office, created_at, first_reply_at, closed_at, rating, last_seq, clocks_version, answers) VALUES {} RETURNING id",
-            placeholders(chunk.len(), COLS)
+            placeholders(backend_of(tx), chunk.len(), COLS)
         );
         let mut q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql));
         for (k, (checked, version)) in chunk.iter().zip(chunk_versions).enumerate() {
@@ -559,7 +548,7 @@ pub(crate) async fn insert_cases_in(
     for chunk in reporters.chunks(batch_rows(3)) {
         let sql = format!(
             "INSERT INTO reporters (case_id, name, contact) VALUES {}",
-            placeholders(chunk.len(), 3)
+            placeholders(backend_of(tx), chunk.len(), 3)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (id, r) in chunk {
@@ -593,7 +582,7 @@ async fn insert_events(tx: &mut Transaction<'_, Any>, events: &[(CaseId, i64, &C
     for chunk in events.chunks(batch_rows(6)) {
         let sql = format!(
             "INSERT INTO case_events (case_id, seq, at, actor, kind, payload) VALUES {}",
-            placeholders(chunk.len(), 6)
+            placeholders(backend_of(tx), chunk.len(), 6)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (id, seq, e) in chunk {

@@ -16,7 +16,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO units (code, name, level, parent) VALUES {} \
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name",
-                placeholders(chunk.len(), 4)
+                placeholders(self.backend, chunk.len(), 4)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for u in chunk {
@@ -80,7 +80,10 @@ impl Store {
         sqlx::query("DELETE FROM grid_cells").execute(&mut *tx).await?;
         sqlx::query("DELETE FROM grids").execute(&mut *tx).await?;
         for chunk in grids.chunks(batch_rows(2)) {
-            let sql = format!("INSERT INTO grids (id, unit) VALUES {}", placeholders(chunk.len(), 2));
+            let sql = format!(
+                "INSERT INTO grids (id, unit) VALUES {}",
+                placeholders(self.backend, chunk.len(), 2)
+            );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for g in chunk {
                 q = q.bind(g.id.as_str()).bind(g.unit.as_str());
@@ -94,7 +97,7 @@ impl Store {
         for chunk in cells.chunks(batch_rows(2)) {
             let sql = format!(
                 "INSERT INTO grid_cells (cell, grid) VALUES {}",
-                placeholders(chunk.len(), 2)
+                placeholders(self.backend, chunk.len(), 2)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (cell, grid) in chunk {
@@ -105,7 +108,7 @@ impl Store {
         for chunk in workers.chunks(batch_rows(4)) {
             let sql = format!(
                 "INSERT INTO grid_workers (id, grid, name, auxiliary) VALUES {}",
-                placeholders(chunk.len(), 4)
+                placeholders(self.backend, chunk.len(), 4)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for w in chunk {

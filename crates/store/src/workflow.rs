@@ -83,7 +83,7 @@ impl Store {
                 "INSERT INTO offices (id, unit, name, kind, sector, categories) VALUES {} \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
                  sector = excluded.sector, categories = excluded.categories",
-                placeholders(chunk.len(), 6)
+                placeholders(self.backend, chunk.len(), 6)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for o in chunk {
@@ -101,7 +101,7 @@ impl Store {
         for chunk in dir.staff.chunks(batch_rows(5)) {
             let sql = format!(
                 "INSERT INTO staff (id, name, office, roles, auxiliary) VALUES {}",
-                placeholders(chunk.len(), 5)
+                placeholders(self.backend, chunk.len(), 5)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for s in chunk {
@@ -118,7 +118,7 @@ impl Store {
         for chunk in dir.teams.chunks(batch_rows(2)) {
             let sql = format!(
                 "INSERT INTO mediation_teams (id, office) VALUES {}",
-                placeholders(chunk.len(), 2)
+                placeholders(self.backend, chunk.len(), 2)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for t in chunk {
@@ -139,7 +139,7 @@ impl Store {
         for chunk in members.chunks(batch_rows(4)) {
             let sql = format!(
                 "INSERT INTO mediation_team_members (team, seq, name, staff) VALUES {}",
-                placeholders(chunk.len(), 4)
+                placeholders(self.backend, chunk.len(), 4)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (team, seq, m) in chunk {
@@ -233,10 +233,9 @@ impl Store {
     pub async fn load_logs(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, Vec<CaseEvent>>, StoreError> {
         let mut logs: HashMap<CaseId, Vec<CaseEvent>> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(batch_rows(1).min(1000)) {
-            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT case_id, at, actor, payload FROM case_events WHERE case_id IN ({}) ORDER BY case_id, seq",
-                list.join(", ")
+                "SELECT case_id, at, actor, payload FROM case_events WHERE case_id IN {} ORDER BY case_id, seq",
+                placeholders(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {
