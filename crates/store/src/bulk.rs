@@ -85,7 +85,7 @@ pub(crate) async fn secondary_indexes(
              ORDER BY name"
         ),
         Backend::Postgres => format!(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() \
+            "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i WHERE i.schemaname = current_schema() \
              AND i.tablename IN ({tables}) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) \
              ORDER BY i.indexname"
         ),

@@ -197,6 +197,62 @@ async fn a_case_log_appends_with_optimistic_concurrency() {
     }
 }
 
+/// The demo's bulk load: every case replaced in one transaction, the case tables' indexes dropped and built again;
+/// a log the rules refuse leaves the cases as they were, and the store works on afterwards.
+#[tokio::test]
+async fn replacing_all_cases_is_all_or_nothing() {
+    for store in backends("replace").await.stores {
+        store
+            .upsert_units(&huzhou_bit().units_sorted(), &mut |_| {})
+            .await
+            .expect("units");
+        let old = store
+            .insert_cases(&[case("330502001:gov")], &rules())
+            .await
+            .expect("insert");
+        let ids = store
+            .replace_all_cases(
+                &[case("330502001:gov"), case("330502001:gov"), case("330502001:gov")],
+                &rules(),
+                &mut |_, _| {},
+            )
+            .await
+            .expect("replace");
+        assert_eq!(ids.len(), 3);
+        assert_eq!(store.count_cases().await.expect("count"), 3);
+        if !ids.contains(&old[0]) {
+            assert!(matches!(store.load_case(old[0]).await, Err(StoreError::NoSuchCase(_))));
+        }
+        let mut bad = case("o");
+        bad.events.push(CaseEvent {
+            at: datetime!(2025-03-02 09:00 UTC),
+            actor: "x".into(),
+            kind: EventKind::Closed,
+        });
+        let err = store
+            .replace_all_cases(&[case("o"), bad], &rules(), &mut |_, _| {})
+            .await
+            .expect_err("illegal log");
+        assert!(err.to_string().contains("not allowed in state `submitted`"), "{err}");
+        assert_eq!(store.count_cases().await.expect("count"), 3, "nothing changed");
+        // The indexes are back: a listing by unit and an append still work.
+        let listed = store
+            .list_cases(&store::CaseFilter {
+                under: Some(UnitCode::parse("330502001").expect("code")),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(listed.len(), 3);
+        let more = store
+            .insert_cases(&[case("330502001:gov")], &rules())
+            .await
+            .expect("insert after");
+        assert_eq!(store.load_case(more[0]).await.expect("load").events.len(), 1);
+    }
+}
+
 #[tokio::test]
 async fn an_illegal_log_stores_nothing() {
     for store in backends("illegal").await.stores {
