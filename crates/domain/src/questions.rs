@@ -34,6 +34,13 @@ pub struct AnswerChoice {
     pub en: String,
 }
 
+impl AnswerChoice {
+    /// The wording in Chinese (`zh`) or English.
+    pub fn text(&self, english: bool) -> &str {
+        if english { &self.en } else { &self.zh }
+    }
+}
+
 /// One question of a category, with its wording in both languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

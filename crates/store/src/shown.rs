@@ -8,7 +8,7 @@ use domain::case::Reporter;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::accounts::{ACCESS_COLUMNS, AccessColumns, access_row};
-use crate::{CaseAccessRow, CaseRecord, CaseRow, Store, StoreError};
+use crate::{CaseAccessRow, CaseRecord, CaseRow, Store, StoreError, batch_rows, placeholders};
 
 /// One case of a list with its whole record, its access facts and the ids of its photos.
 #[derive(Debug, Clone)]
@@ -18,14 +18,6 @@ pub struct ShownCase {
     pub photos: Vec<i64>,
 }
 
-/// `$1, $2, …` for an `IN` list of `n` ids.
-fn in_list(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-/// The most ids one `IN` list binds (below every backend's limit on parameters).
-const IDS_PER_QUERY: usize = 1000;
-
 impl Store {
     /// `rows` (as a listing returned them) with their logs, reporters, access facts and photos, in the same order.
     pub async fn shown_cases(&self, rows: Vec<CaseRow>) -> Result<Vec<ShownCase>, StoreError> {
@@ -34,9 +26,10 @@ impl Store {
         let mut reporters: HashMap<CaseId, Reporter> = HashMap::new();
         let mut access: HashMap<CaseId, CaseAccessRow> = HashMap::new();
         let mut photos: HashMap<CaseId, Vec<i64>> = HashMap::new();
-        for chunk in ids.chunks(IDS_PER_QUERY) {
-            let list = in_list(chunk.len());
-            let sql = format!("SELECT case_id, name, contact FROM reporters WHERE case_id IN ({list})");
+        // The same `IN` lists as `load_logs`: one row of placeholders, as many ids as it binds in one statement.
+        for chunk in ids.chunks(batch_rows(1)) {
+            let list = placeholders(self.backend, 1, chunk.len());
+            let sql = format!("SELECT case_id, name, contact FROM reporters WHERE case_id IN {list}");
             let mut q = sqlx::query_as::<_, (i64, String, String)>(AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
@@ -44,7 +37,7 @@ impl Store {
             for (id, name, contact) in q.fetch_all(&self.pool).await? {
                 reporters.insert(id, Reporter { name, contact });
             }
-            let sql = format!("SELECT case_id, {ACCESS_COLUMNS} FROM case_access WHERE case_id IN ({list})");
+            let sql = format!("SELECT case_id, {ACCESS_COLUMNS} FROM case_access WHERE case_id IN {list}");
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
@@ -60,7 +53,7 @@ impl Store {
                 );
                 access.insert(id, access_row(id, columns)?);
             }
-            let sql = format!("SELECT case_id, id FROM case_photos WHERE case_id IN ({list}) ORDER BY id");
+            let sql = format!("SELECT case_id, id FROM case_photos WHERE case_id IN {list} ORDER BY id");
             let mut q = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);

@@ -133,7 +133,7 @@ pub(super) fn question_fields(
                     .iter()
                     .map(|c| Choice {
                         value: c.key.clone(),
-                        label: if english { c.en.clone() } else { c.zh.clone() },
+                        label: c.text(english).to_string(),
                         selected: c.key == value,
                     })
                     .collect(),
@@ -161,7 +161,7 @@ pub(super) fn answer_lines(
                     .choices
                     .iter()
                     .find(|c| &c.key == answer)
-                    .map(|c| if english { c.en.clone() } else { c.zh.clone() })
+                    .map(|c| c.text(english).to_string())
                     .unwrap_or_else(|| answer.clone());
                 (q.text(english).to_string(), shown)
             }
