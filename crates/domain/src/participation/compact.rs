@@ -593,7 +593,9 @@ fn contains_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
-        !(first_latin && latin(before)) && !(last_latin && latin(after))
+        // A Latin word matches only whole: no letter or digit joined to either end.
+        let joined = (first_latin && latin(before)) || (last_latin && latin(after));
+        !joined
     })
 }
 
