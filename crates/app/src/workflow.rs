@@ -14,6 +14,7 @@ use domain::policy::{InForce, PilotChange, PolicyBook, PolicyInForce};
 use domain::rates::RateWeights;
 use domain::routing::{Routing, RoutingError, RoutingTable};
 use domain::rules::{self, RuleContext, RuleError};
+use domain::said::Said;
 use domain::{CaseEvent, CaseId, CaseStatus, EventKind, Territory, UnitCode};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
@@ -53,10 +54,10 @@ pub enum WorkflowError {
     Denied(#[from] domain::access::Denied),
     /// An input is malformed or over its limit: names the field.
     #[error("{field}: {message}")]
-    Field { field: &'static str, message: String },
+    Field { field: &'static str, message: Said },
     /// An input is well formed but names something that does not exist or may not be used: names the field.
     #[error("{field}: {message}")]
-    Unprocessable { field: &'static str, message: String },
+    Unprocessable { field: &'static str, message: Said },
     #[error("{0}")]
     Invalid(String),
 }
@@ -72,14 +73,14 @@ impl From<StoreError> for WorkflowError {
 }
 
 impl WorkflowError {
-    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> WorkflowError {
+    pub(crate) fn field(field: &'static str, message: impl Into<Said>) -> WorkflowError {
         WorkflowError::Field {
             field,
             message: message.into(),
         }
     }
 
-    pub(crate) fn unprocessable(field: &'static str, message: impl Into<String>) -> WorkflowError {
+    pub(crate) fn unprocessable(field: &'static str, message: impl Into<Said>) -> WorkflowError {
         WorkflowError::Unprocessable {
             field,
             message: message.into(),

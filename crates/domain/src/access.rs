@@ -557,6 +557,48 @@ pub enum Denied {
     JudgesOwnCase { verb: &'static str },
 }
 
+impl Denied {
+    /// The refusal as a message each interface words in its language (the English is this error's own wording).
+    pub fn said(&self) -> crate::said::Said {
+        use crate::said::{Said, name};
+        let english = self.to_string();
+        let verb = |v: &'static str| ("verb", name("verb", v));
+        let text = |k: &'static str, v: &dyn fmt::Display| (k, crate::said::Arg::Text(v.to_string()));
+        let (key, args) = match self {
+            Denied::RoleCannot { role, verb: v } => {
+                ("denied-role", vec![("role", name("role", role.as_str())), verb(v)])
+            }
+            Denied::OutOfScope { account, scope } => (
+                "denied-out-of-scope",
+                vec![text("account", account), text("scope", scope)],
+            ),
+            Denied::UnitOutOfScope { account, scope, unit } => (
+                "denied-unit-out-of-scope",
+                vec![text("account", account), text("scope", scope), text("unit", unit)],
+            ),
+            Denied::NotOwnCase { account, verb: v } => ("denied-not-own-case", vec![text("account", account), verb(v)]),
+            Denied::NotHolding {
+                account,
+                office,
+                verb: v,
+            } => (
+                "denied-not-holding",
+                vec![text("account", account), text("office", office), verb(v)],
+            ),
+            Denied::NotPublic => ("denied-not-public", vec![]),
+            Denied::OwnCase => ("denied-own-case", vec![]),
+            Denied::NotSummoned { verb: v } => ("denied-not-summoned", vec![verb(v)]),
+            Denied::NotReviewBody { body, verb: v, article } => (
+                "denied-not-review-body",
+                vec![text("body", body), verb(v), ("article", name("cite", *article))],
+            ),
+            Denied::ComplainedAbout => ("denied-complained-about", vec![]),
+            Denied::JudgesOwnCase { verb: v } => ("denied-judges-own-case", vec![verb(v)]),
+        };
+        Said::new(key, english, args)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccessError {
     #[error(

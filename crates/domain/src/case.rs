@@ -425,6 +425,34 @@ pub enum TransitionError {
     },
 }
 
+impl TransitionError {
+    /// The refusal as a message each interface words in its language, the state and the event named.
+    pub fn said(&self) -> crate::said::Said {
+        use crate::said::name;
+        match self {
+            TransitionError::Illegal { case, state, event } => crate::said!(
+                "transition-illegal",
+                "case {case}: event `{event}` is not allowed in state `{state}`",
+                case = *case,
+                event = name("event", *event),
+                state = name("state", state.as_str()),
+            ),
+            TransitionError::NotCreated { case } => crate::said!(
+                "transition-not-created",
+                "case {case}: the log must start with `created`",
+                case = *case,
+            ),
+            TransitionError::OutOfOrder { case, event, at } => crate::said!(
+                "transition-out-of-order",
+                "case {case}: event `{event}` at {at} is earlier than the event before it",
+                case = *case,
+                event = name("event", *event),
+                at = at.to_string(),
+            ),
+        }
+    }
+}
+
 /// The state of a case derived from its log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseStatus {

@@ -250,7 +250,7 @@ impl StatutoryLimit {
 pub struct LoosenedLimit {
     pub limit: StatutoryLimit,
     /// What the configuration gives, and on which start day it first exceeds the statute.
-    pub found: String,
+    pub found: Box<crate::said::Said>,
 }
 
 /// The days over which a limit counted in one unit is compared with one counted in another: every day the calendar
@@ -273,21 +273,21 @@ fn comparison_days(calendar: &Calendar) -> impl Iterator<Item = time::Date> {
 /// statutory period started the same day, both ending as the calendar and the roll-over rule say. So `60 working days`
 /// is refused for handling (it ends 84 or more calendar days after its start), and `9 working days` may pass for
 /// acceptance only if no stretch of holidays ever makes it end after the 15th calendar day.
-fn breach(calendar: &Calendar, period: Period, roll_over: bool, limit: &StatutoryLimit) -> Option<String> {
+fn breach(calendar: &Calendar, period: Period, roll_over: bool, limit: &StatutoryLimit) -> Option<crate::said::Said> {
     let statute = limit.days;
     let in_bounds = |n: u32| match limit.bound {
         Bound::AtMost => n <= statute,
         Bound::AtLeast => n >= statute,
     };
     match period {
-        Period::Days(n) => (!in_bounds(n)).then(|| format!("{n} calendar days")),
+        Period::Days(n) => (!in_bounds(n)).then(|| crate::said!("clock-found-days", "{n} calendar days", n = n)),
         Period::Hours(h) => {
             // A period of whole days ends between 24 × n hours and 24 × (n + 1) hours after its start.
             let ok = match limit.bound {
                 Bound::AtMost => h <= statute * 24,
                 Bound::AtLeast => h >= (statute + 1) * 24,
             };
-            (!ok).then(|| format!("{h} hours"))
+            (!ok).then(|| crate::said!("clock-found-hours", "{h} hours", h = h))
         }
         Period::WorkingDays(n) => comparison_days(calendar).find_map(|day| {
             let start = day.midnight().assume_offset(calendar.offset());
@@ -300,7 +300,14 @@ fn breach(calendar: &Calendar, period: Period, roll_over: bool, limit: &Statutor
             broken.then(|| {
                 let last = calendar.local_date(ends - Duration::seconds(1));
                 let span = (last - day).whole_days();
-                format!("{n} working days, which started on {day} end on {last}, {span} calendar days later")
+                crate::said!(
+                    "clock-found-working-days",
+                    "{n} working days, which started on {day} end on {last}, {span} calendar days later",
+                    n = n,
+                    day = day.to_string(),
+                    last = last.to_string(),
+                    span = span,
+                )
             })
         }),
     }
@@ -330,14 +337,21 @@ impl ClockConfig {
             .iter()
             .filter_map(|limit| {
                 let found = match limit.field {
-                    "max_extension_days" => (self.max_extension_days > limit.days)
-                        .then(|| format!("{} calendar days of extension", self.max_extension_days)),
-                    "max_extensions" => {
-                        (self.max_extensions > limit.days).then(|| format!("{} extensions", self.max_extensions))
-                    }
+                    "max_extension_days" => (self.max_extension_days > limit.days).then(|| {
+                        crate::said!(
+                            "clock-found-extension-days",
+                            "{n} calendar days of extension",
+                            n = self.max_extension_days,
+                        )
+                    }),
+                    "max_extensions" => (self.max_extensions > limit.days)
+                        .then(|| crate::said!("clock-found-extensions", "{n} extensions", n = self.max_extensions)),
                     field => breach(calendar, self.period_of(field)?, self.roll_over_days_off, limit),
                 }?;
-                Some(LoosenedLimit { limit: *limit, found })
+                Some(LoosenedLimit {
+                    limit: *limit,
+                    found: Box::new(found),
+                })
             })
             .collect()
     }
@@ -974,7 +988,9 @@ pub(crate) mod tests {
         let err = working.check_within_statute(&Calendar::china()).unwrap_err();
         assert_eq!(err.limit.article, "2022 Regulations Art. 34");
         assert!(
-            err.found.starts_with("60 working days, which started on 2025-01-01"),
+            err.found
+                .english()
+                .starts_with("60 working days, which started on 2025-01-01"),
             "{}",
             err.found
         );

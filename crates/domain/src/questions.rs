@@ -58,11 +58,11 @@ pub struct Question {
 }
 
 /// An answer refused: the question's code and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("answers.{code}: {reason}")]
 pub struct AnswerError {
     pub code: String,
-    pub reason: String,
+    pub reason: crate::said::Said,
 }
 
 impl Question {
@@ -107,7 +107,7 @@ impl Question {
 
     /// The answer as stored, or why it is refused.
     fn answer(&self, given: &str) -> Result<String, AnswerError> {
-        let refuse = |reason: String| AnswerError {
+        let refuse = |reason: crate::said::Said| AnswerError {
             code: self.code.clone(),
             reason,
         };
@@ -116,10 +116,18 @@ impl Question {
             AnswerType::String => {
                 let chars = given.chars().count();
                 if chars > MAX_ANSWER_CHARS {
-                    return Err(refuse(format!("{chars} characters; the limit is {MAX_ANSWER_CHARS}")));
+                    return Err(refuse(crate::said!(
+                        "answer-too-long",
+                        "{chars} characters; the limit is {limit}",
+                        chars = chars,
+                        limit = MAX_ANSWER_CHARS,
+                    )));
                 }
                 if given.chars().any(|c| c.is_control()) {
-                    return Err(refuse("control characters are not allowed".into()));
+                    return Err(refuse(crate::said!(
+                        "answer-control-characters",
+                        "control characters are not allowed"
+                    )));
                 }
                 Ok(given.to_string())
             }
@@ -128,7 +136,13 @@ impl Question {
                 .ok()
                 .filter(|n| n.is_finite())
                 .map(|_| given.to_string())
-                .ok_or_else(|| refuse(format!("{given:?} is not a number"))),
+                .ok_or_else(|| {
+                    refuse(crate::said!(
+                        "answer-not-a-number",
+                        "{given} is not a number",
+                        given = format!("{given:?}"),
+                    ))
+                }),
             AnswerType::Singlevaluelist => self
                 .choices
                 .iter()
@@ -136,7 +150,12 @@ impl Question {
                 .map(|c| c.key.clone())
                 .ok_or_else(|| {
                     let keys: Vec<&str> = self.choices.iter().map(|c| c.key.as_str()).collect();
-                    refuse(format!("{given:?} is not one of {}", keys.join(", ")))
+                    refuse(crate::said!(
+                        "answer-not-a-choice",
+                        "{given} is not one of {keys}",
+                        given = format!("{given:?}"),
+                        keys = keys.join(", "),
+                    ))
                 }),
         }
     }
@@ -155,12 +174,18 @@ pub fn check_answers(
         let question = asked.iter().find(|q| &q.code == code).ok_or_else(|| AnswerError {
             code: code.clone(),
             reason: if asked.is_empty() {
-                format!("category {category:?} has no questions")
+                crate::said!(
+                    "answer-no-questions",
+                    "category {category} has no questions",
+                    category = crate::said::name("category", category),
+                )
             } else {
                 let codes: Vec<&str> = asked.iter().map(|q| q.code.as_str()).collect();
-                format!(
-                    "not a question of category {category:?}, whose questions are {}",
-                    codes.join(", ")
+                crate::said!(
+                    "answer-unknown-question",
+                    "not a question of category {category}, whose questions are {codes}",
+                    category = crate::said::name("category", category),
+                    codes = codes.join(", "),
                 )
             },
         })?;
@@ -172,7 +197,11 @@ pub fn check_answers(
     if let Some(missing) = asked.iter().find(|q| q.required && !answers.contains_key(&q.code)) {
         return Err(AnswerError {
             code: missing.code.clone(),
-            reason: format!("required for category {category:?}"),
+            reason: crate::said!(
+                "answer-required",
+                "required for category {category}",
+                category = crate::said::name("category", category),
+            ),
         });
     }
     Ok(answers)
@@ -244,7 +273,7 @@ mod tests {
     fn a_required_question_left_unanswered_is_refused_by_its_code() {
         let e = check_answers(&lamp(), "street_lighting", &given(&[("lamp_number", "A-17")])).unwrap_err();
         assert_eq!(e.code, "state");
-        assert!(e.reason.contains("required"), "{e}");
+        assert!(e.reason.english().contains("required"), "{e}");
     }
 
     #[test]
@@ -259,18 +288,18 @@ mod tests {
     #[test]
     fn an_answer_to_another_category_s_question_is_refused() {
         let e = check_answers(&lamp(), "water_outage", &given(&[("state", "dark")])).unwrap_err();
-        assert!(e.reason.contains("households"), "{e}");
+        assert!(e.reason.english().contains("households"), "{e}");
         let e = check_answers(&lamp(), "garbage", &given(&[("state", "dark")])).unwrap_err();
-        assert!(e.reason.contains("has no questions"), "{e}");
+        assert!(e.reason.english().contains("has no questions"), "{e}");
     }
 
     #[test]
     fn numbers_and_text_are_checked() {
         assert!(check_answers(&lamp(), "water_outage", &given(&[("households", "12")])).is_ok());
         let e = check_answers(&lamp(), "water_outage", &given(&[("households", "many")])).unwrap_err();
-        assert!(e.reason.contains("not a number"), "{e}");
+        assert!(e.reason.english().contains("not a number"), "{e}");
         let e = check_answers(&lamp(), "water_outage", &given(&[("households", "NaN")])).unwrap_err();
-        assert!(e.reason.contains("not a number"), "{e}");
+        assert!(e.reason.english().contains("not a number"), "{e}");
         let long = "灯".repeat(MAX_ANSWER_CHARS + 1);
         let e = check_answers(
             &lamp(),

@@ -58,6 +58,39 @@ pub enum RoutingError {
     },
 }
 
+impl RoutingError {
+    /// The refusal a filer sees, as a message each interface words in its language; a broken routing table is the
+    /// deployment's fault, not the filer's, and is shown as it is.
+    pub fn said(&self) -> crate::said::Said {
+        use crate::said::{Said, name};
+        match self {
+            RoutingError::UnknownCategory {
+                category,
+                count,
+                examples,
+            } => crate::said!(
+                "routing-unknown-category",
+                "unknown category {category}: the catalogue has {count} categories, such as {examples}",
+                category = format!("{category:?}"),
+                count = *count,
+                examples = examples,
+            ),
+            RoutingError::Unroutable {
+                category,
+                location,
+                reason,
+            } => crate::said!(
+                "routing-unroutable",
+                "cannot route category {category} from {location}: {reason}",
+                category = name("category", category),
+                location = location.to_string(),
+                reason = reason,
+            ),
+            other => Said::verbatim(other.to_string()),
+        }
+    }
+}
+
 /// An office key at a level, resolved against the unit of a case's location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelOffice {

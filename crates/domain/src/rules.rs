@@ -12,6 +12,7 @@ use crate::calendar::Calendar;
 use crate::case::{CaseEvent, CaseId, CaseKind, CaseState, CaseStatus, Channel, EventKind, TransitionError};
 use crate::clock::{self, ClockConfig, ClockName, Urgency};
 use crate::office::OfficeId;
+use crate::said::{Said, name};
 use crate::territory::Level;
 
 pub const ART_23: &str = "2022 Regulations on Letters and Visits Work Art. 23";
@@ -39,7 +40,7 @@ pub enum RuleError {
         rule: &'static str,
         /// Where the rule comes from.
         cite: &'static str,
-        detail: String,
+        detail: Said,
     },
 }
 
@@ -50,14 +51,25 @@ impl RuleError {
             RuleError::Broken { rule, .. } => rule,
         }
     }
+
+    /// The refusal as a message each interface words in its language: the rule, where it comes from and why, or
+    /// the state machine's refusal with the state and the event named.
+    pub fn said(&self) -> Said {
+        match self {
+            RuleError::Broken { rule, cite, detail } => crate::said!(
+                "rule-broken",
+                "{rule} ({cite}): {detail}",
+                rule = name("rule", *rule),
+                cite = name("cite", *cite),
+                detail = detail.clone(),
+            ),
+            RuleError::Transition(e) => e.said(),
+        }
+    }
 }
 
-fn broken(rule: &'static str, cite: &'static str, detail: impl Into<String>) -> RuleError {
-    RuleError::Broken {
-        rule,
-        cite,
-        detail: detail.into(),
-    }
+fn broken(rule: &'static str, cite: &'static str, detail: Said) -> RuleError {
+    RuleError::Broken { rule, cite, detail }
 }
 
 /// What the guard needs to know about the case beyond its log.
@@ -75,9 +87,18 @@ pub struct RuleContext<'a> {
     pub calendar: &'a Calendar,
 }
 
-fn require_text(text: &str, rule: &'static str, cite: &'static str, what: &str) -> Result<(), RuleError> {
+/// `what` names the missing text in the `what` vocabulary ("the reason", "the team" …).
+fn require_text(text: &str, rule: &'static str, cite: &'static str, what: &'static str) -> Result<(), RuleError> {
     if text.trim().is_empty() {
-        return Err(broken(rule, cite, format!("{what} must not be empty")));
+        return Err(broken(
+            rule,
+            cite,
+            crate::said!(
+                "detail-text-empty",
+                "{what} must not be empty",
+                what = name("what", what)
+            ),
+        ));
     }
     Ok(())
 }
@@ -123,16 +144,23 @@ pub fn check_with_status(
                 return Err(broken(
                     "one extension only",
                     cite,
-                    format!("case {} was already extended {} time(s)", ctx.case, before.extensions),
+                    crate::said!(
+                        "detail-already-extended",
+                        "case {case} was already extended {times} time(s)",
+                        case = ctx.case,
+                        times = before.extensions,
+                    ),
                 ));
             }
             if *days == 0 || *days > cfg.max_extension_days {
                 return Err(broken(
                     "extension limit",
                     cite,
-                    format!(
-                        "an extension of {days} days; the limit is 1 to {} days",
-                        cfg.max_extension_days
+                    crate::said!(
+                        "detail-extension-days",
+                        "an extension of {days} days; the limit is 1 to {limit} days",
+                        days = *days,
+                        limit = cfg.max_extension_days,
                     ),
                 ));
             }
@@ -151,14 +179,24 @@ pub fn check_with_status(
                     return Err(broken(
                         "extension needs a running clock",
                         cite,
-                        format!("case {} has no running {} clock to extend", ctx.case, work.as_str()),
+                        crate::said!(
+                            "detail-no-running-clock",
+                            "case {case} has no running {clock} clock to extend",
+                            case = ctx.case,
+                            clock = name("clock", work.as_str()),
+                        ),
                     ));
                 }
                 Some(d) if event.at > d.due => {
                     return Err(broken(
                         "extension before the period ends",
                         cite,
-                        format!("the {} period ended at {}", work.as_str(), fmt_at(d.due)),
+                        crate::said!(
+                            "detail-period-ended",
+                            "the {clock} period ended at {at}",
+                            clock = name("clock", work.as_str()),
+                            at = fmt_at(d.due),
+                        ),
                     ));
                 }
                 Some(_) => {}
@@ -179,7 +217,12 @@ pub fn check_with_status(
                 return Err(broken(
                     "review is for petitions",
                     cite,
-                    format!("a {} case has no {what}; reopen it instead", ctx.kind),
+                    crate::said!(
+                        "detail-no-review",
+                        "a {kind} case has no {what}; reopen it instead",
+                        kind = name("kind", ctx.kind.as_str()),
+                        what = name("what", what),
+                    ),
                 ));
             }
             if let Some(closes) = closes
@@ -188,7 +231,12 @@ pub fn check_with_status(
                 return Err(broken(
                     "request window",
                     cite,
-                    format!("the window to request {what} closed at {}", fmt_at(closes)),
+                    crate::said!(
+                        "detail-request-window",
+                        "the window to request {what} closed at {at}",
+                        what = name("what", what),
+                        at = fmt_at(closes),
+                    ),
                 ));
             }
         }
@@ -204,10 +252,12 @@ pub fn check_with_status(
                 return Err(broken(
                     "call-back ratings are for residents who cannot rate online",
                     FEEDBACK,
-                    format!(
-                        "case {} came in by {}; its resident rates it online (call-backs record ratings of cases \
-                         filed by hotline, letter, visit or Open311)",
-                        ctx.case, ctx.channel
+                    crate::said!(
+                        "detail-callback-channel",
+                        "case {case} came in by {channel}; its resident rates it online (call-backs record ratings \
+                         of cases filed by hotline, letter, visit or Open311)",
+                        case = ctx.case,
+                        channel = name("channel", ctx.channel.to_string()),
                     ),
                 ));
             }
@@ -228,10 +278,12 @@ pub fn check_with_status(
             return Err(broken(
                 "first-receiver responsibility",
                 ART_23_3,
-                format!(
-                    "case {} is held by {}; assigning keeps it there (to move it, transfer it within the dispute \
-                     window)",
-                    ctx.case, before.office
+                crate::said!(
+                    "detail-assign-keeps",
+                    "case {case} is held by {office}; assigning keeps it there (to move it, transfer it within the \
+                     dispute window)",
+                    case = ctx.case,
+                    office = &before.office,
                 ),
             ));
         }
@@ -240,7 +292,10 @@ pub fn check_with_status(
                 return Err(broken(
                     "petitions are reviewed, not reopened",
                     ART_35,
-                    "a petitioner who disagrees with the reply requests a review",
+                    crate::said!(
+                        "detail-petition-review",
+                        "a petitioner who disagrees with the reply requests a review"
+                    ),
                 ));
             }
             only_the_resident(&event.actor, ctx, "reopen")?;
@@ -249,7 +304,11 @@ pub fn check_with_status(
                 return Err(broken(
                     "reopen after an unsatisfied rating",
                     FEEDBACK,
-                    format!("case {} was rated satisfied", ctx.case),
+                    crate::said!(
+                        "detail-rated-satisfied",
+                        "case {case} was rated satisfied",
+                        case = ctx.case
+                    ),
                 ));
             }
             within_rating_window(event.at, log, ctx, "reopen")?;
@@ -263,9 +322,11 @@ pub fn check_with_status(
                 return Err(broken(
                     "first-receiver responsibility",
                     ART_23_3,
-                    format!(
-                        "only the office holding the case ({}) may dispute its dispatch, not {from_office}",
-                        before.office
+                    crate::said!(
+                        "detail-dispute-holder",
+                        "only the office holding the case ({holder}) may dispute its dispatch, not {office}",
+                        holder = &before.office,
+                        office = from_office,
                     ),
                 ));
             }
@@ -273,7 +334,7 @@ pub fn check_with_status(
                 return Err(broken(
                     "re-route to another office",
                     ART_23_3,
-                    "the case is already there",
+                    crate::said!("detail-already-there", "the case is already there"),
                 ));
             }
             require_text(reason, "dispute needs a reason", ART_23_3, "the reason for the dispute")?;
@@ -283,16 +344,22 @@ pub fn check_with_status(
                 return Err(broken(
                     "dispute window",
                     ART_23_3,
-                    format!(
-                        "{from_office} could dispute the dispatch until {}; it keeps the case",
-                        fmt_at(closes)
+                    crate::said!(
+                        "detail-dispute-closed",
+                        "{office} could dispute the dispatch until {at}; it keeps the case",
+                        office = from_office,
+                        at = fmt_at(closes),
                     ),
                 ));
             }
         }
         EventKind::Returned { to_office, reason } => {
             if to_office == &before.office {
-                return Err(broken("return to another office", ART_19, "the case is already there"));
+                return Err(broken(
+                    "return to another office",
+                    ART_19,
+                    crate::said!("detail-already-there", "the case is already there"),
+                ));
             }
             require_text(reason, "return needs a reason", ART_19, "the reason")?;
         }
@@ -304,11 +371,19 @@ pub fn check_with_status(
                 return Err(broken(
                     "only a township whistles",
                     WHISTLE,
-                    format!("the case is held by {}, not a township office", before.office),
+                    crate::said!(
+                        "detail-not-township",
+                        "the case is held by {office}, not a township office",
+                        office = &before.office,
+                    ),
                 ));
             };
             if offices.is_empty() {
-                return Err(broken("whistle summons a department", WHISTLE, "no department named"));
+                return Err(broken(
+                    "whistle summons a department",
+                    WHISTLE,
+                    crate::said!("detail-no-department", "no department named"),
+                ));
             }
             for office in offices {
                 let county = township.unit().parent_code();
@@ -319,7 +394,11 @@ pub fn check_with_status(
                     return Err(broken(
                         "whistle summons a county department",
                         WHISTLE,
-                        format!("{office} is not a department of the township's county"),
+                        crate::said!(
+                            "detail-not-county-department",
+                            "{office} is not a department of the township's county",
+                            office = office,
+                        ),
                     ));
                 }
             }
@@ -327,7 +406,7 @@ pub fn check_with_status(
                 return Err(broken(
                     "whistle needs a future deadline",
                     WHISTLE,
-                    "the due time has passed",
+                    crate::said!("detail-due-passed", "the due time has passed"),
                 ));
             }
         }
@@ -336,7 +415,12 @@ pub fn check_with_status(
                 return Err(broken(
                     "only a summoned department reports",
                     WHISTLE,
-                    format!("{office} was not summoned on case {}", ctx.case),
+                    crate::said!(
+                        "detail-not-summoned",
+                        "{office} was not summoned on case {case}",
+                        office = office,
+                        case = ctx.case,
+                    ),
                 ));
             }
             let whistled = before.whistled_offices.iter().filter(|o| *o == office).count();
@@ -345,7 +429,11 @@ pub fn check_with_status(
                 return Err(broken(
                     "one report per summons",
                     WHISTLE,
-                    format!("{office} has already reported"),
+                    crate::said!(
+                        "detail-already-reported",
+                        "{office} has already reported",
+                        office = office
+                    ),
                 ));
             }
         }
@@ -363,7 +451,7 @@ pub fn check_with_status(
                 return Err(broken(
                     "settlement binds the parties",
                     MEDIATION_LAW_29,
-                    "a mediation agreement names at least two parties",
+                    crate::said!("detail-two-parties", "a mediation agreement names at least two parties"),
                 ));
             }
         }
@@ -390,9 +478,11 @@ pub fn check_with_status(
                 return Err(broken(
                     "co-sign a public case",
                     CO_SIGNING,
-                    format!(
-                        "case {} is a {}, which names people and is never public; a resident files their own",
-                        ctx.case, ctx.kind
+                    crate::said!(
+                        "detail-cosign-not-public",
+                        "case {case} is a {kind}, which names people and is never public; a resident files their own",
+                        case = ctx.case,
+                        kind = name("kind", ctx.kind.as_str()),
                     ),
                 ));
             }
@@ -400,14 +490,21 @@ pub fn check_with_status(
                 return Err(broken(
                     "co-sign a public case",
                     CO_SIGNING,
-                    "a voice is added by a signed-in resident, recorded as (co-signer) with its digest",
+                    crate::said!(
+                        "detail-cosign-voice",
+                        "a voice is added by a signed-in resident, recorded as (co-signer) with its digest"
+                    ),
                 ));
             }
             if before.voices.contains(voice) {
                 return Err(broken(
                     "one voice per resident",
                     CO_SIGNING,
-                    format!("this account has already added its voice to case {}", ctx.case),
+                    crate::said!(
+                        "detail-voice-added",
+                        "this account has already added its voice to case {case}",
+                        case = ctx.case,
+                    ),
                 ));
             }
         }
@@ -423,21 +520,30 @@ pub fn append(log: &mut Vec<CaseEvent>, event: CaseEvent, ctx: &RuleContext<'_>)
     Ok(())
 }
 
-fn only_the_resident(who: &str, ctx: &RuleContext<'_>, verb: &str) -> Result<(), RuleError> {
+/// `verb` names the step in the `verb` vocabulary ("rate", "withdraw", "reopen").
+fn only_the_resident(who: &str, ctx: &RuleContext<'_>, verb: &'static str) -> Result<(), RuleError> {
     match ctx.resident {
         Some(resident) if resident == who => Ok(()),
         Some(_) => Err(broken(
             "only the resident who filed",
             FEEDBACK,
-            format!(
-                "{who:?} may not {verb} case {}: only the resident who filed it may",
-                ctx.case
+            crate::said!(
+                "detail-not-the-resident",
+                "{who} may not {verb} case {case}: only the resident who filed it may",
+                who = format!("{who:?}"),
+                verb = name("verb", verb),
+                case = ctx.case,
             ),
         )),
         None => Err(broken(
             "only the resident who filed",
             FEEDBACK,
-            format!("case {} has no resident on record, so nobody may {verb} it", ctx.case),
+            crate::said!(
+                "detail-no-resident",
+                "case {case} has no resident on record, so nobody may {verb} it",
+                case = ctx.case,
+                verb = name("verb", verb),
+            ),
         )),
     }
 }
@@ -450,7 +556,11 @@ fn one_rating_per_reply(before: &CaseStatus, ctx: &RuleContext<'_>) -> Result<()
         return Err(broken(
             "one rating per reply",
             FEEDBACK,
-            format!("case {} is already rated; reopen it to rate a new reply", ctx.case),
+            crate::said!(
+                "detail-already-rated",
+                "case {case} is already rated; reopen it to rate a new reply",
+                case = ctx.case,
+            ),
         ));
     }
     Ok(())
@@ -460,7 +570,7 @@ fn within_rating_window(
     at: OffsetDateTime,
     log: &[CaseEvent],
     ctx: &RuleContext<'_>,
-    verb: &str,
+    verb: &'static str,
 ) -> Result<(), RuleError> {
     if let Some(closes) = clock::rating_closes(log, ctx.config, ctx.calendar)
         && at > closes
@@ -468,7 +578,13 @@ fn within_rating_window(
         return Err(broken(
             "feedback window",
             FEEDBACK,
-            format!("the window to {verb} case {} closed at {}", ctx.case, fmt_at(closes)),
+            crate::said!(
+                "detail-feedback-window",
+                "the window to {verb} case {case} closed at {at}",
+                verb = name("verb", verb),
+                case = ctx.case,
+                at = fmt_at(closes),
+            ),
         ));
     }
     Ok(())
@@ -484,7 +600,11 @@ pub fn check_new_petition(prior: &[(CaseId, &[CaseEvent])]) -> Result<(), RuleEr
             return Err(broken(
                 "a final matter is not accepted again",
                 ART_36,
-                format!("the same matter was finally settled as case {case}"),
+                crate::said!(
+                    "detail-final-matter",
+                    "the same matter was finally settled as case {case}",
+                    case = *case,
+                ),
             ));
         }
     }

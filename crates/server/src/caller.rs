@@ -38,9 +38,7 @@ pub fn principal_of(row: &AccountRow) -> Result<Principal, ApiError> {
 
 /// The refusal of a disabled account, at sign-in and on every request with one of its tokens.
 pub fn disabled(account: &str) -> ApiError {
-    ApiError::Forbidden(format!(
-        "account {account} is disabled; an administrator can enable it again"
-    ))
+    ApiError::Forbidden(format!("account {account} is disabled; an administrator can enable it again").into())
 }
 
 fn token_of(parts: &Parts) -> Option<String> {

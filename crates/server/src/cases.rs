@@ -15,7 +15,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::NoSuchCase(id) => ApiError::NotFound(format!("no case {id}")),
-            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string().into()),
             StoreError::NodeUnavailable { .. } => {
                 tracing::warn!(error = %e, "a database node is unavailable");
                 ApiError::NodeUnavailable(e.to_string())
@@ -27,7 +27,7 @@ impl From<StoreError> for ApiError {
 
 impl From<rules::RuleError> for ApiError {
     fn from(e: rules::RuleError) -> ApiError {
-        ApiError::Conflict(e.to_string())
+        ApiError::Conflict(e.said())
     }
 }
 
@@ -36,7 +36,7 @@ impl From<WorkflowError> for ApiError {
         match e {
             WorkflowError::Rule(e) => e.into(),
             // Routing fails only for a category no office at the place takes: the client's choice of category.
-            WorkflowError::Routing(e) => ApiError::invalid("category", e.to_string()),
+            WorkflowError::Routing(e) => ApiError::invalid("category", e.said()),
             WorkflowError::Answer(e) => ApiError::invalid(format!("answers.{}", e.code), e.reason),
             WorkflowError::Store(e) => e.into(),
             WorkflowError::Denied(e) => e.into(),

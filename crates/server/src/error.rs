@@ -10,22 +10,29 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use domain::access::Denied;
+use domain::said::Said;
 
 use crate::open311::Format;
 use crate::open311::render;
 
 /// A problem with one input field, named as the client spelled it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
+    /// In English: the API's wording.
     pub message: String,
+    /// The same message as a key with arguments, for the web pages to word in their language.
+    #[serde(skip)]
+    pub said: Said,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<Said>) -> FieldError {
+        let said = message.into();
         FieldError {
             field: field.into(),
-            message: message.into(),
+            message: said.to_string(),
+            said,
         }
     }
 }
@@ -54,12 +61,12 @@ pub enum ApiError {
     WrongCredentials,
     /// Signed in (or keyed), but not allowed; the message names the rule, never personal data.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Said),
     #[error("{0}")]
     NotFound(String),
     /// The action conflicts with the case's state (an illegal transition) or with existing data.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Said),
     /// A policy layer, pilot or adoption that would break guardrails in force: each broken one is named.
     #[error("{message}")]
     GuardrailsBroken {
@@ -86,7 +93,7 @@ fn join(errors: &[FieldError]) -> String {
 }
 
 impl ApiError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<Said>) -> ApiError {
         ApiError::Invalid(vec![FieldError::new(field, message)])
     }
 
@@ -138,6 +145,7 @@ impl ApiError {
                 tracing::error!(kind = self.kind(), detail = %detail, "request failed");
                 vec![FieldError::new("", self.to_string())]
             }
+            ApiError::Conflict(said) | ApiError::Forbidden(said) => vec![FieldError::new("", said.clone())],
             other => vec![FieldError::new("", other.to_string())],
         }
     }
@@ -154,7 +162,7 @@ impl ApiError {
 
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> ApiError {
-        ApiError::Forbidden(denied.to_string())
+        ApiError::Forbidden(denied.said())
     }
 }
 
@@ -167,7 +175,7 @@ impl From<app::AppError> for ApiError {
         use app::AppError;
         match e {
             AppError::Store(e) => e.into(),
-            AppError::Invalid(message) => ApiError::Conflict(message),
+            AppError::Invalid(message) => ApiError::Conflict(message.into()),
             AppError::Policy(e) => policy_error(e),
             AppError::Pilot(e) => pilot_error(e),
             other => ApiError::internal(other),
@@ -204,7 +212,7 @@ fn pilot_error(e: domain::pilot::PilotError) -> ApiError {
         | P::NotStarted { .. }
         | P::StartBeforeData { .. }
         | P::NoPrePeriod { .. }
-        | P::NoPostPeriod { .. } => ApiError::Conflict(message),
+        | P::NoPostPeriod { .. } => ApiError::Conflict(message.into()),
         P::File { key, .. } => ApiError::invalid(key, message),
         _ => ApiError::invalid("spec", message),
     }
@@ -212,7 +220,7 @@ fn pilot_error(e: domain::pilot::PilotError) -> ApiError {
 
 impl From<domain::case::TransitionError> for ApiError {
     fn from(e: domain::case::TransitionError) -> ApiError {
-        ApiError::Conflict(e.to_string())
+        ApiError::Conflict(e.to_string().into())
     }
 }
 
@@ -253,7 +261,11 @@ pub struct ViolationView {
     pub value: Option<String>,
     /// The unit whose layer set the offending value, if any.
     pub set_by: Option<String>,
+    /// Why the value breaks the guardrail, in English.
     pub reason: String,
+    /// The same reason as a key with arguments, for the web pages to word in their language.
+    #[serde(skip)]
+    pub reason_said: Said,
 }
 
 impl From<&domain::policy::Violation> for ViolationView {
@@ -268,7 +280,8 @@ impl From<&domain::policy::Violation> for ViolationView {
             key: v.key.clone(),
             value: v.value.clone(),
             set_by: v.set_by.as_ref().map(|(unit, _)| unit.to_string()),
-            reason: v.reason.clone(),
+            reason: v.reason.to_string(),
+            reason_said: v.reason.clone(),
         }
     }
 }

@@ -310,7 +310,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&[u32]> = counts.iter().map(Vec::as_slice).collect();
-        let spikes = detect(&refs, &vec![0; 20], &day_kind, SpikeOptions::default());
+        let spikes = detect(&refs, &[0; 20], &day_kind, SpikeOptions::default());
         assert!(
             spikes.len() <= 1,
             "{} false spikes in 20 quiet series: {spikes:?}",

@@ -225,7 +225,12 @@ pub(crate) fn checked_text(field: &'static str, value: &str, max: usize) -> Resu
     if n > max {
         return Err(WorkflowError::field(
             field,
-            format!("{n} characters; the limit is {max}"),
+            domain::said!(
+                "refused-too-long",
+                "{n} characters; the limit is {max}",
+                n = n,
+                max = max
+            ),
         ));
     }
     Ok(value.to_string())
@@ -243,7 +248,12 @@ fn list(field: &'static str, values: &[String]) -> Result<Vec<String>, WorkflowE
     if values.len() > MAX_LIST_ENTRIES {
         return Err(WorkflowError::field(
             field,
-            format!("{} entries; the limit is {MAX_LIST_ENTRIES}", values.len()),
+            domain::said!(
+                "refused-too-many",
+                "{n} entries; the limit is {max}",
+                n = values.len(),
+                max = MAX_LIST_ENTRIES,
+            ),
         ));
     }
     values.iter().map(|v| name(field, v)).collect()
@@ -362,7 +372,12 @@ async fn event_of(
             if due_working_days == 0 || due_working_days > MAX_WHISTLE_WORKING_DAYS {
                 return Err(WorkflowError::field(
                     "due_days",
-                    format!("{due_working_days}; a summons gives 1 to {MAX_WHISTLE_WORKING_DAYS} working days"),
+                    domain::said!(
+                        "refused-whistle-days",
+                        "{days}; a summons gives 1 to {max} working days",
+                        days = due_working_days,
+                        max = MAX_WHISTLE_WORKING_DAYS,
+                    ),
                 ));
             }
             EventKind::Whistle {
@@ -419,7 +434,12 @@ async fn member_of(store: &Store, directory: &Directory, office: &str, staff: &s
     }
     Err(WorkflowError::unprocessable(
         "staff",
-        format!("{staff:?} is not a member of {office}, which holds the case"),
+        domain::said!(
+            "refused-not-member",
+            "{staff} is not a member of {office}, which holds the case",
+            staff = format!("{staff:?}"),
+            office = office.to_string(),
+        ),
     ))
 }
 
@@ -439,16 +459,22 @@ fn transfer_target(
     let Some(target) = directory.office(&to) else {
         return Err(WorkflowError::unprocessable(
             "office",
-            format!("no office {to} in the directory"),
+            domain::said!(
+                "refused-no-office",
+                "no office {office} in the directory",
+                office = to.to_string()
+            ),
         ));
     };
     let row = &held.record.row;
     if held.facts().complained_office_is(&to.to_string()) {
         return Err(WorkflowError::unprocessable(
             "office",
-            format!(
-                "{to} is the office or unit the case complains about; no one judges their own case \
-                 (2022 Regulations on Letters and Visits Work, Art. 47)"
+            domain::said!(
+                "refused-judges-own-case",
+                "{office} is the office or unit the case complains about; no one judges their own case \
+                 (2022 Regulations on Letters and Visits Work, Art. 47)",
+                office = to.to_string(),
             ),
         ));
     }
@@ -456,11 +482,22 @@ fn transfer_target(
     let table = rules.routing_at(&row.location.unit, filed_at(held));
     let routed = table.reroute(&row.category, &row.location.unit, &from).ok();
     if routed.as_ref() != Some(&to) && !target.handles(&row.category) {
-        let hint = routed.map_or_else(String::new, |r| format!("; the routing table sends it to {r}"));
-        return Err(WorkflowError::unprocessable(
-            "office",
-            format!("{to} does not handle category {:?}{hint}", row.category),
-        ));
+        let refusal = match routed {
+            Some(routed) => domain::said!(
+                "refused-office-category-routed",
+                "{office} does not handle category {category}; the routing table sends it to {routed}",
+                office = to.to_string(),
+                category = domain::said::name("category", &row.category),
+                routed = routed.to_string(),
+            ),
+            None => domain::said!(
+                "refused-office-category",
+                "{office} does not handle category {category}",
+                office = to.to_string(),
+                category = domain::said::name("category", &row.category),
+            ),
+        };
+        return Err(WorkflowError::unprocessable("office", refusal));
     }
     Ok(to)
 }
@@ -479,7 +516,14 @@ fn dispatch_target(rules: &Rules, held: &HeldCase) -> Result<OfficeId, WorkflowE
     let facts = held.facts();
     while facts.complained_office_is(&to.to_string()) {
         to = to.supervisor().ok_or_else(|| {
-            WorkflowError::unprocessable("office", format!("{to} has no office above it to take the case"))
+            WorkflowError::unprocessable(
+                "office",
+                domain::said!(
+                    "refused-no-office-above",
+                    "{office} has no office above it to take the case",
+                    office = to.to_string(),
+                ),
+            )
         })?;
     }
     Ok(to)
@@ -495,9 +539,10 @@ async fn return_event(
     now: OffsetDateTime,
 ) -> Result<EventKind, WorkflowError> {
     let prior = hold(store, prior_case).await.map_err(|e| match e {
-        WorkflowError::Store(store::StoreError::NoSuchCase(_)) => {
-            WorkflowError::unprocessable("prior_case", format!("no case {prior_case}"))
-        }
+        WorkflowError::Store(store::StoreError::NoSuchCase(_)) => WorkflowError::unprocessable(
+            "prior_case",
+            domain::said!("refused-no-case", "no case {case}", case = prior_case),
+        ),
         other => other,
     })?;
     let same_person = match (&held.access.reporter_account, &prior.access.reporter_account) {
@@ -510,7 +555,11 @@ async fn return_event(
     if prior_case == held.record.row.id || !same_person || prior.record.row.category != held.record.row.category {
         return Err(WorkflowError::unprocessable(
             "prior_case",
-            format!("case {prior_case} is not an earlier case of the same person on the same matter"),
+            domain::said!(
+                "refused-not-prior-case",
+                "case {case} is not an earlier case of the same person on the same matter",
+                case = prior_case,
+            ),
         ));
     }
     let receiving = parse_office("office", &held.status.office)?;
@@ -526,9 +575,11 @@ async fn return_event(
         return_to_lower(&receiving, &[prior_view], now, &clocks, &rules.calendar).ok_or_else(|| RuleError::Broken {
             rule: "return to the lower office",
             cite: ART_19,
-            detail: format!(
-                "case {prior_case} is not held by an office below {receiving} that accepted it and is within its \
-                 time limit"
+            detail: domain::said!(
+                "detail-not-returnable",
+                "case {case} is not held by an office below {office} that accepted it and is within its time limit",
+                case = prior_case,
+                office = receiving.to_string(),
             ),
         })?;
     Ok(back.event())

@@ -61,13 +61,21 @@ pub async fn file_case(
 ) -> Result<(CaseId, Routing), WorkflowError> {
     let category = checked_text("category", &filing.category, MAX_NAME_CHARS)?;
     if category.is_empty() {
-        return Err(WorkflowError::field("category", "required"));
+        return Err(WorkflowError::field(
+            "category",
+            domain::said!("refused-required", "required"),
+        ));
     }
     let description = checked_text("description", &filing.description, MAX_TEXT_CHARS)?;
     if filing.co_signers > MAX_CO_SIGNERS {
         return Err(WorkflowError::field(
             "co_signers",
-            format!("{}; the limit is {MAX_CO_SIGNERS}", filing.co_signers),
+            domain::said!(
+                "refused-over-limit",
+                "{n}; the limit is {max}",
+                n = filing.co_signers,
+                max = MAX_CO_SIGNERS,
+            ),
         ));
     }
     let reporter = match (&filing.reporter_name, &filing.reporter_contact) {
@@ -88,7 +96,14 @@ pub async fn file_case(
         .map(|o| {
             let id = OfficeId::parse(o).map_err(|e| WorkflowError::field("complained_office", e.to_string()))?;
             directory.office(&id).map(|_| id.to_string()).ok_or_else(|| {
-                WorkflowError::unprocessable("complained_office", format!("no office {id} in the directory"))
+                WorkflowError::unprocessable(
+                    "complained_office",
+                    domain::said!(
+                        "refused-no-office",
+                        "no office {office} in the directory",
+                        office = id.to_string()
+                    ),
+                )
             })
         })
         .transpose()?;
@@ -171,7 +186,11 @@ fn away_from_the_complained(events: &mut [CaseEvent], facts: &CaseFacts) -> Resu
             .ok_or_else(|| {
                 WorkflowError::unprocessable(
                     "complained_unit",
-                    format!("the case would go to {office}, which it complains about, and no office is above it"),
+                    domain::said!(
+                        "refused-complained-top",
+                        "the case would go to {office}, which it complains about, and no office is above it",
+                        office = office.to_string(),
+                    ),
                 )
             })?;
         *office = up.to_string();

@@ -43,7 +43,10 @@ pub struct CaseQuery {
 /// A page number from 1 and a page size from 1 to [`MAX_PAGE_SIZE`], or the field at fault.
 fn check_paging(q: &CaseQuery) -> Result<(), WorkflowError> {
     if q.page == 0 {
-        return Err(WorkflowError::field("page", "pages count from 1"));
+        return Err(WorkflowError::field(
+            "page",
+            domain::said!("refused-page-from-one", "pages count from 1"),
+        ));
     }
     if !(1..=MAX_PAGE_SIZE).contains(&q.page_size) {
         return Err(WorkflowError::field(

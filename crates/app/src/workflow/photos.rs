@@ -22,22 +22,28 @@ pub const THUMBNAIL_SIDE: u32 = 320;
 const MAX_DECODED_SIDE: u32 = 12_000;
 const JPEG_QUALITY: u8 = 85;
 
-fn refused(message: impl Into<String>) -> WorkflowError {
+fn refused(message: domain::said::Said) -> WorkflowError {
     WorkflowError::field("photos", message)
 }
 
 /// Checks and cleans one uploaded file named `name` (for messages only): the photo as it will be stored.
 pub fn clean(name: &str, bytes: &[u8]) -> Result<NewPhoto, WorkflowError> {
     if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(refused(format!(
-            "{name} is {:.1} MB; the limit is {} MB",
-            bytes.len() as f64 / 1_048_576.0,
-            MAX_PHOTO_BYTES / 1_048_576
+        return Err(refused(domain::said!(
+            "photo-too-large",
+            "{name} is {size} MB; the limit is {limit} MB",
+            name = name,
+            size = format!("{:.1}", bytes.len() as f64 / 1_048_576.0),
+            limit = MAX_PHOTO_BYTES / 1_048_576,
         )));
     }
     let format = image::guess_format(bytes).ok();
     if !matches!(format, Some(ImageFormat::Jpeg | ImageFormat::Png)) {
-        return Err(refused(format!("{name} is not a JPEG or PNG image")));
+        return Err(refused(domain::said!(
+            "photo-not-image",
+            "{name} is not a JPEG or PNG image",
+            name = name
+        )));
     }
     let mut reader = ImageReader::new(Cursor::new(bytes));
     reader.set_format(format.unwrap_or(ImageFormat::Jpeg));
@@ -46,9 +52,14 @@ pub fn clean(name: &str, bytes: &[u8]) -> Result<NewPhoto, WorkflowError> {
     limits.max_image_height = Some(MAX_DECODED_SIDE);
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
-    let decoded = reader
-        .decode()
-        .map_err(|e| refused(format!("{name} cannot be read as an image: {e}")))?;
+    let decoded = reader.decode().map_err(|e| {
+        refused(domain::said!(
+            "photo-unreadable",
+            "{name} cannot be read as an image: {error}",
+            name = name,
+            error = e.to_string(),
+        ))
+    })?;
     let image = fit(decoded, MAX_SIDE);
     let thumbnail = fit(image.clone(), THUMBNAIL_SIDE);
     Ok(NewPhoto {
@@ -90,7 +101,13 @@ pub async fn upload_photo(
     store
         .save_upload(token, &photo, MAX_PHOTOS, now.unix_timestamp())
         .await?
-        .ok_or_else(|| refused(format!("a report takes at most {MAX_PHOTOS} photos")))
+        .ok_or_else(|| {
+            refused(domain::said!(
+                "photo-too-many",
+                "a report takes at most {max} photos",
+                max = MAX_PHOTOS
+            ))
+        })
 }
 
 /// Photo `id` (or its thumbnail) for `audience`: only a photo of a filed case the audience may see; any other is

@@ -28,7 +28,10 @@ pub async fn public_cases(
     now: OffsetDateTime,
 ) -> Result<Vec<CaseView>, WorkflowError> {
     if page == 0 {
-        return Err(WorkflowError::field("page", "pages count from 1"));
+        return Err(WorkflowError::field(
+            "page",
+            domain::said!("refused-page-from-one", "pages count from 1"),
+        ));
     }
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
         return Err(WorkflowError::field(

@@ -123,7 +123,12 @@ pub async fn published_rates(
         let day = rules.calendar.local_date(published_at);
         return Err(WorkflowError::unprocessable(
             "month",
-            format!("the ranking of {month} is published on {day} once its feedback window has closed"),
+            domain::said!(
+                "refused-ranking-unpublished",
+                "the ranking of {month} is published on {day} once its feedback window has closed",
+                month = month.to_string(),
+                day = day.to_string(),
+            ),
         ));
     }
     let rows = rates_report(store, rules, month, grouping, published_at).await?;

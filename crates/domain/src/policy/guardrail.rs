@@ -15,6 +15,8 @@ use time::Date;
 
 use super::document::{key_matches, leaf_type};
 use super::merge::{Folded, Setter};
+use crate::said;
+use crate::said::{Said, name};
 use crate::territory::UnitCode;
 
 /// One `[[guardrail]]` entry of a policy file.
@@ -205,7 +207,7 @@ pub struct Violation {
     pub key: String,
     pub value: Option<String>,
     pub set_by: Option<(UnitCode, String)>,
-    pub reason: String,
+    pub reason: Said,
 }
 
 impl Violation {
@@ -242,7 +244,7 @@ impl OwnedGuardrail {
     pub fn check(&self, policy: &Folded) -> Vec<Violation> {
         let g = &self.guardrail;
         let mut out = Vec::new();
-        let mut violate = |key: &str, setter: Option<&Setter>, reason: String| {
+        let mut violate = |key: &str, setter: Option<&Setter>, reason: Said| {
             out.push(Violation {
                 guardrail: g.id.clone(),
                 rule: g.describe(),
@@ -271,13 +273,20 @@ impl OwnedGuardrail {
                     if let Some(s) = policy.setter(key)
                         && s.value.as_bool() == Some(false)
                     {
-                        violate(key, Some(s), "escalation must not be switched off".into());
+                        violate(
+                            key,
+                            Some(s),
+                            said!("guardrail-escalation-off", "escalation must not be switched off"),
+                        );
                     }
                 }
                 if let Some(s) = policy.setter("escalation.exempt_categories")
                     && s.value.as_array().is_some_and(|a| !a.is_empty())
                 {
-                    let reason = "no category may be exempt from escalation".into();
+                    let reason = said!(
+                        "guardrail-escalation-exempt",
+                        "no category may be exempt from escalation"
+                    );
                     violate("escalation.exempt_categories", Some(s), reason);
                 }
             }
@@ -285,12 +294,16 @@ impl OwnedGuardrail {
                 if let Some(s) = policy.setter("mediation.voluntary")
                     && s.value.as_bool() == Some(false)
                 {
-                    violate("mediation.voluntary", Some(s), "mediation must stay voluntary".into());
+                    violate(
+                        "mediation.voluntary",
+                        Some(s),
+                        said!("guardrail-mediation-voluntary", "mediation must stay voluntary"),
+                    );
                 }
                 if let Some(s) = policy.setter("mediation.required_before_acceptance")
                     && s.value.as_bool() == Some(true)
                 {
-                    let reason = "acceptance may not wait for mediation".into();
+                    let reason = said!("guardrail-mediation-first", "acceptance may not wait for mediation");
                     violate("mediation.required_before_acceptance", Some(s), reason);
                 }
             }
@@ -309,8 +322,12 @@ impl OwnedGuardrail {
                         && competent != office
                     {
                         let key = format!("routing.rules.{rule_name}.office");
-                        let reason = format!(
-                            "petitions of category {category:?} go to {office:?}, not to their competent body {competent:?}"
+                        let reason = said!(
+                            "guardrail-petition-competent",
+                            "petitions of category {category} go to {office}, not to their competent body {competent}",
+                            category = name("category", &category),
+                            office = format!("{office:?}"),
+                            competent = format!("{competent:?}"),
                         );
                         violate(&key, office_setter, reason);
                     }
@@ -320,18 +337,28 @@ impl OwnedGuardrail {
         out
     }
 
-    fn key_test(&self, key: &str, setter: &Setter, policy: &Folded) -> Option<String> {
+    fn key_test(&self, key: &str, setter: &Setter, policy: &Folded) -> Option<Said> {
         let g = &self.guardrail;
         if let Some(number) = as_number(&setter.value) {
             if let Some(min) = g.min
                 && number < min
             {
-                return Some(format!("{number} is below the minimum {min}"));
+                return Some(said!(
+                    "guardrail-below-min",
+                    "{number} is below the minimum {min}",
+                    number = number,
+                    min = min,
+                ));
             }
             if let Some(max) = g.max
                 && number > max
             {
-                return Some(format!("{number} is above the maximum {max}"));
+                return Some(said!(
+                    "guardrail-above-max",
+                    "{number} is above the maximum {max}",
+                    number = number,
+                    max = max,
+                ));
             }
         }
         if let Some(set) = &g.one_of {
@@ -341,7 +368,12 @@ impl OwnedGuardrail {
                 .map(str::to_string)
                 .unwrap_or_else(|| setter.value.to_string());
             if !set.contains(&text) {
-                return Some(format!("{text:?} is not one of [{}]", set.join(", ")));
+                return Some(said!(
+                    "guardrail-not-one-of",
+                    "{text} is not one of [{set}]",
+                    text = format!("{text:?}"),
+                    set = set.join(", "),
+                ));
             }
         }
         if g.fixed == Some(true) {
@@ -351,7 +383,7 @@ impl OwnedGuardrail {
     }
 
     /// For a fixed key: the effective value was set below the owner and differs from the value at the owner's level.
-    fn changed_below_owner(&self, key: &str, setter: &Setter, policy: &Folded) -> Option<String> {
+    fn changed_below_owner(&self, key: &str, setter: &Setter, policy: &Folded) -> Option<Said> {
         let at_owner = policy.setters(key).iter().rev().find(|s| self.owner.is_within(&s.unit));
         let below_owner = setter.unit != self.owner && setter.unit.is_within(&self.owner);
         if !below_owner {
@@ -359,11 +391,17 @@ impl OwnedGuardrail {
         }
         match at_owner {
             Some(owner_setter) if owner_setter.value == setter.value => None,
-            Some(owner_setter) => Some(format!(
-                "the value {} set at {} or above may not be changed below it",
-                owner_setter.value, self.owner
+            Some(owner_setter) => Some(said!(
+                "guardrail-fixed",
+                "the value {value} set at {owner} or above may not be changed below it",
+                value = owner_setter.value.to_string(),
+                owner = self.owner.to_string(),
             )),
-            None => Some(format!("only {} or a layer above it may set this key", self.owner)),
+            None => Some(said!(
+                "guardrail-owner-only",
+                "only {owner} or a layer above it may set this key",
+                owner = self.owner.to_string(),
+            )),
         }
     }
 }

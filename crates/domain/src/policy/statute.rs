@@ -49,7 +49,11 @@ pub fn statute_violations(policy: &Folded, calendar: &Calendar) -> Vec<Violation
                 key,
                 value: setter.map(|s| s.value.to_string()),
                 set_by: setter.map(|s| (s.unit.clone(), s.source.clone())),
-                reason: format!("it makes the clock {}", breach.found),
+                reason: crate::said!(
+                    "guardrail-statute-clock",
+                    "it makes the clock {found}",
+                    found = *breach.found
+                ),
             }
         })
         .collect()

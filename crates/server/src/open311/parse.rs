@@ -215,7 +215,7 @@ impl Fields {
     }
 
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+        self.errors.push(FieldError::new(field, message.into()));
     }
 
     /// A trimmed, non-empty text value of at most `max` characters.

@@ -38,7 +38,7 @@ impl From<AccountError> for ApiError {
                 ApiError::invalid(field, message)
             }
             AccountError::BadName(_) => ApiError::invalid("name", message),
-            AccountError::NameTaken(_) => ApiError::Conflict(message),
+            AccountError::NameTaken(_) => ApiError::Conflict(message.into()),
             AccountError::NoSuchAccount(_) => ApiError::NotFound(message),
             AccountError::Auth(AuthError::PasswordTooShort | AuthError::PasswordTooLong) => {
                 ApiError::invalid("password", message)
@@ -201,9 +201,10 @@ pub async fn change_account(
         manager_at(&caller, &scope_field(scope)?)?;
     }
     if req.disabled == Some(true) && name == principal.account {
-        return Err(ApiError::Conflict(format!(
-            "account {name}: an administrator may not disable their own account (another administrator can)"
-        )));
+        return Err(ApiError::Conflict(
+            format!("account {name}: an administrator may not disable their own account (another administrator can)")
+                .into(),
+        ));
     }
     let change = AccountChange {
         role: req.role,
@@ -364,7 +365,7 @@ pub async fn reads_of_my_data(
     if principal.role != Role::Resident {
         return Err(ApiError::Forbidden(format!(
             "only the resident who filed case {id} reads its audit here; administrators read GET /api/v1/audit?case={id}"
-        )));
+        ).into()));
     }
     let case = app::workflow::hold(&state.store, id).await?;
     // For a resident, reading a case is allowed only on a case they reported.

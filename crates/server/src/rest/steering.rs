@@ -391,7 +391,7 @@ pub(crate) async fn adopt(state: &AppState, principal: &Principal, id: &str, req
     .await
     .map_err(|e| match e {
         // The cohorts refuse a unit that already follows the practice: a conflict with the pilot's record.
-        app::AppError::Pilot(e @ domain::pilot::PilotError::Invalid { .. }) => ApiError::Conflict(e.to_string()),
+        app::AppError::Pilot(e @ domain::pilot::PilotError::Invalid { .. }) => ApiError::Conflict(e.to_string().into()),
         other => other.into(),
     })?;
     refresh_rules(state).await?;

@@ -535,7 +535,7 @@ pub async fn act(
             let status = error.status();
             let view = view_of(&state, &ctx, &id).await?;
             let action = forms_for_name(&form.action);
-            let page = detail_page(&state, &ctx, view, Some((action, error.to_string())));
+            let page = detail_page(&state, &ctx, view, Some((action, ctx.say_error(&error))));
             Ok(render_detail(&ctx, &page, status))
         }
     }

@@ -70,13 +70,18 @@ pub struct Draft {
 /// The prefix of an answer's field name on the form.
 const ANSWER_FIELD: &str = "answer_";
 
+/// The answers typed into a form's `answer_CODE` fields, by question code.
+pub(super) fn answers_of(fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter_map(|(name, value)| Some((name.strip_prefix(ANSWER_FIELD)?.to_string(), value.clone())))
+        .collect()
+}
+
 impl Draft {
     /// The answers typed, by question code.
     pub fn answers(&self) -> BTreeMap<String, String> {
-        self.extra
-            .iter()
-            .filter_map(|(name, value)| Some((name.strip_prefix(ANSWER_FIELD)?.to_string(), value.clone())))
-            .collect()
+        answers_of(&self.extra)
     }
 
     /// The answers as the hidden fields that carry them through sign-in: field name and value.
@@ -171,8 +176,8 @@ pub(super) fn answer_lines(
 }
 
 /// The form's field names an error may be shown beside: the fixed ones and the category's answers.
-fn field_names(questions: &[QuestionField]) -> Vec<&str> {
-    FIELDS
+pub(super) fn field_names<'a>(fixed: &[&'a str], questions: &'a [QuestionField]) -> Vec<&'a str> {
+    fixed
         .iter()
         .copied()
         .chain(questions.iter().map(|q| q.error_key.as_str()))
@@ -392,7 +397,7 @@ fn filing(state: &AppState, ctx: &Ctx, draft: &Draft) -> Result<Filing, FieldErr
         },
     )
     .map_err(|e| {
-        let mut errors = FieldErrors::from_error(&e, &FIELDS);
+        let mut errors = FieldErrors::from_error(&ctx.t, &e, &FIELDS);
         // The map's point and the list's unit are one question on the page: show it beside the list.
         for (field, _) in &mut errors.0 {
             if field == "lat" || field == "location" {
@@ -452,7 +457,7 @@ async fn file(state: &AppState, ctx: &Ctx, draft: &Draft, cookie: Option<&str>) 
         .await
         .map_err(|e| {
             let questions = question_fields(state, ctx, &draft.category, &draft.answers());
-            FieldErrors::from_error(&ApiError::from(e), &field_names(&questions))
+            FieldErrors::from_error(&ctx.t, &ApiError::from(e), &field_names(&FIELDS, &questions))
         }),
         Err(errors) => Err(errors),
     };
@@ -581,7 +586,7 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, request: Request) -
     }
     for (name, bytes) in &files {
         if let Err(e) = workflow::upload_photo(&state.store, &draft.upload, name, bytes, state.now()).await {
-            let errors = FieldErrors::from_error(&ApiError::from(e), &FIELDS);
+            let errors = FieldErrors::from_error(&ctx.t, &ApiError::from(e), &FIELDS);
             let attached = attached(&state, &draft).await;
             let page = report_page(&state, &ctx, &draft, errors, attached);
             return Ok(ctx.render_with(StatusCode::BAD_REQUEST, &page));

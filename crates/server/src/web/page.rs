@@ -10,7 +10,7 @@ use domain::access::{self, Principal, UnitAction};
 
 use super::i18n::{LANG_COOKIE, Lang, Tr};
 use crate::caller::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
 /// The cookie holding the CSRF token that every POST form must repeat (double submit).
@@ -250,8 +250,43 @@ impl Ctx {
             tracing::error!(%error, "a page failed");
             return self.error_page(status, self.t.t("error-internal"));
         }
-        self.error_page(status, error.to_string())
+        self.error_page(status, self.say_error(&error))
     }
+
+    /// A client error in the page's language: each problem worded by [`Tr::say`](super::i18n::Tr::say), after the
+    /// field it names.
+    pub fn say_error(&self, error: &ApiError) -> String {
+        let status = error.status();
+        error
+            .public_errors()
+            .iter()
+            .map(|problem| {
+                let message = word(&self.t, status, problem);
+                if problem.field.is_empty() {
+                    message
+                } else {
+                    format!("{}: {message}", self.t.name("field", &problem.field))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// One problem in the language of `t`. A message the domain did not key (a parser's text, a name that does not
+/// exist) is shown as it is, after what its status means in that language.
+fn word(t: &super::i18n::Tr, status: StatusCode, problem: &FieldError) -> String {
+    if !problem.said.key.is_empty() {
+        return t.say(&problem.said);
+    }
+    let meaning = t.name("error-status", status.as_str());
+    if meaning == status.as_str() {
+        return problem.message.clone();
+    }
+    t.with(
+        "error-with-detail",
+        &[("meaning", meaning), ("detail", problem.message.clone())],
+    )
 }
 
 /// The home page: report a problem, and for the signed-in their cases, the workbench and alerts.
@@ -283,23 +318,27 @@ impl FieldErrors {
         self.of("")
     }
 
-    /// Spreads an API error over the fields it names; any other error goes to the form as a whole.
-    pub fn from_error(error: &ApiError, fields: &[&str]) -> FieldErrors {
-        let list = match error {
-            ApiError::Invalid(list) | ApiError::Unprocessable(list) => list
-                .iter()
-                .map(|f| {
-                    let field = if fields.contains(&f.field.as_str()) {
-                        f.field.clone()
-                    } else {
-                        String::new()
-                    };
-                    (field, f.message.clone())
-                })
-                .collect(),
-            other if other.status().is_server_error() => vec![(String::new(), "internal error".to_string())],
-            other => vec![(String::new(), other.to_string())],
-        };
+    /// Spreads an API error over the fields it names, in the language of `t`; any other error goes to the form as
+    /// a whole.
+    pub fn from_error(t: &super::i18n::Tr, error: &ApiError, fields: &[&str]) -> FieldErrors {
+        if error.status().is_server_error() {
+            return FieldErrors(vec![(String::new(), t.t("error-internal"))]);
+        }
+        let status = error.status();
+        let list = error
+            .public_errors()
+            .iter()
+            .map(|f| {
+                let message = word(t, status, f);
+                if fields.contains(&f.field.as_str()) {
+                    (f.field.clone(), message)
+                } else if f.field.is_empty() {
+                    (String::new(), message)
+                } else {
+                    (String::new(), format!("{}: {message}", t.name("field", &f.field)))
+                }
+            })
+            .collect();
         FieldErrors(list)
     }
 }

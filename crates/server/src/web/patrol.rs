@@ -10,9 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::{CaseKind, Channel};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use time::Duration;
 
-use super::intake::{Choice, category_choices};
+use super::intake::{Choice, QuestionField, answers_of, category_choices, field_names, question_fields};
 use super::page::{Ctx, Failure, FieldErrors};
 use crate::cases::{Whereabouts, locate};
 use crate::error::ApiError;
@@ -33,7 +34,13 @@ pub struct PatrolForm {
     category: String,
     #[serde(default)]
     description: String,
+    /// The answers to the category's questions (`answer_CODE`) and the no-script "show the questions" button.
+    #[serde(flatten)]
+    extra: BTreeMap<String, String>,
 }
+
+/// The form's fields an error may be shown beside, before the category's answers.
+const FIELDS: [&str; 3] = ["grid", "category", "description"];
 
 pub struct RecentLine {
     pub id: i64,
@@ -49,6 +56,8 @@ struct PatrolPage<'a> {
     ctx: &'a Ctx,
     grids: Vec<Choice>,
     categories: Vec<Choice>,
+    /// The chosen category's questions, as on the report form.
+    questions: Vec<QuestionField>,
     description: String,
     errors: FieldErrors,
     recent: Vec<RecentLine>,
@@ -85,6 +94,7 @@ async fn page(state: &AppState, ctx: &Ctx, form: &PatrolForm, errors: FieldError
         form.category.as_str()
     };
     let categories = category_choices(state, ctx, chosen);
+    let questions = question_fields(state, ctx, chosen, &answers_of(&form.extra));
     let query = CaseQuery {
         unit: None,
         state: None,
@@ -125,6 +135,7 @@ async fn page(state: &AppState, ctx: &Ctx, form: &PatrolForm, errors: FieldError
             ctx,
             grids,
             categories,
+            questions,
             description: form.description.clone(),
             errors,
             recent,
@@ -146,6 +157,10 @@ pub async fn record(
 ) -> Result<Response, Failure> {
     ctx.check_csrf(&form.csrf)?;
     let principal = ctx.require()?;
+    if form.extra.contains_key("show_questions") {
+        // The no-script path to the category's questions: the same form again, with them, nothing filed.
+        return page(&state, &ctx, &form, FieldErrors::default()).await;
+    }
     let Some(grid) = state.grids.grid(form.grid.trim()) else {
         let errors = FieldErrors(vec![("grid".into(), ctx.t.t("patrol-grid-missing"))]);
         return page(&state, &ctx, &form, errors).await;
@@ -175,7 +190,7 @@ pub async fn record(
                 complained_unit: None,
                 complained_office: None,
                 co_signers: 0,
-                answers: Default::default(),
+                answers: answers_of(&form.extra),
                 photos_upload: None,
             },
             state.now(),
@@ -188,7 +203,13 @@ pub async fn record(
         Ok((id, _)) => Ok(ctx.with_cookies(Redirect::to(&format!("/cases/{id}")).into_response())),
         Err(e) if e.status().is_server_error() => Err(ctx.fail(e)),
         Err(e) => {
-            let errors = FieldErrors::from_error(&e, &["grid", "category", "description"]);
+            let chosen = if form.category.is_empty() {
+                DEFAULT_CATEGORY
+            } else {
+                form.category.as_str()
+            };
+            let questions = question_fields(&state, &ctx, chosen, &answers_of(&form.extra));
+            let errors = FieldErrors::from_error(&ctx.t, &e, &field_names(&FIELDS, &questions));
             page(&state, &ctx, &form, errors).await
         }
     }

@@ -289,7 +289,7 @@ async fn detail_page<'a>(
             warnings = super::page::evaluation_notes(&ctx.t, &evaluation);
             has_chart = evaluation.event_study.is_some();
         }
-        Err(e) if e.status().is_client_error() => no_evaluation = e.to_string(),
+        Err(e) if e.status().is_client_error() => no_evaluation = ctx.say_error(&e),
         Err(e) => return Err(ctx.fail(e)),
     }
     Ok(DetailPage {
@@ -393,7 +393,11 @@ async fn after(
                     .map(|v| {
                         format!(
                             "{} ({}, {}): {} — {}",
-                            v.guardrail, v.owner, v.owner_source, v.key, v.reason
+                            v.guardrail,
+                            v.owner,
+                            v.owner_source,
+                            v.key,
+                            ctx.t.say(&v.reason_said)
                         )
                     })
                     .collect::<Vec<_>>()
@@ -504,7 +508,7 @@ pub async fn adoption(
                 &state,
                 &ctx,
                 principal,
-                Some((practice, error.to_string(), form.units.clone())),
+                Some((practice, ctx.say_error(&error), form.units.clone())),
             )
             .await?;
             Ok(ctx.render_with(status, &page))

@@ -204,7 +204,7 @@ async fn page<'a>(
     } else {
         match explain_of(state, principal, unit, key, None).await {
             Ok(list) => (list.iter().map(|e| explained(state, e)).collect(), String::new()),
-            Err(e) if e.status().is_client_error() => (Vec::new(), e.to_string()),
+            Err(e) if e.status().is_client_error() => (Vec::new(), ctx.say_error(&e)),
             Err(e) => return Err(ctx.fail(e)),
         }
     };
@@ -456,7 +456,7 @@ async fn save_text(
                         key: v.key,
                         value: v.value.unwrap_or_default(),
                         rule: v.rule,
-                        reason: v.reason,
+                        reason: ctx.t.say(&v.reason_said),
                     }
                 })
                 .collect();

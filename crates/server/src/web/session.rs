@@ -79,7 +79,7 @@ pub async fn sign_in(state: &AppState, ctx: &Ctx, name: &str, password: &str) ->
     match start_session(state, name, password).await {
         Ok(started) => Ok(started.cookie),
         Err(ApiError::WrongCredentials) => Err(FieldErrors(vec![("password".into(), ctx.t.t("signin-wrong"))])),
-        Err(other) => Err(FieldErrors::from_error(&other, &[])),
+        Err(other) => Err(FieldErrors::from_error(&ctx.t, &other, &[])),
     }
 }
 

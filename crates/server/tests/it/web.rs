@@ -380,6 +380,9 @@ async fn the_case_page_offers_exactly_the_actions_the_api_lists_and_the_journey_
     let refused = caseworker.post(&format!("{path}/act"), &[("action", "close")]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert!(refused.body.contains("role=\"alert\""));
+    // In the page's language: the state machine's refusal names the state and the step in Chinese, not in English.
+    assert!(refused.body.contains("下不能“办结”"), "{}", refused.body);
+    assert!(!refused.body.contains("is not allowed in state"), "{}", refused.body);
 
     // A refusal of an offered action is shown inside that action's form.
     let refused = caseworker
@@ -619,7 +622,7 @@ async fn a_second_report_of_the_same_matter_offers_the_open_case_and_a_voice_cou
         .post(&format!("/cases/{case}/act"), &[("action", "co_sign")])
         .await;
     assert!(
-        again.status.is_client_error() && again.body.contains("one voice per resident"),
+        again.status.is_client_error() && again.body.contains("每位居民只附议一次"),
         "{}",
         again.body
     );
@@ -703,7 +706,7 @@ async fn photos_are_checked_cleaned_attached_and_shown_only_to_who_may_see_the_c
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    assert!(refused.body.contains("photos-error") && refused.body.contains("notes.txt is not a JPEG or PNG image"));
+    assert!(refused.body.contains("photos-error") && refused.body.contains("notes.txt 不是 JPEG 或 PNG 图片"));
     // Six photos: the sixth is refused by name of the limit, and the five are kept with the draft.
     let six: Vec<(&str, Vec<u8>)> = (0..6).map(|_| ("p.jpg", photo_with_position())).collect();
     let over = resident
@@ -711,7 +714,7 @@ async fn photos_are_checked_cleaned_attached_and_shown_only_to_who_may_see_the_c
         .await;
     assert_eq!(over.status, StatusCode::BAD_REQUEST, "{}", over.body);
     assert!(
-        over.body.contains("at most 5 photos") && over.body.contains("5/5"),
+        over.body.contains("最多附 5 张照片") && over.body.contains("5/5"),
         "{}",
         over.body
     );
@@ -871,6 +874,8 @@ async fn a_guardrail_refusal_is_shown_beside_the_layer() {
         "{error}"
     );
     assert!(error.contains("the statute") && error.contains("Art. 34"), "{error}");
+    // Why it breaks the guardrail, in the page's language (Chinese by default).
+    assert!(error.contains("这会使时限变为"), "{error}");
     assert!(
         refused.body.contains("handle_days = 365"),
         "the layer is kept in the form"
@@ -1004,6 +1009,50 @@ async fn a_grid_worker_records_a_patrol_event_on_one_of_their_grids() {
         again.body.contains(&format!("/cases/{id}\"")),
         "listed among the recent patrols"
     );
+    // The category's questions, as on the report form: shown without JavaScript by the button, a refused answer
+    // beside its field, the answers filed with the event.
+    let shown = worker
+        .post(
+            "/patrol",
+            &[
+                ("grid", &grid),
+                ("category", "street_lighting"),
+                ("show_questions", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(shown.body.contains("name=\"answer_lamp_number\""), "{}", shown.body);
+    let refused = worker
+        .post(
+            "/patrol",
+            &[
+                ("grid", &grid),
+                ("category", "street_lighting"),
+                ("description", "路灯不亮"),
+                ("answer_fault", "exploded"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"answer_fault-error\""), "{}", refused.body);
+    let filed = worker
+        .post(
+            "/patrol",
+            &[
+                ("grid", &grid),
+                ("category", "street_lighting"),
+                ("description", "路灯不亮"),
+                ("answer_fault", "dark"),
+                ("answer_lamp_number", "L-0427"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let id: i64 = filed.location.trim_start_matches("/cases/").parse().expect("case id");
+    let detail = json_call(&w.app, "GET", &format!("/api/v1/cases/{id}"), Some(&token), None).await;
+    assert_eq!(detail.json()["answers"]["fault"], "dark", "{}", detail.text);
+    assert_eq!(detail.json()["answers"]["lamp_number"], "L-0427", "{}", detail.text);
     let mut resident = Browser::new(&w.app);
     resident.sign_in("resident").await;
     assert_eq!(resident.get("/patrol").await.status, StatusCode::FORBIDDEN);

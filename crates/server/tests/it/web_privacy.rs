@@ -55,6 +55,8 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
     let description = format!("路灯坏了 请回电{PHONE} {NAME} 身份证{ID_NUMBER}");
     let lat = POINT_A.0.to_string();
     let lon = POINT_A.1.to_string();
+    // The identifiers typed into an answer to the category's question too: answers are free text like the description.
+    let lamp = format!("{NAME} {PHONE} {ID_NUMBER}");
     let filed = filer
         .post(
             "/report",
@@ -67,6 +69,7 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
                 ("lon", &lon),
                 ("reporter_name", NAME),
                 ("reporter_contact", PHONE),
+                ("answer_lamp_number", &lamp),
             ],
         )
         .await;
@@ -83,7 +86,8 @@ async fn no_web_page_shows_an_identifier_to_an_audience_that_may_not_see_it() {
         Some(
             json!({"kind": "complaint", "category": "street_lighting", "lat": POINT_A.0, "lon": POINT_A.1,
                     "description": format!("我是{NAME}，电话{PHONE}，身份证{ID_NUMBER}，村委不修路灯"),
-                    "reporter_name": NAME, "reporter_contact": PHONE, "complained_unit": VILLAGE_A}),
+                    "reporter_name": NAME, "reporter_contact": PHONE, "complained_unit": VILLAGE_A,
+                    "answers": {"lamp_number": lamp}}),
         ),
     )
     .await;

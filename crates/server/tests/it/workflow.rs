@@ -513,7 +513,8 @@ async fn no_audience_sees_an_identifier_it_may_not() {
         &resident,
         json!({"kind": "complaint", "category": "street_lighting", "lat": POINT_A.0, "lon": POINT_A.1,
                "description": "我是王芳，电话13900000000，身份证330502199001011234，村委不修路灯",
-               "reporter_name": "王芳", "reporter_contact": "13900000000", "complained_unit": VILLAGE_A}),
+               "reporter_name": "王芳", "reporter_contact": "13900000000", "complained_unit": VILLAGE_A,
+               "answers": {"lamp_number": "王芳 13900000000 330502199001011234"}}),
     )
     .await;
     // 2. A public service request by the same resident, answered with a reply that repeats the phone number.
@@ -521,7 +522,8 @@ async fn no_audience_sees_an_identifier_it_may_not() {
         &w,
         &resident,
         json!({"kind": "service_request", "category": "street_lighting", "lat": POINT_A.0, "lon": POINT_A.1,
-               "description": "路灯坏了 请回电13900000000 王芳", "reporter_name": "王芳", "reporter_contact": "13900000000"}),
+               "description": "路灯坏了 请回电13900000000 王芳", "reporter_name": "王芳", "reporter_contact": "13900000000",
+               "answers": {"lamp_number": "灯杆旁 王芳 13900000000 330502199001011234"}}),
     )
     .await;
     let holder = sign_in(&w.app, "village-caseworker").await;
