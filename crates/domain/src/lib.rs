@@ -20,6 +20,7 @@ pub mod questions;
 pub mod rates;
 pub mod routing;
 pub mod rules;
+pub mod signin;
 pub mod territory;
 pub mod whistle;
 
