@@ -84,3 +84,11 @@ export OPENBLAS_NUM_THREADS=1
 # --- The web pages in a real browser: journeys, axe, keyboard only, 375-px screenshots in .tmp/screenshots ---
 step "browser journeys (pytest tests/web)"
 .venv/bin/python -m pytest -q tests/web
+
+# --- Crash safety, short: SIGKILL under load on SQLite and PostgreSQL, nothing acknowledged lost (bench/crash) ---
+step "crash safety, 10 kills per backend (bench/crash/run.sh; the full run is --kills 200)"
+PYTHON=.venv/bin/python bench/crash/run.sh --kills 10
+
+# --- Fuzzing, short: every parser of outside input for 5 s (scripts/fuzz.sh; the long run is scripts/fuzz.sh --runs N) ---
+step "fuzzing, 5 s per target (scripts/fuzz.sh)"
+scripts/fuzz.sh 5

@@ -10,6 +10,7 @@ pub mod import;
 pub mod locate;
 pub mod participation;
 pub mod region;
+pub mod signin;
 pub mod summary;
 pub mod workflow;
 

@@ -5,6 +5,7 @@
 //! and its article, and nothing is recorded. Appends carry the log position they were checked against, so a concurrent
 //! writer makes the store refuse the append instead of two checks passing on stale logs.
 
+use domain::access::{self, Action, Denied, Principal};
 use domain::calendar::Calendar;
 use domain::case::NewCase;
 use domain::clock::ClockConfig;
@@ -351,6 +352,23 @@ impl HeldCase {
         }
         known.retain(|k| !k.trim().is_empty());
         known
+    }
+
+    /// The refusal `denied` as `principal` should hear it. Whoever may not read the case, nor see it on the public
+    /// portal, hears that there is no such case, exactly as for an id never issued: a 403 would tell them the id is
+    /// taken (enumeration of case ids). Whoever may see the case hears the rule that refuses the step.
+    pub fn refusal(&self, principal: &Principal, denied: Denied) -> WorkflowError {
+        let facts = self.facts();
+        if facts.public || access::can(principal, Action::ReadCase, &facts).is_ok() {
+            WorkflowError::Denied(denied)
+        } else {
+            WorkflowError::Store(StoreError::NoSuchCase(self.record.row.id))
+        }
+    }
+
+    /// `principal` may read the case; else the refusal as [`HeldCase::refusal`] words it.
+    pub fn readable_by(&self, principal: &Principal) -> Result<(), WorkflowError> {
+        access::can(principal, Action::ReadCase, &self.facts()).map_err(|denied| self.refusal(principal, denied))
     }
 
     /// The instant a new event is recorded at: `now`, but never before the end of the log (clocks of two writers may

@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Requests per second per API key or session token (bursts of twice this).
     #[arg(long, default_value_t = 1000.0)]
     pub rate_per_key: f64,
+    /// Seconds a connection may take to send a request's headers before it is cut off (slow clients, slow-loris).
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
 }
 
 impl ServeArgs {
@@ -37,6 +40,7 @@ impl ServeArgs {
             body_limit: 64 * 1024,
             rate_per_ip: 100.0,
             rate_per_key: 1000.0,
+            header_timeout: 10,
         }
     }
 
@@ -54,6 +58,7 @@ impl ServeArgs {
             ip_limit: limit(self.rate_per_ip),
             key_limit: limit(self.rate_per_key),
             calendar: calendar.clone(),
+            header_timeout_secs: self.header_timeout,
             ..ServerConfig::default()
         }
     }

@@ -51,6 +51,7 @@ pub fn parse_geojson(file: &str, text: &str) -> Result<Vec<Boundary>, BoundaryEr
         };
         let code = UnitCode::parse(&code).map_err(|e| fail(format!("property `code`: {e}")))?;
         let geometry = feature.geometry.ok_or_else(|| fail("no geometry".into()))?;
+        check_positions(&geometry.value).map_err(fail)?;
         let geometry: geo::Geometry<f64> = geometry
             .try_into()
             .map_err(|e: geojson::Error| fail(format!("geometry: {e}")))?;
@@ -69,6 +70,32 @@ pub fn parse_geojson(file: &str, text: &str) -> Result<Vec<Boundary>, BoundaryEr
         out.push(Boundary { code, shape });
     }
     Ok(out)
+}
+
+/// Refuses a geometry other than a polygon and any position without a longitude and a latitude, before the geojson
+/// crate converts it: its conversion indexes the first two numbers of every position and panics on fewer (found by
+/// fuzzing, issue 16).
+fn check_positions(value: &geojson::GeometryValue) -> Result<(), String> {
+    let rings: Vec<&Vec<geojson::Position>> = match value {
+        geojson::GeometryValue::Polygon { coordinates } => coordinates.iter().collect(),
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().collect(),
+        _ => return Err("geometry must be a Polygon or MultiPolygon".into()),
+    };
+    for (ring, positions) in rings.into_iter().enumerate() {
+        for (at, position) in positions.iter().enumerate() {
+            let numbers = position.as_slice();
+            if numbers.len() < 2 {
+                return Err(format!(
+                    "ring {ring}, position {at}: {} number(s); a position is [longitude, latitude]",
+                    numbers.len()
+                ));
+            }
+            if numbers.iter().any(|n| !n.is_finite()) {
+                return Err(format!("ring {ring}, position {at}: not a finite number"));
+            }
+        }
+    }
+    Ok(())
 }
 
 struct Entry {
@@ -136,6 +163,18 @@ mod tests {
       {"type":"Feature","properties":{"code":"330502"},"geometry":{"type":"Polygon","coordinates":[[[120,30],[121,30],[121,31],[120,31],[120,30]]]}},
       {"type":"Feature","properties":{"code":"330502001"},"geometry":{"type":"Polygon","coordinates":[[[120,30],[120.5,30],[120.5,30.5],[120,30.5],[120,30]]]}}
     ]}"#;
+
+    /// fuzz/artifacts/geojson_boundaries/crash-9562906…: a position with one number panicked in the geojson crate's
+    /// conversion; it is refused, naming the ring and the position.
+    #[test]
+    fn fuzz_a_position_with_one_number_is_refused() {
+        let crash = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"330502001"},"geometry":{"type":"Polygon","coordinates":[[[120.8],[120.1,30.8],[120,1,30.9],[120.0,30.8]]]}}]}"#;
+        let error = parse_geojson("crash.geojson", crash).unwrap_err().to_string();
+        assert!(error.contains("ring 0, position 0: 1 number(s)"), "{error}");
+        let point = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"33"},"geometry":{"type":"Point","coordinates":[120,30]}}]}"#;
+        let error = parse_geojson("point.geojson", point).unwrap_err().to_string();
+        assert!(error.contains("Polygon or MultiPolygon"), "{error}");
+    }
 
     #[test]
     fn the_deepest_containing_unit_wins() {

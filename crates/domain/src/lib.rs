@@ -21,6 +21,7 @@ pub mod rates;
 pub mod routing;
 pub mod rules;
 pub mod said;
+pub mod signin;
 pub mod territory;
 pub mod whistle;
 

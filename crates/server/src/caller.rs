@@ -41,6 +41,30 @@ pub fn disabled(account: &str) -> ApiError {
     ApiError::Forbidden(format!("account {account} is disabled; an administrator can enable it again").into())
 }
 
+/// The client's IP address as the connection gives it; `local` in-process, where there is none. Rate limits and the
+/// sign-in throttle key on it.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
+
+impl ClientAddress {
+    pub fn of(extensions: &axum::http::Extensions) -> ClientAddress {
+        ClientAddress(
+            extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "local".into()),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientAddress, Self::Rejection> {
+        Ok(ClientAddress::of(&parts.extensions))
+    }
+}
+
 fn token_of(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return auth::bearer_token(value).map(str::to_string);

@@ -77,6 +77,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("too many requests; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// Too many failed sign-ins for the name or from the address (`domain::signin`); the message says which.
+    #[error("{message}")]
+    SignInThrottled { message: String, retry_after_secs: u64 },
     /// A server fault. The string is logged, never returned.
     #[error("internal error")]
     Internal(String),
@@ -111,7 +114,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::GuardrailsBroken { .. } | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::SignInThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) | ApiError::NodeUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -131,6 +134,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::SignInThrottled { .. } => "sign_in_throttled",
             ApiError::Internal(_) => "internal",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::NodeUnavailable(_) => "node_unavailable",
@@ -152,7 +156,9 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::TooManyRequests { retry_after_secs } | ApiError::SignInThrottled { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
             // A worker restarting is back within seconds; one failing over takes about as long.
             ApiError::NodeUnavailable(_) => Some(5),
             _ => None,
@@ -160,9 +166,23 @@ impl ApiError {
     }
 }
 
+/// A refusal by `domain::access` of a step on something the caller sees. A refusal to read a case at all never
+/// arrives here as a `Denied`: `app::workflow` answers it as "no such case" (404), like an id never issued.
 impl From<Denied> for ApiError {
     fn from(denied: Denied) -> ApiError {
         ApiError::Forbidden(denied.said())
+    }
+}
+
+impl From<app::signin::SignInError> for ApiError {
+    fn from(e: app::signin::SignInError) -> ApiError {
+        match e {
+            app::signin::SignInError::Throttled(throttled) => ApiError::SignInThrottled {
+                message: throttled.to_string(),
+                retry_after_secs: u64::try_from(throttled.retry_after_secs()).unwrap_or(1).max(1),
+            },
+            app::signin::SignInError::Store(e) => e.into(),
+        }
     }
 }
 

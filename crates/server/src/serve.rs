@@ -1,7 +1,12 @@
 //! The whole HTTP service: REST + OpenAPI + Swagger UI, Open311, the web pages at `/`, limits and logs, and [`run`] with graceful shutdown.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -42,11 +47,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Refuses a client address that exceeds its rate with 429. In-process tests have no address and share one bucket.
 async fn per_ip_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "local".into());
+    let client = crate::caller::ClientAddress::of(request.extensions()).0;
     match state.ip_limiter.check(&client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(wait) => ApiError::TooManyRequests {
@@ -59,18 +60,71 @@ async fn per_ip_limit(State(state): State<AppState>, request: Request, next: Nex
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
 pub async fn run(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    let local = listener.local_addr()?;
-    tracing::info!(address = %local, "serving");
+    tracing::info!(address = %listener.local_addr()?, "serving");
     let guard = (state.config.tick_every_secs > 0).then(|| tokio::spawn(escalation_guard(state.clone())));
-    let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    serve_on(listener, state, shutdown_signal()).await;
     if let Some(guard) = guard {
         guard.abort();
     }
-    served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long requests in flight may take to finish once shutdown has begun.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves the [`app`] on `listener` until `shutdown` completes, then stops accepting and lets the requests in flight
+/// finish (at most [`DRAIN`]). Unlike `axum::serve`, a connection must send a request's headers within
+/// `header_timeout_secs` of its start (hyper's header-read timeout, which needs a timer axum does not give it): a
+/// client that trickles its headers byte by byte (slow-loris) is cut off instead of holding a connection for ever.
+pub async fn serve_on(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()>) {
+    let header_timeout = Duration::from_secs(state.config.header_timeout_secs.max(1));
+    let router = app(state);
+    let (stop, stopped) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait a little instead of spinning; the clients in flight go on.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(remote));
+                router.clone().oneshot(request.map(axum::body::Body::new))
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+            let connection = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, %remote, "connection ended");
+                    }
+                    return;
+                }
+                _ = stopped.changed() => connection.as_mut().graceful_shutdown(),
+            }
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %remote, "connection ended during shutdown");
+            }
+        });
+    }
+    drop(listener);
+    drop(stopped);
+    let _ = stop.send(());
+    // Every connection holds a receiver until it ends.
+    let _ = tokio::time::timeout(DRAIN, stop.closed()).await;
 }
 
 /// The escalation guard as a background task: the same use case as `grassroots tick`, run at start and then every

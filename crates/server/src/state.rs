@@ -33,6 +33,8 @@ pub struct ServerConfig {
     pub tick_every_secs: u64,
     /// The holiday calendar every clock is computed on (`grassroots --calendar FILE`; China's shipped one by default).
     pub calendar: Calendar,
+    /// How long a connection may take to send a request's headers before it is cut off (slow-loris), in seconds.
+    pub header_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +54,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             tick_every_secs: 900,
             calendar: Calendar::china(),
+            header_timeout_secs: 10,
         }
     }
 }

@@ -21,6 +21,7 @@ mod photos;
 mod policy;
 mod public;
 mod shown;
+mod signin;
 mod territory;
 mod workflow;
 

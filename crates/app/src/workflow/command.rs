@@ -283,7 +283,7 @@ pub async fn perform(
     now: OffsetDateTime,
 ) -> Result<CaseStatus, WorkflowError> {
     let held = hold(store, id).await?;
-    access::can(principal, command.action(), &held.facts())?;
+    access::can(principal, command.action(), &held.facts()).map_err(|denied| held.refusal(principal, denied))?;
     let at = held.next_instant(now);
     let kind = event_of(store, rules, directory, principal, &held, command, at).await?;
     let actor = if principal.role.is_staff() {

@@ -52,8 +52,8 @@ pub struct CaseView {
 }
 
 /// Whom the case is shown to: a principal who may not read it but could see it on the public portal sees it as the
-/// public does (and may add their voice; the actions stay theirs). A principal who may see nothing gets `Denied`, the
-/// public `NoSuchCase` for a case that is not public. Also the check before a case's photo is served.
+/// public does (and may add their voice; the actions stay theirs). Whoever may see nothing gets `NoSuchCase`, as for
+/// an id never issued. Also the check before a case's photo is served.
 pub(crate) fn seen_as<'a>(
     audience: Audience<'a>,
     held: &HeldCase,
@@ -63,7 +63,7 @@ pub(crate) fn seen_as<'a>(
         Audience::Principal(p) => match access::can(p, Action::ReadCase, facts) {
             Ok(()) => Ok(audience),
             Err(_) if facts.public => Ok(Audience::Public),
-            Err(denied) => Err(denied.into()),
+            Err(denied) => Err(held.refusal(p, denied)),
         },
         Audience::Public if facts.public => Ok(audience),
         Audience::Public => Err(StoreError::NoSuchCase(held.record.row.id).into()),
@@ -71,8 +71,8 @@ pub(crate) fn seen_as<'a>(
 }
 
 /// What `audience` may see of `held`. A principal who may not read the case sees a public case as the public does
-/// (with the actions still theirs, such as adding their voice) and gets `Denied` for any other; the public gets
-/// `NoSuchCase` for a case that is not public, exactly as for one that does not exist. A staff read of the reporter is
+/// (with the actions still theirs, such as adding their voice); a principal or the public who may not see the case
+/// gets `NoSuchCase`, exactly as for one that does not exist. A staff read of the reporter is
 /// audited (`via` names the interface) before the view is returned; a failure to audit fails the read.
 pub async fn disclose(
     store: &Store,

@@ -21,6 +21,7 @@ error-internal = An internal error occurred; please try again later.
 signin-title = Sign in
 signin-submit = Sign in
 signin-no-account = No account yet?
+signin-throttled = Too many failed sign-ins for this name or from this address; try again in { $seconds } s.
 signin-wrong = The name or password is wrong.
 signup-title = Create a resident account
 signup-intro = With an account you can file cases, follow them and rate the replies.

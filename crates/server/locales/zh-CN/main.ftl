@@ -21,6 +21,7 @@ error-internal = 服务器内部错误，请稍后再试。
 signin-title = 登录
 signin-submit = 登录
 signin-no-account = 还没有账号？
+signin-throttled = 该账号或该地址登录失败次数过多，请在 { $seconds } 秒后再试。
 signin-wrong = 账号或密码错误。
 signup-title = 注册居民账号
 signup-intro = 注册后即可提交事项、查看进度并评价办理结果。

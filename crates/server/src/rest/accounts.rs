@@ -10,7 +10,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::access::{self, Action, Role, UnitAction};
+use domain::access::{self, Role, UnitAction};
 use domain::territory::UnitCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use store::{AuditQuery, AuditRecord};
@@ -368,8 +368,8 @@ pub async fn reads_of_my_data(
         ).into()));
     }
     let case = app::workflow::hold(&state.store, id).await?;
-    // For a resident, reading a case is allowed only on a case they reported.
-    access::can(principal, Action::ReadCase, &case.facts())?;
+    // A resident reads only a case they reported; another's answers as one that does not exist.
+    case.readable_by(principal)?;
     let query = AuditQuery {
         case: Some(id),
         limit: MAX_AUDIT_ENTRIES,

@@ -449,8 +449,7 @@ pub fn case_id(raw: &str) -> Result<CaseId, ApiError> {
     responses(
         (status = 200, description = "The case", body = CaseDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The case lies outside what the caller may see", body = ErrorBody),
-        (status = 404, description = "No such case", body = ErrorBody),
+        (status = 404, description = "No such case, or none the caller may see (the same answer, so ids cannot be probed)", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     )
 )]
@@ -651,8 +650,8 @@ impl ActRequest {
         (status = 200, description = "Recorded; the case's new state", body = ActResult),
         (status = 400, description = "The action is malformed or an input is over its limit", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The caller may not take this action on this case", body = ErrorBody),
-        (status = 404, description = "No such case", body = ErrorBody),
+        (status = 403, description = "The caller sees the case but may not take this action on it", body = ErrorBody),
+        (status = 404, description = "No such case, or none the caller may see", body = ErrorBody),
         (status = 409, description = "The case's state or a workflow rule forbids the action (the rule is named)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "An input names an office, member or case that does not exist or may not take the case", body = ErrorBody),

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::Json;
 use crate::auth;
-use crate::caller::Caller;
+use crate::caller::{Caller, ClientAddress};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -67,10 +67,15 @@ pub struct SessionView {
         (status = 401, description = "The name or password is wrong (which one is not said)", body = ErrorBody),
         (status = 403, description = "The account is disabled (said only to whoever gave its password)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this name or from this address; Retry-After says how long to wait", body = ErrorBody),
     )
 )]
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> Result<Response, ApiError> {
-    let started = start_session(&state, &req.name, &req.password).await?;
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Json(req): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let started = start_session(&state, &req.name, &req.password, &address).await?;
     let body = SessionView {
         token: started.token,
         expires_at: started.expires_at,
@@ -91,8 +96,16 @@ pub struct StartedSession {
     pub account: store::AccountRow,
 }
 
-/// Checks a name and password and starts a session: the one sign-in path of the API and the web pages.
-pub async fn start_session(state: &AppState, name: &str, password: &str) -> Result<StartedSession, ApiError> {
+/// Checks a name and password and starts a session with a new token (never one the client brought: no session
+/// fixation): the one sign-in path of the API and the web pages. Guessing is throttled per name and per client
+/// `address` (`app::signin`) before the password is even checked.
+pub async fn start_session(
+    state: &AppState,
+    name: &str,
+    password: &str,
+    address: &str,
+) -> Result<StartedSession, ApiError> {
+    let attempt = app::signin::begin(&state.store, name, address, state.now().unix_timestamp()).await?;
     let account = state.store.account(name.trim()).await?;
     // Verify against a hash even for an unknown name, so timing does not reveal which names exist.
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -103,6 +116,7 @@ pub async fn start_session(state: &AppState, name: &str, password: &str) -> Resu
         Some(a) if verified && stored.is_some() => a,
         _ => return Err(ApiError::WrongCredentials),
     };
+    app::signin::succeeded(&state.store, &attempt).await?;
     if account.disabled {
         return Err(crate::caller::disabled(&account.name));
     }

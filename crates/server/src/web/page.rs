@@ -33,6 +33,8 @@ pub struct Ctx {
     pub path: String,
     /// `HX-Request: true`: answer only the fragment that changed.
     pub htmx: bool,
+    /// The client's address (`caller::ClientAddress`), for the sign-in throttle.
+    pub client: String,
     secure_cookies: bool,
 }
 
@@ -83,6 +85,7 @@ impl FromRequestParts<AppState> for Ctx {
             lang_chosen: chosen.is_some(),
             path: parts.uri.path().to_string(),
             htmx,
+            client: crate::caller::ClientAddress::of(&parts.extensions).0,
             secure_cookies: state.config.secure_cookies,
         })
     }

@@ -76,9 +76,14 @@ pub struct Credentials {
 
 /// Starts a session; the `Set-Cookie` value, or the error to show beside the form.
 pub async fn sign_in(state: &AppState, ctx: &Ctx, name: &str, password: &str) -> Result<String, FieldErrors> {
-    match start_session(state, name, password).await {
+    match start_session(state, name, password, &ctx.client).await {
         Ok(started) => Ok(started.cookie),
         Err(ApiError::WrongCredentials) => Err(FieldErrors(vec![("password".into(), ctx.t.t("signin-wrong"))])),
+        Err(ApiError::SignInThrottled { retry_after_secs, .. }) => Err(FieldErrors(vec![(
+            "password".into(),
+            ctx.t
+                .with("signin-throttled", &[("seconds", retry_after_secs.to_string())]),
+        )])),
         Err(other) => Err(FieldErrors::from_error(&ctx.t, &other, &[])),
     }
 }

@@ -18,6 +18,7 @@ use store::Store;
 use tower::ServiceExt;
 
 mod accounts;
+mod hostile;
 mod public;
 mod steering;
 mod web;
@@ -34,6 +35,8 @@ pub(crate) struct World {
     app: Router,
     store: Store,
     api_key: String,
+    /// The state the app was built from, to serve it on a real socket (`serve::serve_on`).
+    state: AppState,
 }
 
 pub(crate) fn code(s: &str) -> UnitCode {
@@ -73,6 +76,11 @@ async fn test_database() -> String {
 }
 
 pub(crate) async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+/// A world whose server configuration `adjust` changes (tighter limits, secure cookies, a short header timeout).
+pub(crate) async fn world_with(adjust: impl FnOnce(&mut ServerConfig)) -> World {
     let store = Store::connect(&test_database().await).await.expect("store");
     let units: Vec<Unit> = [
         ("33", "浙江省", None),
@@ -134,7 +142,7 @@ pub(crate) async fn world() -> World {
     let api_key = server::accounts::create_api_key(&store, "it-client", None)
         .await
         .expect("key");
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         body_limit: 16 * 1024,
         ip_limit: Limit {
             burst: 1e9,
@@ -146,11 +154,13 @@ pub(crate) async fn world() -> World {
         },
         ..ServerConfig::default()
     };
+    adjust(&mut config);
     let state = AppState::load(store.clone(), config).await.expect("state");
     World {
-        app: server::serve::app(state),
+        app: server::serve::app(state.clone()),
         store,
         api_key,
+        state,
     }
 }
 
@@ -264,15 +274,16 @@ async fn role_territory_endpoint_matrix() {
     // (account, GET case, list sees it, reporter shown, POST accept)
     let matrix: [(&str, u16, bool, bool, u16); 11] = [
         ("resident", 200, true, true, 403),
-        ("other-resident", 403, false, false, 403),
+        // Whoever may not read the case hears that there is none, as for an id never issued (enumeration).
+        ("other-resident", 404, false, false, 404),
         ("grid_worker", 200, true, true, 200),
         ("caseworker", 200, true, true, 409),
         ("mediator", 200, true, true, 403),
         ("office_head", 200, true, true, 409),
         ("analyst", 200, true, false, 403),
         ("administrator", 200, true, false, 403),
-        ("far-caseworker", 403, false, false, 403),
-        ("far-head", 403, false, false, 403),
+        ("far-caseworker", 404, false, false, 404),
+        ("far-head", 404, false, false, 404),
         // Staff of the village the complaint is about see the case but never who complained, and may not act on it
         // (Art. 47: no one judges their own case).
         ("village-caseworker", 200, true, false, 403),
@@ -308,8 +319,8 @@ async fn role_territory_endpoint_matrix() {
             .collect();
         assert_eq!(ids.contains(&case), listed, "{account} list: {}", list.text);
         // Accept: the first staff member of the holding office with the right role accepts (200); after that the
-        // state machine refuses a second acceptance (409). Roles without the verb, other offices and the complained
-        // village get 403.
+        // state machine refuses a second acceptance (409). Roles without the verb and the complained village, who see
+        // the case, get 403; who may not see it gets 404.
         let act = json_call(
             &w.app,
             "POST",

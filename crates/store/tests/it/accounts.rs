@@ -197,3 +197,44 @@ async fn the_audit_log_records_the_readers_office_and_is_filtered() {
         assert_eq!(store.audit_entries(Some(ids[0]), 10).await.expect("audit").len(), 1);
     }
 }
+
+/// The sign-in throttle's counts on every backend: an attempt is counted atomically (parallel attempts each get their
+/// own count), a count lapses after the quiet period, a success takes one back or clears the name.
+#[tokio::test]
+async fn failed_sign_ins_are_counted_atomically_and_forgotten() {
+    let b = backends("sign_in_failures").await;
+    for store in &b.stores {
+        let subject = "account:caseworker";
+        assert_eq!(store.sign_in_failures(subject).await.expect("read").count, 0);
+        let counts = futures_counts(store, subject, 8).await;
+        assert_eq!(counts, (1..=8).collect::<Vec<u32>>(), "each attempt its own count");
+        let f = store.sign_in_failures(subject).await.expect("read");
+        assert_eq!((f.count, f.last_at), (8, 1_000));
+        // The last failure at or before `forget_before`: counting starts again.
+        assert_eq!(
+            store.count_sign_in_attempt(subject, 5_000, 1_000).await.expect("count"),
+            1
+        );
+        store.forgive_sign_in_attempt(subject).await.expect("forgive");
+        store
+            .forgive_sign_in_attempt(subject)
+            .await
+            .expect("forgive again stays at zero");
+        assert_eq!(store.sign_in_failures(subject).await.expect("read").count, 0);
+        store.count_sign_in_attempt(subject, 5_001, 0).await.expect("count");
+        store.clear_sign_in_failures(subject).await.expect("clear");
+        assert_eq!(store.sign_in_failures(subject).await.expect("read").count, 0);
+    }
+}
+
+/// `n` attempts at once on one subject at time 1000; their counts, sorted.
+async fn futures_counts(store: &Store, subject: &str, n: usize) -> Vec<u32> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (store, subject) = (store.clone(), subject.to_string());
+        tasks.spawn(async move { store.count_sign_in_attempt(&subject, 1_000, 0).await.expect("count") });
+    }
+    let mut counts = tasks.join_all().await;
+    counts.sort_unstable();
+    counts
+}
