@@ -413,6 +413,8 @@ pub struct TickReport {
     pub riskiest: Vec<RiskScore>,
     /// Photos uploaded with a report that was never filed, deleted after a day.
     pub stale_uploads_purged: u64,
+    /// Overload alerts recorded by this tick (at most one per office or staff member a month).
+    pub overloads: Vec<OverloadAlertView>,
 }
 
 fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, repeats: u32) -> EscalationView<'a> {
@@ -429,7 +431,8 @@ fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, rep
 }
 
 /// Runs the escalation guard at `now`: records the warning and overdue alerts that are due as `deadline_alert` events
-/// (each at most once: the log remembers), lists the call-backs due and the riskiest open cases.
+/// (each at most once: the log remembers), the overload alerts of offices and staff over the threshold in force
+/// (each at most once a month), lists the call-backs due and the riskiest open cases.
 pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize) -> Result<TickReport, WorkflowError> {
     let open = store.open_cases_with_logs().await?;
     let directory = store.load_directory().await?;
@@ -452,7 +455,12 @@ pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize)
     let stale_uploads_purged = store
         .purge_stale_uploads((now - time::Duration::days(1)).unix_timestamp())
         .await?;
+    let book = crate::governance::load_book(store)
+        .await
+        .map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    let overloads = overload::raise_overload_alerts(store, &book, &open, &directory, &rules.calendar, now).await?;
     let mut report = TickReport {
+        overloads,
         stale_uploads_purged,
         open_cases: open.len(),
         callbacks_due,
@@ -512,6 +520,8 @@ pub use reports::{
 };
 mod workload;
 pub use workload::{Holder, WorkloadRow, workload_report};
+mod overload;
+pub use overload::{OverloadAlertView, overload_alerts_for};
 
 #[cfg(test)]
 mod tests {

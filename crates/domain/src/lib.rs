@@ -13,6 +13,7 @@ pub mod escalation;
 pub mod grid;
 pub mod mediation;
 pub mod office;
+pub mod overload;
 pub mod participation;
 pub mod pilot;
 pub mod policy;
