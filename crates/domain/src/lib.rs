@@ -11,6 +11,7 @@ pub mod clock;
 pub mod disclosure;
 pub mod escalation;
 pub mod grid;
+pub mod inspection;
 pub mod mediation;
 pub mod office;
 pub mod overload;
