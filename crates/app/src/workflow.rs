@@ -316,6 +316,8 @@ pub struct HeldCase {
     pub record: CaseRecord,
     pub access: CaseAccessRow,
     pub status: CaseStatus,
+    /// The accounts drawn to inspect the case (issue 14, peer inspection); empty when it is in no sample.
+    pub inspectors: Vec<String>,
 }
 
 impl HeldCase {
@@ -335,6 +337,7 @@ impl HeldCase {
         facts.complained_unit = self.access.complained_unit.clone();
         facts.complained_office = self.access.complained_office.clone();
         facts.public = domain::disclosure::is_public_kind(self.record.row.kind);
+        facts.inspectors = self.inspectors.clone();
         facts
     }
 
@@ -364,7 +367,13 @@ pub async fn hold(store: &Store, case: CaseId) -> Result<HeldCase, WorkflowError
     let record = store.load_case(case).await?;
     let access = store.case_access(case).await?;
     let status = CaseStatus::replay(case, &record.events).map_err(RuleError::from)?;
-    Ok(HeldCase { record, access, status })
+    let inspectors = store.inspectors_of_case(case).await?;
+    Ok(HeldCase {
+        record,
+        access,
+        status,
+        inspectors,
+    })
 }
 
 /// Appends one event to a case after the rules allow it; on any error nothing is recorded.
@@ -515,8 +524,8 @@ pub fn instant_or_now(s: Option<&str>) -> Result<OffsetDateTime, WorkflowError> 
 
 mod reports;
 pub use reports::{
-    Outcomes, PublishedRates, latest_published, month_start, outcomes, publication_of, published_rates, rates_report,
-    summarise,
+    Outcomes, PublishedRates, latest_published, month_start, next_month, outcomes, publication_of, published_rates,
+    rates_report, summarise,
 };
 mod workload;
 pub use workload::{Holder, WorkloadRow, workload_report};

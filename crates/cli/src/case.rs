@@ -183,7 +183,7 @@ async fn rules_today(store: &Store, calendar: &Calendar) -> anyhow::Result<workf
 }
 
 /// The account a command runs as: stored, enabled, its role and scope valid.
-async fn operator(store: &Store, who: &AsAccount) -> anyhow::Result<Principal> {
+pub(crate) async fn operator(store: &Store, who: &AsAccount) -> anyhow::Result<Principal> {
     let row = store
         .account(&who.account)
         .await?

@@ -32,7 +32,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, AuditQuery, AuditRecord, CaseAccessRow};
 pub use backup::{BackupReport, restore};
-pub use cadre::OverloadAlertRow;
+pub use cadre::{InspectionDrawRow, OverloadAlertRow};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use guard::{FixedRules, RuleBook, resident};

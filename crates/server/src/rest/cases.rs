@@ -569,6 +569,13 @@ pub enum ActRequest {
     },
     /// Another resident adds their voice to an open public case ("add my voice"); it counts once per account.
     CoSign,
+    /// A peer inspector drawn for the case's township records what the audit of the closed case found: `finding`
+    /// is sound, minor_lapse or serious_lapse (issue 14).
+    Inspect {
+        finding: String,
+        #[serde(default)]
+        note: String,
+    },
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -634,6 +641,11 @@ impl ActRequest {
             ActRequest::ReexaminationRequest => Command::ReexaminationRequest,
             ActRequest::ReexaminationDecide { text } => Command::ReexaminationDecide { text },
             ActRequest::CoSign => Command::CoSign,
+            ActRequest::Inspect { finding, note } => Command::Inspect {
+                finding: domain::inspection::Finding::parse(finding.trim())
+                    .map_err(|message| ApiError::invalid("finding", message))?,
+                note,
+            },
         })
     }
 }

@@ -247,6 +247,7 @@ fn forms_for(action: Action) -> Vec<FormSpec> {
         Action::ReexaminationRequest => vec![("reexamination_request", vec![])],
         Action::ReexaminationDecide => vec![("reexamination_decide", vec![text])],
         Action::CoSign => vec![("co_sign", vec![])],
+        Action::Inspect => vec![("inspect", vec![("finding", "text", true), ("note", "textarea", false)])],
     }
 }
 
