@@ -7,6 +7,7 @@ pub mod demo_pilots;
 pub mod demo_region;
 pub mod governance;
 pub mod import;
+pub mod inspection;
 pub mod locate;
 pub mod participation;
 pub mod region;

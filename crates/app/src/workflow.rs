@@ -318,6 +318,8 @@ pub struct HeldCase {
     pub record: CaseRecord,
     pub access: CaseAccessRow,
     pub status: CaseStatus,
+    /// The accounts drawn to inspect the case (issue 14, peer inspection); empty when it is in no sample.
+    pub inspectors: Vec<String>,
 }
 
 impl HeldCase {
@@ -337,6 +339,7 @@ impl HeldCase {
         facts.complained_unit = self.access.complained_unit.clone();
         facts.complained_office = self.access.complained_office.clone();
         facts.public = domain::disclosure::is_public_kind(self.record.row.kind);
+        facts.inspectors = self.inspectors.clone();
         facts
     }
 
@@ -383,7 +386,13 @@ pub async fn hold(store: &Store, case: CaseId) -> Result<HeldCase, WorkflowError
     let record = store.load_case(case).await?;
     let access = store.case_access(case).await?;
     let status = CaseStatus::replay(case, &record.events).map_err(RuleError::from)?;
-    Ok(HeldCase { record, access, status })
+    let inspectors = store.inspectors_of_case(case).await?;
+    Ok(HeldCase {
+        record,
+        access,
+        status,
+        inspectors,
+    })
 }
 
 /// Appends one event to a case after the rules allow it; on any error nothing is recorded.
@@ -432,6 +441,8 @@ pub struct TickReport {
     pub riskiest: Vec<RiskScore>,
     /// Photos uploaded with a report that was never filed, deleted after a day.
     pub stale_uploads_purged: u64,
+    /// Overload alerts recorded by this tick (at most one per office or staff member a month).
+    pub overloads: Vec<OverloadAlertView>,
 }
 
 fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, repeats: u32) -> EscalationView<'a> {
@@ -448,7 +459,8 @@ fn view<'a>(row: &'a CaseRow, log: &'a [CaseEvent], clocks: &'a ClockConfig, rep
 }
 
 /// Runs the escalation guard at `now`: records the warning and overdue alerts that are due as `deadline_alert` events
-/// (each at most once: the log remembers), lists the call-backs due and the riskiest open cases.
+/// (each at most once: the log remembers), the overload alerts of offices and staff over the threshold in force
+/// (each at most once a month), lists the call-backs due and the riskiest open cases.
 pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize) -> Result<TickReport, WorkflowError> {
     let open = store.open_cases_with_logs().await?;
     let directory = store.load_directory().await?;
@@ -471,7 +483,12 @@ pub async fn tick(store: &Store, rules: &Rules, now: OffsetDateTime, top: usize)
     let stale_uploads_purged = store
         .purge_stale_uploads((now - time::Duration::days(1)).unix_timestamp())
         .await?;
+    let book = crate::governance::load_book(store)
+        .await
+        .map_err(|e| WorkflowError::Invalid(e.to_string()))?;
+    let overloads = overload::raise_overload_alerts(store, &book, &open, &directory, &rules.calendar, now).await?;
     let mut report = TickReport {
+        overloads,
         stale_uploads_purged,
         open_cases: open.len(),
         callbacks_due,
@@ -526,11 +543,13 @@ pub fn instant_or_now(s: Option<&str>) -> Result<OffsetDateTime, WorkflowError> 
 
 mod reports;
 pub use reports::{
-    Outcomes, PublishedRates, latest_published, month_start, outcomes, publication_of, published_rates, rates_report,
-    summarise,
+    Outcomes, PublishedRates, latest_published, month_start, next_month, outcomes, publication_of, published_rates,
+    rates_report, summarise,
 };
 mod workload;
 pub use workload::{Holder, WorkloadRow, workload_report};
+mod overload;
+pub use overload::{OverloadAlertView, overload_alerts_for};
 
 #[cfg(test)]
 mod tests {

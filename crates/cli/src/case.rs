@@ -183,7 +183,7 @@ async fn rules_today(store: &Store, calendar: &Calendar) -> anyhow::Result<workf
 }
 
 /// The account a command runs as: stored, enabled, its role and scope valid.
-async fn operator(store: &Store, who: &AsAccount) -> anyhow::Result<Principal> {
+pub(crate) async fn operator(store: &Store, who: &AsAccount) -> anyhow::Result<Principal> {
     let row = store
         .account(&who.account)
         .await?
@@ -472,11 +472,27 @@ async fn alerts(store: &Store, args: &AlertsArgs, calendar: &Calendar) -> anyhow
         .ok_or_else(|| anyhow!("--office: required, account {} belongs to no office", principal.account))?;
     let directory = store.load_directory().await?;
     let alerts = workflow::alerts_for(store, &directory, &principal, &office).await?;
+    let overloads = workflow::overload_alerts_for(store, &directory, &principal, &office).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &alerts)?;
+        let inbox = serde_json::json!({ "deadlines": alerts, "overloads": overloads });
+        serde_json::to_writer_pretty(&mut out, &inbox)?;
         writeln!(out)?;
         return Ok(());
+    }
+    for o in &overloads {
+        writeln!(
+            out,
+            "overload {} {:<28} {} open, {} worker(s): {:.1} per worker above {} ({}, raised {})",
+            o.subject.as_str(),
+            o.holder,
+            o.open_cases,
+            o.workers,
+            o.per_worker,
+            o.threshold,
+            o.month,
+            instant(o.at, calendar)
+        )?;
     }
     for a in &alerts {
         writeln!(
@@ -489,6 +505,11 @@ async fn alerts(store: &Store, args: &AlertsArgs, calendar: &Calendar) -> anyhow
             a.holder
         )?;
     }
-    writeln!(out, "{} alert(s) addressed to {office}", alerts.len())?;
+    writeln!(
+        out,
+        "{} deadline and {} overload alert(s) addressed to {office}",
+        alerts.len(),
+        overloads.len()
+    )?;
     Ok(())
 }

@@ -17,6 +17,7 @@ mod compact;
 mod demo;
 mod evaluate;
 mod grids;
+mod inspection;
 mod pilot;
 mod policy;
 mod progress;
@@ -95,6 +96,10 @@ enum Command {
     /// Grids: `grids design --unit CODE [--grids N] [--json]` proposes grids of balanced workload beside today's.
     #[command(subcommand)]
     Grids(grids::GridsCommand),
+    /// Peer inspection: `inspection draw --as ACCOUNT --unit CODE --month YYYY-MM [--seed N]` draws each township's
+    /// inspectors from adjoining townships and a sample of its closed cases; `inspection report` tallies findings.
+    #[command(subcommand)]
+    Inspection(inspection::InspectionCommand),
     /// A Citus cluster: `cluster init --coordinator URL --worker URL… [--shards N]` (docs/scale.md).
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
@@ -156,6 +161,9 @@ fn run(cli: &Cli, calendar: &Calendar) -> anyhow::Result<()> {
         Command::Tick(args) => runtime().and_then(|rt| rt.block_on(workflow::tick(db_url(&cli.db), args, calendar))),
         Command::Report(cmd) => runtime().and_then(|rt| rt.block_on(workflow::report(db_url(&cli.db), cmd, calendar))),
         Command::Grids(cmd) => runtime().and_then(|rt| rt.block_on(grids::run(db_url(&cli.db), cmd))),
+        Command::Inspection(cmd) => {
+            runtime().and_then(|rt| rt.block_on(inspection::run(db_url(&cli.db), cmd, calendar)))
+        }
         Command::Case(cmd) => runtime().and_then(|rt| rt.block_on(case::run(db_url(&cli.db), cmd, calendar))),
         Command::Cluster(command) => runtime().and_then(|rt| rt.block_on(cluster::run(command))),
         Command::Backup(args) => runtime().and_then(|rt| rt.block_on(backup::backup(db_url(&cli.db), args))),

@@ -51,6 +51,18 @@ pub async fn tick(db: &str, args: &TickArgs, calendar: &Calendar) -> anyhow::Res
             String::new()
         }
     )?;
+    for o in &report.overloads {
+        writeln!(
+            out,
+            "overload alert: {} {} holds {} open case(s) for {} worker(s), {:.1} per worker above the threshold {}",
+            o.subject.as_str(),
+            o.holder,
+            o.open_cases,
+            o.workers,
+            o.per_worker,
+            o.threshold
+        )?;
+    }
     if !report.riskiest.is_empty() {
         writeln!(out, "\nriskiest open cases")?;
         for r in &report.riskiest {

@@ -110,6 +110,7 @@ impl Role {
                 A::Extend | A::Mediate | A::Rate | A::Reopen | A::Withdraw | A::CoSign
             ),
             Role::Mediator => matches!(action, A::ReadCase | A::ReadReporter | A::CreateCase | A::Mediate),
+            // Inspection is for caseworkers and heads; who is drawn decides the rest (`Reach::DrawnInspector`).
             // Only the head approves an extension (Art. 34: extended "with the approval of the responsible person").
             Role::OfficeHead => !matches!(action, A::Rate | A::Reopen | A::Withdraw | A::CoSign),
             Role::Analyst | Role::Administrator => matches!(action, A::ReadCase),
@@ -178,6 +179,8 @@ pub enum Action {
     ReexaminationDecide,
     /// Another resident adds their voice to an open public case ("add my voice"): a co-signer, never its filer.
     CoSign,
+    /// Record a peer inspection's finding on a closed case (issue 14).
+    Inspect,
 }
 
 /// Whose a case must be for a staff member to take an action on it.
@@ -195,10 +198,13 @@ pub enum Reach {
     ReviewBody,
     /// Re-examining: the level above the reviewing office (Art. 36).
     ReexaminationBody,
+    /// Inspecting: only an inspector drawn for the case's township from an adjoining one, with the case in their
+    /// month's sample (issue 14, peer inspection).
+    DrawnInspector,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::ReadCase,
         Action::ReadReporter,
         Action::CreateCase,
@@ -223,6 +229,7 @@ impl Action {
         Action::ReexaminationRequest,
         Action::ReexaminationDecide,
         Action::CoSign,
+        Action::Inspect,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -251,6 +258,7 @@ impl Action {
             Action::ReexaminationRequest => "reexamination_request",
             Action::ReexaminationDecide => "reexamination_decide",
             Action::CoSign => "co_sign",
+            Action::Inspect => "inspect",
         }
     }
 
@@ -285,6 +293,7 @@ impl Action {
             Action::ReexaminationRequest => "request a re-examination",
             Action::ReexaminationDecide => "decide the re-examination",
             Action::CoSign => "add a voice to the case",
+            Action::Inspect => "record an inspection finding",
         }
     }
 
@@ -299,6 +308,7 @@ impl Action {
             // Staff of the review body record a request that came on paper; they decide it.
             A::ReviewRequest | A::ReviewDecide => Reach::ReviewBody,
             A::ReexaminationRequest | A::ReexaminationDecide => Reach::ReexaminationBody,
+            A::Inspect => Reach::DrawnInspector,
             A::Accept
             | A::NotAccept
             | A::Assign
@@ -427,6 +437,8 @@ pub struct CaseFacts {
     /// Whether the case is of a kind the public may see ([`crate::disclosure::is_public_kind`]): only such a case
     /// takes other residents' voices.
     pub public: bool,
+    /// The accounts drawn to inspect the case (it lies in their month's sample of closed cases).
+    pub inspectors: Vec<String>,
 }
 
 impl CaseFacts {
@@ -440,6 +452,7 @@ impl CaseFacts {
             complained_unit: None,
             complained_office: None,
             public: false,
+            inspectors: Vec::new(),
         }
     }
 
@@ -496,6 +509,8 @@ impl CaseFacts {
                         .office
                         .as_ref()
                         .is_some_and(|o| self.summoned_offices.contains(o))
+                    // A drawn inspector comes from another township: they read the cases they audit.
+                    || self.inspectors.contains(&principal.account)
             }
             Reach::File => self.within(&principal.scope),
             Reach::Holding => principal.works_in(&self.office),
@@ -505,6 +520,7 @@ impl CaseFacts {
                 .is_some_and(|o| self.summoned_offices.contains(o)),
             Reach::ReviewBody => works_in_body(self.review_body()),
             Reach::ReexaminationBody => works_in_body(self.reexamination_body()),
+            Reach::DrawnInspector => self.inspectors.contains(&principal.account),
         }
     }
 }
@@ -536,6 +552,8 @@ pub enum Denied {
     OwnCase,
     #[error("only an office summoned on the case may {verb}")]
     NotSummoned { verb: &'static str },
+    #[error("only an inspector drawn for the case's township, with the case in their sample, may {verb}")]
+    NotDrawnInspector { verb: &'static str },
     #[error(
         "only {body}, the level above the office that handled the case, may {verb} \
          (2022 Regulations on Letters and Visits Work, {article})"
@@ -588,6 +606,7 @@ impl Denied {
             Denied::NotPublic => ("denied-not-public", vec![]),
             Denied::OwnCase => ("denied-own-case", vec![]),
             Denied::NotSummoned { verb: v } => ("denied-not-summoned", vec![verb(v)]),
+            Denied::NotDrawnInspector { verb: v } => ("denied-not-drawn-inspector", vec![verb(v)]),
             Denied::NotReviewBody { body, verb: v, article } => (
                 "denied-not-review-body",
                 vec![text("body", body), verb(v), ("article", name("cite", *article))],
@@ -651,6 +670,7 @@ pub fn can(principal: &Principal, action: Action, facts: &CaseFacts) -> Result<(
                     verb,
                 },
                 Reach::Summoned => Denied::NotSummoned { verb },
+                Reach::DrawnInspector => Denied::NotDrawnInspector { verb },
                 Reach::ReviewBody => Denied::NotReviewBody {
                     body: facts
                         .review_body()
@@ -833,31 +853,31 @@ mod tests {
     const MATRIX: [(Role, &str); 7] = [
         (
             Role::Resident,
-            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   .   .   .   Y   Y   Y   Y   .   Y   .   .",
+            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   .   .   .   Y   Y   Y   Y   .   Y   .   .   .",
         ),
         (
             Role::GridWorker,
-            " Y    Y    Y   Y   .   .   .   .   .   Y   .   .   Y   .   .   .   .   .   .   .   .   .   .   .",
+            " Y    Y    Y   Y   .   .   .   .   .   Y   .   .   Y   .   .   .   .   .   .   .   .   .   .   .   .",
         ),
         (
             Role::Caseworker,
-            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   .   Y   Y   .   Y   Y   .   .   .   Y   Y   Y   Y   .",
+            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   .   Y   Y   .   Y   Y   .   .   .   Y   Y   Y   Y   .   Y",
         ),
         (
             Role::Mediator,
-            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   Y   .   .   .   .   .   .   .   .   .   .",
+            "   Y    Y    Y   .   .   .   .   .   .   .   .   .   .   Y   .   .   .   .   .   .   .   .   .   .   .",
         ),
         (
             Role::OfficeHead,
-            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   .   .   .   Y   Y   Y   Y   .",
+            " Y    Y    Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   Y   .   .   .   Y   Y   Y   Y   .   Y",
         ),
         (
             Role::Analyst,
-            "    Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
+            "    Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
         ),
         (
             Role::Administrator,
-            "Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
+            "Y    .    .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .",
         ),
     ];
 
@@ -882,6 +902,8 @@ mod tests {
             Reach::Summoned => relation == R::Summoned,
             Reach::ReviewBody => relation == R::Above,
             Reach::ReexaminationBody => relation == R::TwoAbove,
+            // No relation of the matrix is a drawn inspector: a scenario of its own checks that reach.
+            Reach::DrawnInspector => false,
         }
     }
 
@@ -909,7 +931,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 7 * 7 * 24);
+        assert_eq!(checked, 7 * 7 * 25);
     }
 
     #[test]

@@ -291,6 +291,11 @@ pub enum EventKind {
     CoSigned {
         voice: String,
     },
+    /// A peer inspector drawn from an adjoining township audited the closed case (issue 14): what they found.
+    Inspected {
+        finding: crate::inspection::Finding,
+        note: String,
+    },
 }
 
 impl EventKind {
@@ -323,6 +328,7 @@ impl EventKind {
             EventKind::Callback { .. } => "callback",
             EventKind::Note { .. } => "note",
             EventKind::CoSigned { .. } => "co_signed",
+            EventKind::Inspected { .. } => "inspected",
         }
     }
 }
@@ -577,6 +583,8 @@ impl CaseStatus {
             (E::DeadlineAlert { .. } | E::Callback { .. } | E::Note { .. }, _) => state,
             (E::Whistle { .. } | E::DepartmentReported { .. }, s) if s.is_open() => state,
             (E::CoSigned { .. }, s) if s.is_open() => state,
+            // An audit looks back at a case handled and closed; it changes nothing of it.
+            (E::Inspected { .. }, s) if !s.is_open() => state,
             _ => return Err(illegal()),
         };
         match &event.kind {

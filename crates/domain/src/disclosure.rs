@@ -160,6 +160,7 @@ fn is_public_event(kind: &EventKind) -> bool {
             | EventKind::DepartmentReported { .. }
             | EventKind::MediationSession { .. }
             | EventKind::Callback { .. }
+            | EventKind::Inspected { .. }
     )
 }
 
@@ -251,6 +252,10 @@ pub fn disclose_event(event: &CaseEvent, r: Reduction, known: &[&str]) -> Option
             rating: *rating,
         },
         E::Note { text: t } => E::Note { text: text(t) },
+        E::Inspected { finding, note } => E::Inspected {
+            finding: *finding,
+            note: text(note),
+        },
         // The digest says nothing to a reader and must not let one link voices across cases.
         E::CoSigned { .. } => E::CoSigned { voice: String::new() },
         other => other.clone(),

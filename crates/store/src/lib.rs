@@ -10,6 +10,7 @@
 mod accounts;
 mod backup;
 mod bulk;
+mod cadre;
 mod cases;
 pub mod cluster;
 mod error;
@@ -32,6 +33,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use accounts::{AccountRow, ApiKeyRow, AuditEntry, AuditQuery, AuditRecord, CaseAccessRow};
 pub use backup::{BackupReport, restore};
+pub use cadre::{InspectionDrawRow, OverloadAlertRow};
 pub use cases::{CaseFilter, CaseRecord, CaseRow, NewCaseRecord};
 pub use error::StoreError;
 pub use guard::{FixedRules, RuleBook, resident};

@@ -100,6 +100,11 @@ pub enum Command {
     },
     /// Add the principal's voice to an open public case ("add my voice"): one more co-signer.
     CoSign,
+    /// A drawn peer inspector's finding on a closed case of their sample (issue 14).
+    Inspect {
+        finding: domain::inspection::Finding,
+        note: String,
+    },
 }
 
 impl Command {
@@ -129,6 +134,7 @@ impl Command {
             Command::ReexaminationRequest => Action::ReexaminationRequest,
             Command::ReexaminationDecide { .. } => Action::ReexaminationDecide,
             Command::CoSign => Action::CoSign,
+            Command::Inspect { .. } => Action::Inspect,
         }
     }
 }
@@ -186,6 +192,10 @@ fn sample_event(action: Action, office: &str) -> Option<EventKind> {
         Action::ReexaminationRequest => EventKind::ReexaminationRequested,
         Action::ReexaminationDecide => EventKind::ReexaminationDecided { text },
         Action::CoSign => EventKind::CoSigned { voice: text },
+        Action::Inspect => EventKind::Inspected {
+            finding: domain::inspection::Finding::Sound,
+            note: text,
+        },
     })
 }
 
@@ -396,6 +406,10 @@ async fn event_of(
         },
         Command::CoSign => EventKind::CoSigned {
             voice: voice_of(held.record.row.id, &principal.account),
+        },
+        Command::Inspect { finding, note } => EventKind::Inspected {
+            finding,
+            note: long("note", &note)?,
         },
         Command::Rate { rating } => EventKind::Rated {
             rating,

@@ -73,6 +73,8 @@ pub async fn public_views(
             record: shown.record,
             access: shown.access,
             status,
+            // The public audience never inspects.
+            inspectors: Vec::new(),
         };
         views.push(disclose_with_photos(store, rules, grids, Audience::Public, &held, shown.photos, via, now).await?);
     }

@@ -19,7 +19,7 @@ pub fn month_start(month: YearMonth, calendar: &Calendar) -> Result<OffsetDateTi
     Ok(date.with_time(Time::MIDNIGHT).assume_offset(calendar.offset()))
 }
 
-pub(super) fn next_month(month: YearMonth) -> YearMonth {
+pub fn next_month(month: YearMonth) -> YearMonth {
     if month.month == 12 {
         YearMonth {
             year: month.year + 1,

@@ -75,14 +75,7 @@ pub async fn workload_report(
         let open = closed_at.is_none();
         let arrived = row.created_at >= from_epoch;
         let handling_days = closed_at.map(|at| (at - row.created_at) as f64 / 86_400.0);
-        // Staff are named with their office (`330502001:gov/li`), as alerts name the people they notify.
-        let staff = log.iter().rev().find_map(|event| match &event.kind {
-            EventKind::Assigned {
-                office,
-                staff: Some(staff),
-            } => Some(format!("{office}/{staff}")),
-            _ => None,
-        });
+        let staff = assigned_staff(log).map(|(_, staff)| staff);
         let holders = [
             Some((Holder::Office, summary.office.clone())),
             row.location.grid.clone().map(|grid| (Holder::Grid, grid)),
@@ -111,6 +104,18 @@ pub async fn workload_report(
             }
         })
         .collect())
+}
+
+/// The staff member a case was last assigned to, with the office that assigned them: (office, `office/staff`). Staff
+/// are named with their office (`330502001:gov/li`), as alerts name the people they notify.
+pub(crate) fn assigned_staff(log: &[domain::CaseEvent]) -> Option<(String, String)> {
+    log.iter().rev().find_map(|event| match &event.kind {
+        EventKind::Assigned {
+            office,
+            staff: Some(staff),
+        } => Some((office.clone(), format!("{office}/{staff}"))),
+        _ => None,
+    })
 }
 
 fn median(sorted: &[f64]) -> Option<f64> {

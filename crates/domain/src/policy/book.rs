@@ -557,6 +557,10 @@ pub fn structural_check(policy: &Folded, source: &str) -> Result<(), PolicyError
             format!("a share must lie in [0, 1], found {share}"),
         ));
     }
+    // The overload threshold is read by every tick: an unusable one is refused here, when saved, naming the key.
+    if policy.value(crate::overload::THRESHOLD_KEY).is_some() {
+        crate::overload::OverloadRule::in_force(policy).map_err(|e| invalid(e.key, e.message))?;
+    }
     // Every office a routing key names must be one that units of its level have, so that no case is ever routed to
     // an office that does not exist.
     let office_keys: Vec<&String> = policy

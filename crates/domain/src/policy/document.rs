@@ -133,6 +133,9 @@ pub struct Staffing {
     /// Whether inspectors are recruited from adjoining townships (so nobody inspects their own neighbours).
     pub inspectors_from_adjoining_townships: Option<bool>,
     pub inspector_rotation_months: Option<u32>,
+    /// Open cases per worker above which the office and its heads get an overload alert
+    /// ([`crate::overload::OverloadRule`]).
+    pub overload_open_cases_per_worker: Option<u32>,
 }
 
 /// When a resident may rate a reply and reopen the case.
@@ -228,6 +231,7 @@ pub const SCHEMA: &[(&str, LeafType)] = &[
     ("staffing.auxiliary_max_share", LeafType::Float),
     ("staffing.inspectors_from_adjoining_townships", LeafType::Bool),
     ("staffing.inspector_rotation_months", LeafType::Integer),
+    ("staffing.overload_open_cases_per_worker", LeafType::Integer),
     ("ratings.window_days", LeafType::Integer),
     ("ratings.reopen_window_days", LeafType::Integer),
     ("ratings.callback_after_days", LeafType::Integer),

@@ -537,7 +537,7 @@ fn the_schema_lists_exactly_the_keys_of_the_document() {
         routing = { default_office = "o", competent = { land = "x" }, rules = { r = { category = "c", kinds = ["petition"], office = "o", level = "village" } } }
         clocks = { day_count = "working", petition = { accept_days = 1, handle_days = 1, extension_max_days = 1, review_request_days = 1, review_decision_days = 1, recheck_days = 1 }, hotline = { emergency_hours = 1, utilities_hours = 1, general_hours = 1, complex_hours = 1 } }
         mediation = { voluntary = true, first_for = ["a"], required_before_acceptance = false, max_days = 1, community_mediators = true }
-        staffing = { auxiliary_workers_per_grid = 1, auxiliary_max_share = 0.5, inspectors_from_adjoining_townships = true, inspector_rotation_months = 1 }
+        staffing = { auxiliary_workers_per_grid = 1, auxiliary_max_share = 0.5, inspectors_from_adjoining_townships = true, inspector_rotation_months = 1, overload_open_cases_per_worker = 40 }
         ratings = { window_days = 1, reopen_window_days = 1, callback_after_days = 1 }
         rates = { response = 0.2, resolution = 0.3, satisfaction = 0.5 }
         escalation = { enabled = true, alert_level_above = true, warn_before_days = 1, exempt_categories = [] }

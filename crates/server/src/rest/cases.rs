@@ -568,6 +568,13 @@ pub enum ActRequest {
     },
     /// Another resident adds their voice to an open public case ("add my voice"); it counts once per account.
     CoSign,
+    /// A peer inspector drawn for the case's township records what the audit of the closed case found: `finding`
+    /// is sound, minor_lapse or serious_lapse (issue 14).
+    Inspect {
+        finding: String,
+        #[serde(default)]
+        note: String,
+    },
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -633,6 +640,11 @@ impl ActRequest {
             ActRequest::ReexaminationRequest => Command::ReexaminationRequest,
             ActRequest::ReexaminationDecide { text } => Command::ReexaminationDecide { text },
             ActRequest::CoSign => Command::CoSign,
+            ActRequest::Inspect { finding, note } => Command::Inspect {
+                finding: domain::inspection::Finding::parse(finding.trim())
+                    .map_err(|message| ApiError::invalid("finding", message))?,
+                note,
+            },
         })
     }
 }
@@ -739,6 +751,69 @@ pub async fn alerts(
                 due: instant(a.due),
                 overdue: a.overdue,
                 holder: a.holder,
+            })
+            .collect(),
+    ))
+}
+
+/// An overload alert: an office's open cases per worker on record, or one staff member's open cases, above the
+/// threshold of `staffing.overload_open_cases_per_worker` in force at the office's unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverloadAlertItem {
+    /// `office` or `staff`.
+    pub subject: String,
+    /// The office or staff member overloaded (`330502001:gov/caseworker`).
+    pub holder: String,
+    pub office: String,
+    /// The month the alert stands for, `YYYY-MM` (one alert per holder a month).
+    pub month: String,
+    pub at: String,
+    pub open_cases: u32,
+    pub workers: u32,
+    /// Open cases per worker: the figure that passed the threshold.
+    pub per_worker: f64,
+    pub threshold: u32,
+}
+
+/// The overload alerts addressed to an office (to it or to its heads), newest first: the other half of its alert
+/// inbox, raised by the escalation guard's tick.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts/overload",
+    tag = "cases",
+    params(AlertsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The overload alerts", body = Vec<OverloadAlertItem>),
+        (status = 400, description = "No office given and the caller has none, or a bad office id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The office lies outside the caller's subtree", body = ErrorBody),
+    )
+)]
+pub async fn overload_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AlertsQuery>,
+) -> Result<axum::Json<Vec<OverloadAlertItem>>, ApiError> {
+    let principal = caller.require()?;
+    let office = q
+        .office
+        .or_else(|| principal.office.clone())
+        .ok_or_else(|| ApiError::invalid("office", "required: the caller belongs to no office"))?;
+    let alerts = workflow::overload_alerts_for(&state.store, &state.directory, principal, &office).await?;
+    Ok(axum::Json(
+        alerts
+            .into_iter()
+            .map(|a| OverloadAlertItem {
+                subject: a.subject.as_str().to_string(),
+                holder: a.holder,
+                office: a.office,
+                month: a.month,
+                at: instant(a.at),
+                open_cases: a.open_cases,
+                workers: a.workers,
+                per_worker: a.per_worker,
+                threshold: a.threshold,
             })
             .collect(),
     ))

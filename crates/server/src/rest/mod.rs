@@ -93,6 +93,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::act))
         .routes(routes!(cases::alerts))
+        .routes(routes!(cases::overload_alerts))
         .routes(routes!(session::login, session::logout))
         .routes(routes!(session::me))
         .routes(routes!(accounts::list_accounts, accounts::create_account))

@@ -247,6 +247,7 @@ fn forms_for(action: Action) -> Vec<FormSpec> {
         Action::ReexaminationRequest => vec![("reexamination_request", vec![])],
         Action::ReexaminationDecide => vec![("reexamination_decide", vec![text])],
         Action::CoSign => vec![("co_sign", vec![])],
+        Action::Inspect => vec![("inspect", vec![("finding", "text", true), ("note", "textarea", false)])],
     }
 }
 
@@ -592,15 +593,28 @@ pub struct AlertLine {
     pub holder: String,
 }
 
+/// An overload alert as the inbox shows it.
+pub struct OverloadLine {
+    pub subject: String,
+    pub holder: String,
+    pub open_cases: u32,
+    pub workers: u32,
+    pub per_worker: String,
+    pub threshold: u32,
+    pub month: String,
+    pub at: String,
+}
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage<'a> {
     ctx: &'a Ctx,
     office: String,
     alerts: Vec<AlertLine>,
+    overloads: Vec<OverloadLine>,
 }
 
-/// `GET /alerts`: the deadline alerts addressed to the caller's office.
+/// `GET /alerts`: the deadline and overload alerts addressed to the caller's office.
 pub async fn alerts(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Failure> {
     let principal = ctx.require()?;
     let Some(office) = principal.office.clone() else {
@@ -619,9 +633,25 @@ pub async fn alerts(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
             holder: a.holder,
         })
         .collect();
+    let overloads = workflow::overload_alerts_for(&state.store, &state.directory, principal, &office)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .map(|o| OverloadLine {
+            subject: ctx.t.name("overload-subject", o.subject.as_str()),
+            holder: o.holder,
+            open_cases: o.open_cases,
+            workers: o.workers,
+            per_worker: format!("{:.1}", o.per_worker),
+            threshold: o.threshold,
+            month: o.month,
+            at: when(&state, o.at),
+        })
+        .collect();
     Ok(ctx.render(&AlertsPage {
         ctx: &ctx,
         office,
         alerts,
+        overloads,
     }))
 }

@@ -18,6 +18,7 @@ use store::Store;
 use tower::ServiceExt;
 
 mod accounts;
+mod cadre;
 mod hostile;
 mod public;
 mod steering;
