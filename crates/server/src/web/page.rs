@@ -263,14 +263,7 @@ impl Ctx {
         error
             .public_errors()
             .iter()
-            .map(|problem| {
-                let message = word(&self.t, status, problem);
-                if problem.field.is_empty() {
-                    message
-                } else {
-                    format!("{}: {message}", self.t.name("field", &problem.field))
-                }
-            })
+            .map(|problem| labelled(&self.t, status, problem))
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -290,6 +283,16 @@ fn word(t: &super::i18n::Tr, status: StatusCode, problem: &FieldError) -> String
         "error-with-detail",
         &[("meaning", meaning), ("detail", problem.message.clone())],
     )
+}
+
+/// One problem worded by [`word`], after the name of the field it concerns when it names one.
+fn labelled(t: &super::i18n::Tr, status: StatusCode, problem: &FieldError) -> String {
+    let message = word(t, status, problem);
+    if problem.field.is_empty() {
+        message
+    } else {
+        format!("{}: {message}", t.name("field", &problem.field))
+    }
 }
 
 /// The home page: report a problem, and for the signed-in their cases, the workbench and alerts.
@@ -332,13 +335,10 @@ impl FieldErrors {
             .public_errors()
             .iter()
             .map(|f| {
-                let message = word(t, status, f);
                 if fields.contains(&f.field.as_str()) {
-                    (f.field.clone(), message)
-                } else if f.field.is_empty() {
-                    (String::new(), message)
+                    (f.field.clone(), word(t, status, f))
                 } else {
-                    (String::new(), format!("{}: {message}", t.name("field", &f.field)))
+                    (String::new(), labelled(t, status, f))
                 }
             })
             .collect();

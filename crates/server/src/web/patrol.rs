@@ -39,6 +39,17 @@ pub struct PatrolForm {
     extra: BTreeMap<String, String>,
 }
 
+impl PatrolForm {
+    /// The category chosen, or the patrol's default before the worker picks one.
+    fn category(&self) -> &str {
+        if self.category.is_empty() {
+            DEFAULT_CATEGORY
+        } else {
+            self.category.as_str()
+        }
+    }
+}
+
 /// The form's fields an error may be shown beside, before the category's answers.
 const FIELDS: [&str; 3] = ["grid", "category", "description"];
 
@@ -88,13 +99,8 @@ async fn page(state: &AppState, ctx: &Ctx, form: &PatrolForm, errors: FieldError
             selected: g.id == form.grid,
         })
         .collect();
-    let chosen = if form.category.is_empty() {
-        DEFAULT_CATEGORY
-    } else {
-        form.category.as_str()
-    };
-    let categories = category_choices(state, ctx, chosen);
-    let questions = question_fields(state, ctx, chosen, &answers_of(&form.extra));
+    let categories = category_choices(state, ctx, form.category());
+    let questions = question_fields(state, ctx, form.category(), &answers_of(&form.extra));
     let query = CaseQuery {
         unit: None,
         state: None,
@@ -203,12 +209,7 @@ pub async fn record(
         Ok((id, _)) => Ok(ctx.with_cookies(Redirect::to(&format!("/cases/{id}")).into_response())),
         Err(e) if e.status().is_server_error() => Err(ctx.fail(e)),
         Err(e) => {
-            let chosen = if form.category.is_empty() {
-                DEFAULT_CATEGORY
-            } else {
-                form.category.as_str()
-            };
-            let questions = question_fields(&state, &ctx, chosen, &answers_of(&form.extra));
+            let questions = question_fields(&state, &ctx, form.category(), &answers_of(&form.extra));
             let errors = FieldErrors::from_error(&ctx.t, &e, &field_names(&FIELDS, &questions));
             page(&state, &ctx, &form, errors).await
         }
